@@ -1,0 +1,1 @@
+"""The domain: consignments, items, parties, filings, decisions, assessments, events. No I/O."""

@@ -1,0 +1,58 @@
+"""The consignment aggregate: one parcel, its merged filings, decision, assessment and events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from clearway.domain.assessment import Assessment
+from clearway.domain.decision import Decision
+from clearway.domain.events import Event
+from clearway.domain.filing import FilingDocument
+from clearway.domain.lifecycle import next_payment_status, next_status
+
+
+@dataclass
+class Consignment:
+    id: str
+    transport_document: str
+    document: FilingDocument
+    owner: str  # the operator whose filing created it
+    status: str = "filed"
+    payment_status: str = "none"
+    version: int = 1
+    decision: Decision | None = None
+    assessment: Assessment | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    events: list[Event] = field(default_factory=list)  # new, not yet persisted
+
+    def apply(
+        self, action: str, *, at: datetime, actor: str, data: dict[str, Any] | None = None
+    ) -> Event:
+        """Move through the lifecycle; records and returns the event."""
+        before = self.status
+        self.status = next_status(before, action)
+        return self._record(action, at, actor, before, self.status, data)
+
+    def apply_payment(
+        self, action: str, *, at: datetime, actor: str, data: dict[str, Any] | None = None
+    ) -> Event:
+        before = self.payment_status
+        self.payment_status = next_payment_status(before, action)
+        return self._record(f"payment_{action}", at, actor, before, self.payment_status, data)
+
+    def _record(
+        self,
+        kind: str,
+        at: datetime,
+        actor: str,
+        before: str,
+        after: str,
+        data: dict[str, Any] | None,
+    ) -> Event:
+        event = Event(self.id, kind, at, actor, before, after, data or {})
+        self.events.append(event)
+        self.updated_at = at
+        return event

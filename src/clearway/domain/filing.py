@@ -1,0 +1,131 @@
+"""The canonical filing document (v1): the public contract every format is mapped to.
+
+Field names here are a public contract: add fields, never rename. Amounts are decimal strings
+on the wire and `Decimal` in memory. The structs decode straight from JSON with msgspec, which is
+the hot path's decoder.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+DataSet = Literal["pre_loading", "reduced", "full"]
+Mode = Literal["post", "express", "air_cargo", "road", "rail", "sea"]
+Category = Literal[
+    "sale_of_goods", "gift", "documents", "commercial_sample", "returned_goods", "other"
+]
+CollectionModel = Literal["vendor", "intermediary", "consumer"]
+FilerRole = Literal[
+    "platform", "carrier", "post", "broker", "payment_provider", "agency", "officer", "analyst",
+    "admin",
+]
+FILER_ROLES: tuple[str, ...] = FilerRole.__args__  # type: ignore[attr-defined]
+FILING_ROLES = ("platform", "carrier", "post", "broker", "payment_provider")
+
+MAX_ITEMS = 999
+
+
+class Party(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A person or organisation named on a filing (WCO DM party classes)."""
+
+    name: str | None = None
+    address: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    identifier: str | None = None
+    email: str | None = None
+
+
+class Collection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Who collects duty and tax: vendor (registration number on the parcel), intermediary, consumer."""
+
+    model: CollectionModel = "consumer"
+    registration_number: str | None = None
+
+
+class Order(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    id: str | None = None
+    placed_at: datetime | None = None
+    total: Decimal | None = None
+
+
+class Payment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    id: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    payer_name: str | None = None
+
+
+class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One goods line. `value` is the line value in the filing's currency."""
+
+    description: str
+    quantity: int = 1
+    value: Decimal | None = None
+    hs_code: str | None = None
+    origin_country: str | None = None
+    net_mass_kg: Decimal | None = None
+    url: str | None = None
+
+
+class FilingDocument(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One party's message about one consignment (canonical filing document v1)."""
+
+    filer_reference: str
+    transport_document: str
+    destination_country: str
+    items: list[Item]
+    data_set: DataSet = "full"
+    master_document: str | None = None
+    mode: Mode = "post"
+    legal_date: date | None = None
+    dispatch_country: str | None = None
+    currency: str = "EUR"
+    transport_cost: Decimal | None = None
+    insurance_cost: Decimal | None = None
+    category: Category = "sale_of_goods"
+    collection: Collection | None = None
+    consignor: Party | None = None
+    consignee: Party | None = None
+    seller: Party | None = None
+    platform: Party | None = None
+    order: Order | None = None
+    payment: Payment | None = None
+    office: str | None = None  # customs office of arrival/destination, for work queues
+
+    @property
+    def intrinsic_value(self) -> Decimal:
+        """Sum of item line values (the goods' value without transport and insurance)."""
+        return sum((i.value for i in self.items if i.value is not None), Decimal(0))
+
+    @property
+    def collection_model(self) -> CollectionModel:
+        return self.collection.model if self.collection else "consumer"
+
+
+_DECODER = msgspec.json.Decoder(FilingDocument)
+_BATCH_DECODER = msgspec.json.Decoder(list[FilingDocument])
+_ENCODER = msgspec.json.Encoder(decimal_format="string")
+
+
+def decode_filing(body: bytes | str) -> FilingDocument:
+    """Decode and type-check one filing; raises msgspec.ValidationError / DecodeError."""
+    return _DECODER.decode(body)
+
+
+def encode(obj: object) -> bytes:
+    """Canonical JSON bytes (decimals as strings), used for storage and hashing."""
+    return _ENCODER.encode(obj)
+
+
+def to_builtins(obj: object) -> object:
+    return msgspec.to_builtins(obj, decimal_format="string")
+
+
+def from_builtins(data: object) -> FilingDocument:
+    return msgspec.convert(data, FilingDocument, strict=False)

@@ -1,0 +1,87 @@
+"""The consignment lifecycle as one table-driven state machine.
+
+filed → (referred) → assessed → decided → arrived → [held ⇄ inspected] →
+released | seized | returned_to_sender | abandoned. Payment has its own small machine.
+Illegal transitions raise `IllegalTransition`; nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from clearway.kernel.errors import Conflict
+
+STATUSES: Final = (
+    "filed",
+    "referred",
+    "assessed",
+    "decided",
+    "arrived",
+    "held",
+    "inspected",
+    "released",
+    "seized",
+    "returned_to_sender",
+    "abandoned",
+)
+FINAL_STATUSES: Final = frozenset({"released", "seized", "returned_to_sender", "abandoned"})
+PRE_ARRIVAL: Final = frozenset({"filed", "referred", "assessed", "decided"})
+
+_PRE_DECISION = ("filed", "referred", "assessed", "decided")
+_AT_BORDER = ("arrived", "held", "inspected")
+
+# (status, action) -> next status
+TRANSITIONS: Final[dict[tuple[str, str], str]] = {
+    ("filed", "refer"): "referred",
+    ("referred", "refer"): "referred",
+    ("filed", "assess"): "assessed",
+    ("referred", "assess"): "assessed",
+    ("assessed", "decide"): "decided",
+    **{(s, "amend"): "filed" for s in _PRE_DECISION},
+    **{(s, "arrive"): "arrived" for s in _PRE_DECISION},
+    **{(s, "hold"): "held" for s in ("decided", *_AT_BORDER)},
+    **{(s, "request_documents"): "held" for s in ("decided", *_AT_BORDER)},
+    **{(s, "lift_hold"): s for s in ("decided", *_AT_BORDER)},
+    ("arrived", "inspect"): "inspected",
+    ("held", "inspect"): "inspected",
+    ("inspected", "inspect"): "inspected",
+    **{(s, "release"): "released" for s in _AT_BORDER},
+    **{(s, "seize"): "seized" for s in _AT_BORDER},
+    **{(s, "return_to_sender"): "returned_to_sender" for s in ("decided", *_AT_BORDER)},
+    **{(s, "abandon"): "abandoned" for s in _AT_BORDER},
+}
+ACTIONS: Final = frozenset(action for _, action in TRANSITIONS)
+
+PAYMENT_STATUSES: Final = ("none", "due", "paid", "settled", "refunded")
+PAYMENT_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
+    ("none", "charge"): "due",
+    ("due", "charge"): "due",
+    ("due", "pay"): "paid",
+    ("due", "waive"): "none",
+    ("paid", "settle"): "settled",
+    ("paid", "refund"): "refunded",
+    ("settled", "refund"): "refunded",
+}
+
+
+class IllegalTransition(Conflict):
+    problem_type = "illegal-transition"
+
+
+def next_status(status: str, action: str) -> str:
+    """The status after `action`, or IllegalTransition naming what is allowed instead."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        allowed = sorted(a for (s, a) in TRANSITIONS if s == status)
+        raise IllegalTransition(
+            f"cannot {action.replace('_', ' ')} a consignment that is {status}; "
+            f"allowed now: {', '.join(allowed) or 'nothing (final status)'}"
+        ) from None
+
+
+def next_payment_status(status: str, action: str) -> str:
+    try:
+        return PAYMENT_TRANSITIONS[(status, action)]
+    except KeyError:
+        raise IllegalTransition(f"cannot {action} when payment is {status}") from None
