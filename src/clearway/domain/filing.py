@@ -71,6 +71,7 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     origin_country: str | None = None
     net_mass_kg: Decimal | None = None
     url: str | None = None
+    gross_mass_kg: Decimal | None = None  # H7 DE 18 04 per item; CN23 per line
 
 
 class FilingDocument(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -97,6 +98,13 @@ class FilingDocument(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     order: Order | None = None
     payment: Payment | None = None
     office: str | None = None  # customs office of arrival/destination, for work queues
+    # Added for the message formats (all optional; see docs/formats.md):
+    gross_mass_kg: Decimal | None = None  # whole consignment (H7 DE 18 04, CEB weight, CN23)
+    packages: int | None = None  # number of packages (CEB packNo, CN23 number of items)
+    procedure_code: str | None = None  # EU "4000" (DE 11 09) or CN trade mode "9610"/"1210"
+    additional_procedure_codes: list[str] = []  # EU DE 11 10: C07, C08, F48, F49...
+    buyer: Party | None = None  # the orderer when not the consignee (CEB buyer)
+    carrier: Party | None = None  # the logistics company named in the message (CEB logistics)
 
     @property
     def intrinsic_value(self) -> Decimal:
