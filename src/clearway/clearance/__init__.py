@@ -1,1 +1,1 @@
-"""clearance."""
+"""Clearance: the filing pipeline, the lifecycle handlers (arrivals, officer actions, holds)."""

@@ -10,7 +10,7 @@ from clearway.domain.assessment import Assessment
 from clearway.domain.decision import Decision
 from clearway.domain.events import Event
 from clearway.domain.filing import FilingDocument
-from clearway.domain.lifecycle import next_payment_status, next_status
+from clearway.domain.lifecycle import FINAL_STATUSES, next_payment_status, next_status
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Consignment:
     assessment: Assessment | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    arrived_at: datetime | None = None
+    closed_at: datetime | None = None
     events: list[Event] = field(default_factory=list)  # new, not yet persisted
 
     def apply(
@@ -34,6 +36,10 @@ class Consignment:
         """Move through the lifecycle; records and returns the event."""
         before = self.status
         self.status = next_status(before, action)
+        if action == "arrive":
+            self.arrived_at = at
+        if self.status in FINAL_STATUSES:
+            self.closed_at = at
         return self._record(action, at, actor, before, self.status, data)
 
     def apply_payment(

@@ -20,7 +20,14 @@ Category = Literal[
 ]
 CollectionModel = Literal["vendor", "intermediary", "consumer"]
 FilerRole = Literal[
-    "platform", "carrier", "post", "broker", "payment_provider", "agency", "officer", "analyst",
+    "platform",
+    "carrier",
+    "post",
+    "broker",
+    "payment_provider",
+    "agency",
+    "officer",
+    "analyst",
     "admin",
 ]
 FILER_ROLES: tuple[str, ...] = FilerRole.__args__  # type: ignore[attr-defined]
@@ -42,7 +49,8 @@ class Party(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class Collection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """Who collects duty and tax: vendor (registration number on the parcel), intermediary, consumer."""
+    """Who collects duty and tax: vendor (registration number on the parcel), intermediary or
+    consumer."""
 
     model: CollectionModel = "consumer"
     registration_number: str | None = None
@@ -132,7 +140,7 @@ def encode(obj: object) -> bytes:
 
 
 def to_builtins(obj: object) -> object:
-    return msgspec.to_builtins(obj, decimal_format="string")
+    return msgspec.to_builtins(obj)
 
 
 def from_builtins(data: object) -> FilingDocument:

@@ -1,1 +1,1 @@
-"""wiring."""
+"""The one place that picks real adapters: settings, engine, store, pipeline, handlers."""

@@ -1,0 +1,159 @@
+"""The FastAPI application: routes, problem+json error mapping, metrics, limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clearway import __version__
+from clearway.api import routes_consignments, routes_filings
+from clearway.api.openapi import components, responses
+from clearway.api.problems import PROBLEM_TYPES, problem_response
+from clearway.api.schemas import Health
+from clearway.kernel.errors import ClearwayError, InvalidInput, Problem, Unauthorized
+from clearway.wiring.services import Services
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="Clearway",
+        version=__version__,
+        summary="Customs clearance engine for cross-border e-commerce",
+        description=(
+            "Advance electronic data in, explained decisions out. Authenticate with "
+            "`Authorization: Bearer <API key>`. Every error is an RFC 9457 problem document "
+            "(`application/problem+json`) listing each problem with its field path."
+        ),
+    )
+    app.state.services = services
+    app.state.key_cache = {}
+    _metrics(app)
+    _errors(app)
+    app.include_router(routes_filings.router)
+    app.include_router(routes_consignments.router)
+    _ops_routes(app)
+    _openapi(app)
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(ClearwayError)
+    async def clearway_error(request: Request, exc: ClearwayError) -> Response:
+        problems = exc.problems if isinstance(exc, InvalidInput) else []
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return problem_response(
+            exc.status, exc.problem_type, exc.detail, problems, request.url.path, headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            Problem(
+                "/" + "/".join(str(x) for x in e.get("loc", ())),
+                e.get("type", "invalid"),
+                e.get("msg", "invalid"),
+            )
+            for e in exc.errors()
+        ]
+        return problem_response(
+            422, "invalid-input", "the request is not valid", problems, request.url.path
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "error")
+        return problem_response(exc.status_code, slug, str(exc.detail), (), request.url.path)
+
+
+def _metrics(app: FastAPI) -> None:
+    registry = CollectorRegistry()
+    app.state.metrics_registry = registry
+    requests = Counter(
+        "clearway_http_requests",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "clearway_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+    )
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        requests.labels(request.method, name, str(response.status_code)).inc()
+        latency.labels(name).observe(time.perf_counter() - start)
+        return response
+
+
+def _ops_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], responses=responses({200: "Health"}))
+    def healthz() -> Response:
+        svc: Services = app.state.services
+        try:
+            with svc.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            db = "ok"
+        except Exception as exc:
+            db = f"error: {type(exc).__name__}"
+        status = 200 if db == "ok" else 503
+        body = msgspec.json.encode(Health("ok" if status == 200 else "degraded", db, __version__))
+        return Response(body, status, media_type="application/json")
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics() -> Response:
+        return Response(generate_latest(app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get(
+        "/problems/{slug}",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        include_in_schema=False,
+    )
+    def problem_doc(slug: str) -> Response:
+        if slug not in PROBLEM_TYPES:
+            return problem_response(404, "not-found", f"no problem type {slug}")
+        return PlainTextResponse(PROBLEM_TYPES[slug])
+
+
+def _openapi(app: FastAPI) -> None:
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+        )
+        comps = schema.setdefault("components", {})
+        comps.setdefault("schemas", {}).update(components())
+        comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = build  # type: ignore[method-assign]

@@ -1,0 +1,97 @@
+"""Request dependencies: the services, the caller, and bounded body reading."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+import msgspec
+from fastapi import Depends, Request
+
+from clearway.kernel.errors import ClearwayError, Forbidden, InvalidInput, Problem, Unauthorized
+from clearway.storage.repository import Principal
+from clearway.wiring.services import Services
+
+T = TypeVar("T")
+
+
+class PayloadTooLarge(ClearwayError):
+    problem_type = "payload-too-large"
+    status = 413
+
+
+class UnsupportedMediaType(ClearwayError):
+    problem_type = "unsupported-media-type"
+    status = 415
+
+
+class Malformed(ClearwayError):
+    problem_type = "malformed"
+    status = 400
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def principal(request: Request, svc: ServicesDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        raise Unauthorized("send Authorization: Bearer <API key>")
+    cache: dict[str, Principal] = request.app.state.key_cache
+    who = cache.get(key)
+    if who is None:
+        who = svc.operators.authenticate(key.strip())
+        if who is None:
+            raise Unauthorized("unknown or revoked API key")
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[key] = who
+    return who
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def require(who: Principal, *roles: str) -> None:
+    if who.role not in roles and who.role != "admin":
+        raise Forbidden(f"this call needs one of the roles: {', '.join(roles)}")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing wrong content types and bodies over `limit` bytes."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise UnsupportedMediaType(f"expected application/json, got {ctype or 'nothing'}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body of {declared} bytes is over the {limit} byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body is over the {limit} byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_as(body: bytes, kind: type[T]) -> T:
+    """Decode JSON into a request struct; every problem becomes a 4xx."""
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        path = str(exc).rsplit("at `$", 1)
+        where = (
+            "/"
+            + path[1].rstrip("`").lstrip(".").replace(".", "/").replace("[", "").replace("]", "")
+            if len(path) == 2
+            else "/"
+        )
+        raise InvalidInput([Problem(where, "type", str(exc))]) from exc
+    except msgspec.DecodeError as exc:
+        raise Malformed(f"not valid JSON: {exc}") from exc

@@ -1,0 +1,195 @@
+"""Consignments: read one; officer actions; consumer payment; arrivals; the notices feed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from clearway.api.deps import PrincipalDep, ServicesDep, decode_as, read_body, require
+from clearway.api.openapi import body_schema, responses
+from clearway.api.schemas import (
+    ActionIn,
+    ArrivalIn,
+    ArrivalOut,
+    ArrivalsOut,
+    ConsignmentOut,
+    EventOut,
+    FilingRef,
+    HoldOut,
+    NoticeOut,
+    NoticesOut,
+    PaymentIn,
+)
+from clearway.clearance.handlers import ActionRequest, ArrivalResult
+from clearway.kernel.errors import InvalidInput, NotFound, Problem
+from clearway.storage.repository import Principal
+from clearway.wiring.services import Services
+
+router = APIRouter(tags=["consignments"])
+_ENC = msgspec.json.Encoder(decimal_format="string")
+MAX_ARRIVALS = 10_000
+IdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+
+
+def _json(obj: object, status: int = 200) -> Response:
+    return Response(_ENC.encode(obj), status, media_type="application/json")
+
+
+def _visible(svc: Services, who: Principal, consignment_id: str) -> None:
+    if not who.sees_everything and not svc.store.can_see(who.operator_id, consignment_id):
+        raise NotFound(f"no consignment {consignment_id}")
+
+
+def consignment_out(svc: Services, consignment_id: str) -> ConsignmentOut:
+    c = svc.store.load(consignment_id)
+    if c is None:
+        raise NotFound(f"no consignment {consignment_id}")
+    return ConsignmentOut(
+        id=c.id,
+        transport_document=c.transport_document,
+        status=c.status,
+        payment_status=c.payment_status,
+        version=c.version,
+        document=c.document,
+        decision=c.decision,
+        assessment=c.assessment,
+        holds=[
+            HoldOut(
+                h.id,
+                h.authority,
+                h.reason,
+                h.placed_by,
+                h.placed_at,
+                h.lifted_by,
+                h.lifted_at,
+                h.lift_reason,
+            )
+            for h in svc.store.holds(c.id)
+        ],
+        filings=[
+            FilingRef(**f)
+            for f in svc.store.filings_of(c.id)
+            if f.pop("operator_id", None) is not None
+        ],
+        events=[
+            EventOut(e.kind, e.at, e.actor, e.from_status, e.to_status, e.data)
+            for e in svc.store.events_of(c.id)
+        ],
+    )
+
+
+@router.get(
+    "/v1/consignments/{consignment_id}",
+    summary="A consignment: status, decision with reasons, assessment, holds, event timeline",
+    responses=responses({200: "ConsignmentOut"}, 401, 404),
+)
+def get_consignment(consignment_id: IdPath, svc: ServicesDep, who: PrincipalDep) -> Response:
+    _visible(svc, who, consignment_id)
+    return _json(consignment_out(svc, consignment_id))
+
+
+@router.post(
+    "/v1/consignments/{consignment_id}/actions",
+    summary="Officer actions: request documents, record inspection, hold, lift hold, release…",
+    openapi_extra=body_schema("ActionIn"),
+    responses=responses({200: "ConsignmentOut"}, 400, 401, 403, 404, 409, 413, 415, 422),
+)
+async def act(
+    consignment_id: IdPath, request: Request, svc: ServicesDep, who: PrincipalDep
+) -> Response:
+    require(who, "officer")
+    body = decode_as(await read_body(request, 64 * 1024), ActionIn)
+    req = ActionRequest(
+        action=body.action,
+        actor=f"{who.role}:{who.operator}",
+        reason=body.reason,
+        found=body.found,
+        corrected_value=body.corrected_value,
+        corrected_hs_code=body.corrected_hs_code,
+        notes=body.notes,
+        hold_id=body.hold_id,
+    )
+    await run_in_threadpool(svc.clearance.act, consignment_id, req)
+    return _json(await run_in_threadpool(consignment_out, svc, consignment_id))
+
+
+@router.post(
+    "/v1/consignments/{consignment_id}/payments",
+    summary="Record the consignee's payment of what is due; releases a parcel held only for it",
+    openapi_extra=body_schema("PaymentIn"),
+    responses=responses({200: "ConsignmentOut"}, 400, 401, 403, 404, 409, 413, 415, 422),
+)
+async def pay(
+    consignment_id: IdPath, request: Request, svc: ServicesDep, who: PrincipalDep
+) -> Response:
+    require(who, "officer", "payment_provider", "post", "carrier", "broker")
+    body = decode_as(await read_body(request, 16 * 1024), PaymentIn)
+    if who.role != "officer":
+        _visible(svc, who, consignment_id)
+    await run_in_threadpool(
+        svc.clearance.record_payment,
+        consignment_id,
+        body.amount,
+        body.currency.upper(),
+        body.reference,
+        f"{who.role}:{who.operator}",
+    )
+    return _json(await run_in_threadpool(consignment_out, svc, consignment_id))
+
+
+@router.post(
+    "/v1/arrivals",
+    summary="A carrier or post presents parcels; per parcel: release, hold (why) or unknown",
+    openapi_extra=body_schema("ArrivalIn"),
+    responses=responses({200: "ArrivalsOut"}, 400, 401, 403, 413, 415, 422),
+)
+async def arrivals(request: Request, svc: ServicesDep, who: PrincipalDep) -> Response:
+    require(who, "carrier", "post", "officer", "broker")
+    body = decode_as(await read_body(request, 4 * 1024 * 1024), ArrivalIn)
+    if not body.transport_documents or len(body.transport_documents) > MAX_ARRIVALS:
+        raise InvalidInput(
+            [Problem("/transport_documents", "range", f"1 to {MAX_ARRIVALS} documents")]
+        )
+    tds = body.transport_documents
+    if not who.sees_everything:
+        # An operator presents only parcels it filed about; others read as unknown and are
+        # left untouched, so it learns nothing about other operators' parcels.
+        heads = svc.store.heads_by_transport_document(tds)
+        tds = [td for td in tds if td in heads and svc.store.can_see(who.operator_id, heads[td].id)]
+    done = {
+        r.transport_document: r
+        for r in await run_in_threadpool(
+            svc.clearance.arrive, tds, f"{who.role}:{who.operator}", body.office
+        )
+    }
+    results = [
+        done.get(td) or ArrivalResult(td, "unknown", reasons=["no filing for this parcel"])
+        for td in body.transport_documents
+    ]
+    return _json(
+        ArrivalsOut(
+            [
+                ArrivalOut(r.transport_document, r.answer, r.consignment_id, r.status, r.reasons)
+                for r in results
+            ]
+        )
+    )
+
+
+@router.get(
+    "/v1/notices",
+    summary="Your feed of decisions and status changes on your parcels, after a cursor",
+    responses=responses({200: "NoticesOut"}, 401, 422),
+)
+def notices(
+    svc: ServicesDep,
+    who: PrincipalDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    rows = svc.store.notices_after(who.operator_id, after, limit)
+    return _json(NoticesOut([NoticeOut(c, n) for c, n in rows], rows[-1][0] if rows else after))

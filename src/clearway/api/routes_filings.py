@@ -1,0 +1,92 @@
+"""Filings in: one or a batch; the answer carries the consignment, its status and decision."""
+
+from __future__ import annotations
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from clearway.api.deps import Malformed, PrincipalDep, ServicesDep, read_body
+from clearway.api.openapi import body_schema, responses
+from clearway.api.schemas import BatchOut, FilingResultOut, ProblemItem
+from clearway.clearance.pipeline import FilingResult, Submission
+from clearway.clearance.ports import Filer
+from clearway.domain.filing import decode_filing
+from clearway.domain.validation import decode_problems
+from clearway.kernel.errors import Conflict, InvalidInput, Problem
+
+router = APIRouter(tags=["filings"])
+_ENC = msgspec.json.Encoder(decimal_format="string")
+
+
+def submission(body: bytes) -> Submission:
+    try:
+        return Submission(decode_filing(body))
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return Submission(None, decode_problems(body))
+
+
+def result_out(r: FilingResult) -> FilingResultOut:
+    return FilingResultOut(
+        r.index,
+        r.outcome,
+        r.filer_reference,
+        r.consignment_id,
+        r.status,
+        r.version,
+        r.decision,
+        [ProblemItem(p.path, p.code, p.message, p.severity) for p in r.problems],
+    )
+
+
+@router.post(
+    "/v1/filings",
+    summary="File one canonical filing document",
+    openapi_extra=body_schema("FilingDocument"),
+    responses=responses(
+        {200: "FilingResultOut", 201: "FilingResultOut"}, 400, 401, 403, 409, 413, 415, 422
+    ),
+)
+async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Response:
+    body = await read_body(request, svc.settings.max_body_bytes)
+    sub = submission(body)
+    filer = Filer(who.operator_id, who.operator, who.role)
+    [result] = await run_in_threadpool(svc.pipeline.process, filer, [sub])
+    if result.outcome == "rejected":
+        raise InvalidInput(result.problems, "the filing is not valid; see problems")
+    if result.outcome == "conflict":
+        raise Conflict(result.problems[0].message if result.problems else "conflict")
+    status = 201 if result.outcome in ("accepted", "amended") else 200
+    return Response(_ENC.encode(result_out(result)), status, media_type="application/json")
+
+
+@router.post(
+    "/v1/filings/batch",
+    summary="File up to 1,000 canonical filing documents (a JSON array); a result per filing",
+    openapi_extra=body_schema("FilingDocument", array=True),
+    responses=responses({200: "BatchOut"}, 400, 401, 403, 413, 415, 422),
+)
+async def file_batch(request: Request, svc: ServicesDep, who: PrincipalDep) -> Response:
+    body = await read_body(request, svc.settings.max_body_bytes)
+    try:
+        raw = msgspec.json.decode(body, type=list[msgspec.Raw])
+    except msgspec.ValidationError as exc:
+        raise InvalidInput([Problem("/", "type", "expected a JSON array of filings")]) from exc
+    except msgspec.DecodeError as exc:
+        raise Malformed(f"not valid JSON: {exc}") from exc
+    if not raw:
+        raise InvalidInput([Problem("/", "required", "the batch is empty")])
+    if len(raw) > svc.settings.max_batch:
+        raise InvalidInput(
+            [Problem("/", "too_many", f"at most {svc.settings.max_batch} filings per batch")]
+        )
+    subs = [submission(bytes(one)) for one in raw]
+    filer = Filer(who.operator_id, who.operator, who.role)
+    results = await run_in_threadpool(svc.pipeline.process, filer, subs)
+    outs = [result_out(r) for r in results]
+    accepted = sum(1 for r in results if r.accepted)
+    return Response(
+        _ENC.encode(BatchOut(accepted, len(results) - accepted, outs)),
+        media_type="application/json",
+    )

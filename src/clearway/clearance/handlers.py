@@ -1,0 +1,275 @@
+"""Lifecycle commands after the decision: arrivals, holds, officer actions, payment.
+
+Each handler loads the consignments it touches, applies the state machine, and commits one
+change set. Release happens only when every hold is lifted and nothing is due at the border.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from clearway.clearance.pipeline import notice_body
+from clearway.clearance.ports import ChangeSet, Hold, Notice, StaleWrite, Store
+from clearway.domain.consignment import Consignment
+from clearway.kernel.clock import Clock
+from clearway.kernel.errors import DomainError, NotFound
+from clearway.kernel.ids import new_id
+
+ArrivalAnswer = Literal["release", "hold", "unknown"]
+OFFICER_ACTIONS = (
+    "request_documents",
+    "record_inspection",
+    "hold",
+    "lift_hold",
+    "release",
+    "seize",
+    "return_to_sender",
+    "abandon",
+)
+# Why a lane stops a parcel on arrival (the customs hold placed for it)
+_LANE_HOLDS = {
+    "yellow": "documentary check (yellow lane)",
+    "red": "physical or non-intrusive inspection (red lane)",
+}
+MAX_RETRIES = 5
+
+
+@dataclass(slots=True)
+class ArrivalResult:
+    transport_document: str
+    answer: ArrivalAnswer
+    consignment_id: str | None = None
+    status: str | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ActionRequest:
+    action: str
+    actor: str  # "officer:<name>"
+    reason: str | None = None
+    authority: str = "customs"
+    found: bool | None = None
+    corrected_value: Decimal | None = None
+    corrected_hs_code: str | None = None
+    notes: str | None = None
+    hold_id: str | None = None
+
+
+class Clearance:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    # ------------------------------------------------------------------ arrivals
+    def arrive(
+        self, transport_documents: Sequence[str], actor: str, office: str | None = None
+    ) -> list[ArrivalResult]:
+        for attempt in range(MAX_RETRIES):
+            try:
+                return self._arrive_once(transport_documents, actor, office)
+            except StaleWrite:
+                if attempt == MAX_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _arrive_once(
+        self, tds: Sequence[str], actor: str, office: str | None
+    ) -> list[ArrivalResult]:
+        now = self.clock.now()
+        heads = self.store.heads_by_transport_document(tds)
+        loaded = self.store.load_many([h.id for h in heads.values()])
+        holds = self.store.open_holds(list(loaded))
+        operators = self.store.operators_of(list(loaded))
+        changes = ChangeSet()
+        out: list[ArrivalResult] = []
+        for td in tds:
+            head = heads.get(td)
+            c = loaded.get(head.id) if head else None
+            if c is None:
+                out.append(ArrivalResult(td, "unknown", reasons=["no filing for this parcel"]))
+                continue
+            old = c.status
+            if c.status not in ("filed", "referred", "assessed", "decided"):
+                # Presented again: answer from the current state, change nothing.
+                out.append(_answer(c, holds.get(c.id, []), []))
+                continue
+            c.apply("arrive", at=now, actor=actor, data={"office": office} if office else None)
+            reasons = self._hold_reasons(c, holds.get(c.id, []))
+            if reasons:
+                for r in reasons:
+                    hold = Hold(new_id("hld"), c.id, "customs", r, "system:arrival", now)
+                    changes.holds.append(hold)
+                    holds.setdefault(c.id, []).append(hold)
+                c.apply("hold", at=now, actor="system:arrival", data={"reasons": reasons})
+            else:
+                c.apply("release", at=now, actor="system:arrival", data={"lane": _lane(c)})
+            changes.updated.append((c, old))
+            for op in operators.get(c.id, {c.owner}):
+                changes.notices.append(Notice(op, c.id, c.status, notice_body(c, c.status)))
+            out.append(_answer(c, holds.get(c.id, []), reasons))
+        if changes:
+            self.store.commit(changes)
+        return out
+
+    @staticmethod
+    def _hold_reasons(c: Consignment, open_holds: list[Hold]) -> list[str]:
+        d = c.decision
+        reasons: list[str] = []
+        if d is None or d.lane is None:
+            reasons.append("no pre-arrival decision: complete data set needed")
+        elif d.lane in _LANE_HOLDS:
+            reasons.append(_LANE_HOLDS[d.lane])
+        if c.payment_status == "due":
+            reasons.append("duty and tax due from the consignee: awaiting payment")
+        return reasons
+
+    # ------------------------------------------------------------------ officer actions
+    def act(self, consignment_id: str, req: ActionRequest) -> Consignment:
+        for attempt in range(MAX_RETRIES):
+            try:
+                return self._act_once(consignment_id, req)
+            except StaleWrite:
+                if attempt == MAX_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _act_once(self, consignment_id: str, req: ActionRequest) -> Consignment:
+        if req.action not in OFFICER_ACTIONS:
+            raise DomainError(
+                f"unknown action {req.action!r}; actions: {', '.join(OFFICER_ACTIONS)}"
+            )
+        c = self.store.load(consignment_id)
+        if c is None:
+            raise NotFound(f"no consignment {consignment_id}")
+        now = self.clock.now()
+        old = c.status
+        changes = ChangeSet(updated=[(c, old)])
+        open_holds = self.store.open_holds([c.id]).get(c.id, [])
+        data: dict[str, Any] = {"reason": req.reason} if req.reason else {}
+        if req.action in ("hold", "request_documents"):
+            reason = req.reason or (
+                "documents requested" if req.action == "request_documents" else None
+            )
+            if not reason:
+                raise DomainError("a hold needs a reason")
+            changes.holds.append(Hold(new_id("hld"), c.id, req.authority, reason, req.actor, now))
+            c.apply(
+                req.action,
+                at=now,
+                actor=req.actor,
+                data={"reason": reason, "authority": req.authority},
+            )
+        elif req.action == "lift_hold":
+            lifted = _lift(open_holds, req, now)
+            changes.lifted.extend(lifted)
+            c.apply(
+                "lift_hold",
+                at=now,
+                actor=req.actor,
+                data={"holds": [h.id for h in lifted], "reason": req.reason},
+            )
+        elif req.action == "record_inspection":
+            if req.found is None:
+                raise DomainError("an inspection result needs `found` (true or false)")
+            result = {
+                "found": req.found,
+                "corrected_value": str(req.corrected_value)
+                if req.corrected_value is not None
+                else None,
+                "corrected_hs_code": req.corrected_hs_code,
+                "notes": req.notes,
+            }
+            changes.inspections.append(
+                {
+                    "id": new_id("ins"),
+                    "consignment_id": c.id,
+                    "officer": req.actor,
+                    "at": now,
+                    **result,
+                }
+            )
+            c.apply("inspect", at=now, actor=req.actor, data=result)
+        elif req.action == "release":
+            customs = [h for h in open_holds if h.authority == "customs"]
+            others = [h for h in open_holds if h.authority != "customs"]
+            if others:
+                raise DomainError(
+                    "cannot release: holds still open by "
+                    + ", ".join(sorted({h.authority for h in others}))
+                )
+            if c.payment_status == "due":
+                raise DomainError("cannot release: duty and tax are due and not paid")
+            # The releasing officer lifts customs' own holds with the release.
+            for h in customs:
+                changes.lifted.append(_lifted(h, req.actor, now, req.reason or "released"))
+            c.apply("release", at=now, actor=req.actor, data=data)
+        else:
+            c.apply(req.action, at=now, actor=req.actor, data=data)
+        for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
+            changes.notices.append(Notice(op, c.id, req.action, notice_body(c, req.action)))
+        self.store.commit(changes)
+        return c
+
+    # ------------------------------------------------------------------ payment
+    def record_payment(
+        self, consignment_id: str, amount: Decimal, currency: str, reference: str, actor: str
+    ) -> Consignment:
+        c = self.store.load(consignment_id)
+        if c is None:
+            raise NotFound(f"no consignment {consignment_id}")
+        a = c.assessment
+        if a is None or c.payment_status != "due":
+            raise DomainError(f"nothing is due on this consignment (payment {c.payment_status})")
+        if currency != a.currency or amount != a.due_at_border:
+            raise DomainError(f"the amount due is {a.due_at_border} {a.currency}")
+        now = self.clock.now()
+        old = c.status
+        changes = ChangeSet(updated=[(c, old)])
+        c.apply_payment(
+            "pay", at=now, actor=actor, data={"reference": reference, "amount": str(amount)}
+        )
+        open_holds = self.store.open_holds([c.id]).get(c.id, [])
+        payment_holds = [h for h in open_holds if "awaiting payment" in h.reason]
+        for h in payment_holds:
+            changes.lifted.append(_lifted(h, actor, now, f"paid, reference {reference}"))
+        remaining = [h for h in open_holds if h not in payment_holds]
+        if c.status == "held" and not remaining:
+            c.apply("release", at=now, actor="system:payment", data={"reference": reference})
+        for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
+            changes.notices.append(Notice(op, c.id, "payment", notice_body(c, "payment")))
+        self.store.commit(changes)
+        return c
+
+
+def _lifted(h: Hold, actor: str, now: Any, reason: str) -> Hold:
+    return Hold(
+        h.id, h.consignment_id, h.authority, h.reason, h.placed_by, h.placed_at, actor, now, reason
+    )
+
+
+def _lift(open_holds: list[Hold], req: ActionRequest, now: Any) -> list[Hold]:
+    mine = [
+        h
+        for h in open_holds
+        if h.authority == req.authority and (req.hold_id is None or h.id == req.hold_id)
+    ]
+    if not mine:
+        raise DomainError(f"no open hold by {req.authority} to lift")
+    if not req.reason:
+        raise DomainError("lifting a hold needs a reason")
+    return [_lifted(h, req.actor, now, req.reason) for h in mine]
+
+
+def _lane(c: Consignment) -> str | None:
+    return c.decision.lane if c.decision else None
+
+
+def _answer(c: Consignment, holds: list[Hold], reasons: list[str]) -> ArrivalResult:
+    if c.status == "released":
+        return ArrivalResult(c.transport_document, "release", c.id, c.status)
+    why = reasons or [h.reason for h in holds if h.open] or [f"consignment is {c.status}"]
+    return ArrivalResult(c.transport_document, "hold", c.id, c.status, why)

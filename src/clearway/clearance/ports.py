@@ -1,0 +1,121 @@
+"""What the clearance workflows need from storage, as plain data and one protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from clearway.domain.consignment import Consignment
+
+
+@dataclass(frozen=True, slots=True)
+class Filer:
+    """The authenticated operator sending filings."""
+
+    operator_id: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFiling:
+    consignment_id: str
+    version: int
+    body_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsignmentHead:
+    """Enough of a stored consignment to classify a new filing about it."""
+
+    id: str
+    status: str
+    version: int
+    owner_id: str
+    data_set: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewFiling:
+    id: str
+    consignment_id: str
+    operator_id: str
+    role: str
+    filer_reference: str
+    version: int
+    body_hash: str
+    body: str
+    format: str
+    warnings: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    operator_id: str
+    consignment_id: str
+    kind: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: str
+    consignment_id: str
+    authority: str
+    reason: str
+    placed_by: str
+    placed_at: Any
+    lifted_by: str | None = None
+    lifted_at: Any = None
+    lift_reason: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.lifted_at is None
+
+
+@dataclass
+class ChangeSet:
+    """Everything one unit of work writes, in one transaction."""
+
+    created: list[Consignment] = field(default_factory=list)
+    updated: list[tuple[Consignment, str]] = field(default_factory=list)  # (new state, old status)
+    filings: list[NewFiling] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    lifted: list[Hold] = field(default_factory=list)
+    inspections: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.updated or self.filings or self.notices or self.holds)
+
+
+class StaleWrite(Exception):
+    """Someone else changed or inserted the same rows first; the unit of work should retry."""
+
+
+class Store(Protocol):
+    def filings_by_reference(
+        self, operator_id: str, references: Sequence[str]
+    ) -> dict[str, StoredFiling]:
+        """Latest stored filing per filer reference of this operator."""
+        ...
+
+    def heads_by_transport_document(
+        self, documents: Sequence[str]
+    ) -> dict[str, ConsignmentHead]: ...
+
+    def load(self, consignment_id: str) -> Consignment | None: ...
+
+    def load_many(self, ids: Sequence[str]) -> dict[str, Consignment]: ...
+
+    def open_holds(self, consignment_ids: Sequence[str]) -> dict[str, list[Hold]]: ...
+
+    def operators_of(self, consignment_ids: Sequence[str]) -> dict[str, set[str]]:
+        """Operators that filed about each consignment (they receive its notices)."""
+        ...
+
+    def commit(self, changes: ChangeSet) -> None:
+        """Write atomically; raise StaleWrite if a concurrent writer got there first."""
+        ...

@@ -1,0 +1,373 @@
+"""Validation of canonical filings: every problem at once, each with its field path.
+
+Two passes. `structural_problems` walks a raw JSON value against the filing schema (used when the
+fast typed decode fails, so the filer still sees every type error at once). `check_filing` applies
+the semantic rules to a decoded document: codes, check digits, arithmetic, mass, vague
+descriptions and the elements each data set requires. Errors reject the filing; warnings are kept
+and become risk reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+
+from clearway.domain.filing import MAX_ITEMS, FilingDocument, Item, Party
+from clearway.kernel import codes
+from clearway.kernel.errors import Problem
+
+# Tolerance for order/payment totals against the items, as a share of the larger amount. A data
+# quality threshold, not legislation: totals include shipping and rounding on most platforms.
+TOTALS_TOLERANCE = Decimal("0.05")
+MAX_ITEM_MASS_KG = Decimal(1000)
+POSTAL_ITEM_MAX_KG = Decimal("31.5")  # UPU maximum weight of a postal parcel
+MIN_VALUE_PER_KG = Decimal("0.05")  # below this per kg a consumer good is implausible
+
+
+@cache
+def vague_descriptions() -> frozenset[str]:
+    text = resources.files("clearway.domain").joinpath("data", "vague_descriptions.txt")
+    lines = text.read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip() for x in lines if x.strip() and not x.startswith("#"))
+
+
+_PUNCT = re.compile(r"[^\w\s]+")
+
+
+def is_vague(description: str) -> bool:
+    words = _PUNCT.sub(" ", description.lower()).split()
+    return not words or " ".join(words) in vague_descriptions()
+
+
+# ---------------------------------------------------------------- structural pass
+def structural_problems(raw: Any) -> list[Problem]:
+    """Every type problem of a raw JSON value against FilingDocument, with paths."""
+    out: list[Problem] = []
+    _check(raw, mi.type_info(FilingDocument), "", out)
+    return out
+
+
+def _check(value: Any, t: mi.Type, path: str, out: list[Problem]) -> None:
+    where = path or "/"
+    if isinstance(t, mi.UnionType):
+        if value is None and any(isinstance(x, mi.NoneType) for x in t.types):
+            return
+        inner = [x for x in t.types if not isinstance(x, mi.NoneType)]
+        if len(inner) == 1:
+            _check(value, inner[0], path, out)
+            return
+        _check(value, inner[0], path, out)
+        return
+    if isinstance(t, mi.StructType):
+        if not isinstance(value, dict):
+            out.append(Problem(where, "type", "expected an object"))
+            return
+        known = {f.encode_name: f for f in t.fields}
+        for key in value:
+            if key not in known:
+                out.append(Problem(f"{path}/{key}", "unknown_field", f"unknown field {key!r}"))
+        for f in t.fields:
+            if f.encode_name not in value:
+                if f.required:
+                    out.append(Problem(f"{path}/{f.encode_name}", "required", "is required"))
+                continue
+            _check(value[f.encode_name], f.type, f"{path}/{f.encode_name}", out)
+        return
+    if isinstance(t, mi.ListType):
+        if not isinstance(value, list):
+            out.append(Problem(where, "type", "expected an array"))
+            return
+        for i, v in enumerate(value):
+            _check(v, t.item_type, f"{path}/{i}", out)
+        return
+    if isinstance(t, mi.LiteralType):
+        if value not in t.values:
+            allowed = ", ".join(str(v) for v in t.values)
+            out.append(Problem(where, "enum", f"must be one of: {allowed}"))
+        return
+    if isinstance(t, mi.StrType):
+        if not isinstance(value, str):
+            out.append(Problem(where, "type", "expected a string"))
+        return
+    if isinstance(t, mi.IntType):
+        if not isinstance(value, int) or isinstance(value, bool):
+            out.append(Problem(where, "type", "expected an integer"))
+        return
+    if isinstance(t, mi.DecimalType):
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            out.append(Problem(where, "type", 'expected a decimal string such as "12.50"'))
+            return
+        try:
+            if not Decimal(str(value)).is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            out.append(Problem(where, "type", 'expected a decimal string such as "12.50"'))
+        return
+    if isinstance(t, mi.DateType):
+        if not isinstance(value, str) or not _parses(date.fromisoformat, value):
+            out.append(Problem(where, "type", "expected a date YYYY-MM-DD"))
+        return
+    if isinstance(t, mi.DateTimeType):
+        if not isinstance(value, str) or not _parses(datetime.fromisoformat, value):
+            out.append(Problem(where, "type", "expected an RFC 3339 date-time"))
+        return
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def decode_problems(body: bytes) -> list[Problem]:
+    """Why a body that failed the typed decode is not a filing: every problem, with paths."""
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        return [Problem("/", "malformed_json", f"not valid JSON: {exc}")]
+    problems = structural_problems(raw)
+    return problems or [Problem("/", "type", "not a valid filing document")]
+
+
+# ---------------------------------------------------------------- semantic pass
+def check_filing(
+    doc: FilingDocument, *, served: frozenset[str] | None = None, today: date | None = None
+) -> list[Problem]:
+    """Semantic problems of a decoded filing: errors and warnings, in document order."""
+    out: list[Problem] = []
+    _top(doc, served, today, out)
+    for name in ("consignor", "consignee", "seller", "platform"):
+        party = getattr(doc, name)
+        if party is not None:
+            _party(party, f"/{name}", out)
+    _required_by_data_set(doc, out)
+    currency_ok = codes.is_currency(doc.currency)
+    for i, item in enumerate(doc.items):
+        _item(item, i, doc, out)
+    if currency_ok:
+        _totals(doc, out)
+    return out
+
+
+def _top(
+    doc: FilingDocument, served: frozenset[str] | None, today: date | None, out: list[Problem]
+) -> None:
+    if not doc.filer_reference.strip() or len(doc.filer_reference) > 100:
+        out.append(Problem("/filer_reference", "length", "must be 1 to 100 characters"))
+    td = doc.transport_document
+    if not td.strip() or len(td) > 50:
+        out.append(Problem("/transport_document", "length", "must be 1 to 50 characters"))
+    elif codes.looks_like_s10(td) or doc.mode == "post":
+        why = codes.s10_problem(td)
+        if why:
+            out.append(Problem("/transport_document", "s10_invalid", why))
+    else:
+        why = codes.awb_problem(td)
+        if why:
+            out.append(Problem("/transport_document", "awb_invalid", why))
+    if not codes.is_country(doc.destination_country):
+        out.append(_not_country("/destination_country", doc.destination_country))
+    elif served is not None and doc.destination_country not in served:
+        out.append(
+            Problem(
+                "/destination_country",
+                "destination_not_served",
+                f"no jurisdiction pack for {doc.destination_country}; "
+                f"served: {', '.join(sorted(served))}",
+            )
+        )
+    if doc.dispatch_country is not None and not codes.is_country(doc.dispatch_country):
+        out.append(_not_country("/dispatch_country", doc.dispatch_country))
+    if not codes.is_currency(doc.currency):
+        out.append(Problem("/currency", "currency_unknown", f"{doc.currency!r} is not ISO 4217"))
+    for name in ("transport_cost", "insurance_cost"):
+        amount = getattr(doc, name)
+        if amount is not None and amount < 0:
+            out.append(Problem(f"/{name}", "negative", "must not be negative"))
+    if not doc.items:
+        out.append(Problem("/items", "required", "at least one item is required"))
+    elif len(doc.items) > MAX_ITEMS:
+        out.append(Problem("/items", "too_many", f"at most {MAX_ITEMS} items per consignment"))
+    pay_currency = doc.payment.currency if doc.payment is not None else None
+    if pay_currency is not None and not codes.is_currency(pay_currency):
+        out.append(Problem("/payment/currency", "currency_unknown", "not an ISO 4217 currency"))
+    if doc.collection is not None and doc.collection.model == "vendor":
+        if not doc.collection.registration_number:
+            out.append(
+                Problem(
+                    "/collection/registration_number",
+                    "registration_number_missing",
+                    "vendor collection without a registration number: consumer collection applies",
+                    "warning",
+                )
+            )
+    if (
+        today is not None
+        and doc.legal_date is not None
+        and abs((doc.legal_date - today).days) > 366
+    ):
+        out.append(
+            Problem("/legal_date", "legal_date_far", "more than a year from today", "warning")
+        )
+
+
+def _not_country(path: str, code: str) -> Problem:
+    return Problem(path, "country_unknown", f"{code!r} is not an ISO 3166 alpha-2 country code")
+
+
+def _party(party: Party, path: str, out: list[Problem]) -> None:
+    if party.country is not None and not codes.is_country(party.country):
+        out.append(_not_country(f"{path}/country", party.country))
+    if party.email is not None and "@" not in party.email:
+        out.append(Problem(f"{path}/email", "email_invalid", "not an e-mail address"))
+
+
+def _item(item: Item, i: int, doc: FilingDocument, out: list[Problem]) -> None:
+    p = f"/items/{i}"
+    desc = item.description.strip()
+    if len(desc) < 3 or len(desc) > 512:
+        out.append(Problem(f"{p}/description", "length", "must be 3 to 512 characters"))
+    elif is_vague(desc):
+        out.append(
+            Problem(
+                f"{p}/description",
+                "vague_description",
+                f"{desc!r} does not say what the goods are; name the article and its material",
+                "warning",
+            )
+        )
+    if item.hs_code is not None:
+        why = codes.hs_problem(codes.normalise_hs(item.hs_code))
+        if why:
+            out.append(Problem(f"{p}/hs_code", "hs_unknown", why))
+    if item.quantity < 1 or item.quantity > 1_000_000:
+        out.append(Problem(f"{p}/quantity", "range", "must be between 1 and 1,000,000"))
+    if item.value is not None and item.value < 0:
+        out.append(Problem(f"{p}/value", "negative", "must not be negative"))
+    if item.origin_country is not None and not codes.is_country(item.origin_country):
+        out.append(_not_country(f"{p}/origin_country", item.origin_country))
+    _mass(item, p, doc, out)
+
+
+def _mass(item: Item, p: str, doc: FilingDocument, out: list[Problem]) -> None:
+    mass = item.net_mass_kg
+    if mass is None:
+        return
+    if mass <= 0:
+        out.append(Problem(f"{p}/net_mass_kg", "range", "must be greater than zero"))
+    elif mass > MAX_ITEM_MASS_KG:
+        out.append(Problem(f"{p}/net_mass_kg", "range", f"over {MAX_ITEM_MASS_KG} kg per item"))
+    elif doc.mode == "post" and mass > POSTAL_ITEM_MAX_KG:
+        out.append(
+            Problem(
+                f"{p}/net_mass_kg",
+                "mass_implausible",
+                f"{mass} kg is over the {POSTAL_ITEM_MAX_KG} kg postal limit",
+                "warning",
+            )
+        )
+    elif item.value is not None and item.value / mass < MIN_VALUE_PER_KG and item.value > 0:
+        out.append(
+            Problem(
+                f"{p}/net_mass_kg",
+                "mass_implausible",
+                f"value per kg {item.value / mass:.4f} {doc.currency} is implausibly low",
+                "warning",
+            )
+        )
+
+
+_REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
+    # data set -> (path, what) the filing must carry. ICS2-style pre-loading minimum (7+1),
+    # H7-style reduced set, and the full set.
+    "pre_loading": (("consignor", "name"), ("consignee", "name"), ("consignee", "address")),
+    "reduced": (("consignee", "name"), ("consignee", "address"), ("consignee", "country")),
+    "full": (
+        ("consignor", "name"),
+        ("consignee", "name"),
+        ("consignee", "address"),
+        ("consignee", "city"),
+        ("consignee", "country"),
+    ),
+}
+_ITEM_REQUIRED: dict[str, tuple[str, ...]] = {
+    "pre_loading": (),
+    "reduced": ("value", "hs_code"),
+    "full": ("value", "hs_code", "origin_country", "net_mass_kg"),
+}
+
+
+def _required_by_data_set(doc: FilingDocument, out: list[Problem]) -> None:
+    for party_name, attr in _REQUIRED[doc.data_set]:
+        party = getattr(doc, party_name)
+        if party is None or not getattr(party, attr):
+            out.append(
+                Problem(
+                    f"/{party_name}/{attr}",
+                    "required",
+                    f"required for the {doc.data_set} data set",
+                )
+            )
+    for i, item in enumerate(doc.items):
+        for attr in _ITEM_REQUIRED[doc.data_set]:
+            if getattr(item, attr) is None:
+                out.append(
+                    Problem(
+                        f"/items/{i}/{attr}",
+                        "required",
+                        f"required for the {doc.data_set} data set",
+                    )
+                )
+
+
+def _totals(doc: FilingDocument, out: list[Problem]) -> None:
+    if any(i.value is None for i in doc.items):
+        return
+    goods = doc.intrinsic_value
+    extra = (doc.transport_cost or Decimal(0)) + (doc.insurance_cost or Decimal(0))
+    order_total = doc.order.total if doc.order is not None else None
+    if order_total is not None and not _close(order_total, goods, goods + extra):
+        out.append(
+            Problem(
+                "/order/total",
+                "totals_mismatch",
+                f"order total {order_total} differs from the items' {goods} {doc.currency}",
+                "warning",
+            )
+        )
+    pay = doc.payment
+    if pay is not None and pay.amount is not None and (pay.currency in (None, doc.currency)):
+        reference = doc.order.total if doc.order and doc.order.total is not None else goods
+        if not _close(pay.amount, reference, reference + extra):
+            out.append(
+                Problem(
+                    "/payment/amount",
+                    "totals_mismatch",
+                    f"payment {pay.amount} differs from the order's {reference} {doc.currency}",
+                    "warning",
+                )
+            )
+
+
+def _close(amount: Decimal, low: Decimal, high: Decimal) -> bool:
+    """Is amount within tolerance of the range [low, high]?"""
+    slack = max(abs(high), abs(amount)) * TOTALS_TOLERANCE
+    return low - slack <= amount <= high + slack
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def warnings(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "warning"]

@@ -1,0 +1,469 @@
+"""SQL implementation of the clearance Store, plus the queries the API and pages need."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from clearway.clearance.ports import (
+    ChangeSet,
+    ConsignmentHead,
+    Hold,
+    StaleWrite,
+    StoredFiling,
+)
+from clearway.domain.assessment import Assessment
+from clearway.domain.consignment import Consignment
+from clearway.domain.decision import Decision
+from clearway.domain.events import Event
+from clearway.domain.filing import FilingDocument, encode
+from clearway.kernel.clock import Clock, SystemClock
+from clearway.kernel.errors import Conflict, NotFound
+from clearway.kernel.ids import new_id
+from clearway.storage import tables as t
+from clearway.storage.engine import writer
+
+_DOC = msgspec.json.Decoder(FilingDocument)
+_DECISION = msgspec.json.Decoder(Decision)
+_ASSESSMENT = msgspec.json.Decoder(Assessment)
+CHUNK = 500  # bound IN (...) lists for both SQLite and PostgreSQL
+
+
+def _chunks(seq: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(seq), CHUNK):
+        yield seq[i : i + CHUNK]
+
+
+def _party_key(name: str | None, postcode: str | None, country: str | None) -> str | None:
+    """A normalised identity for quotas and split-shipment checks (name + postcode + country)."""
+    if not name:
+        return None
+    norm = " ".join(name.lower().split())
+    return f"{norm}|{(postcode or '').replace(' ', '').lower()}|{(country or '').upper()}"
+
+
+def _enc(obj: object | None) -> str | None:
+    return None if obj is None else encode(obj).decode()
+
+
+class SqlStore:
+    """The clearance Store over SQLAlchemy Core (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = writer(engine)
+
+    # ------------------------------------------------------------ reads for the pipeline
+    def filings_by_reference(
+        self, operator_id: str, references: Sequence[str]
+    ) -> dict[str, StoredFiling]:
+        out: dict[str, StoredFiling] = {}
+        refs = sorted(set(references))
+        with self.engine.connect() as conn:
+            for chunk in _chunks(refs):
+                rows = conn.execute(
+                    select(
+                        t.filings.c.filer_reference,
+                        t.filings.c.consignment_id,
+                        t.filings.c.version,
+                        t.filings.c.body_hash,
+                    ).where(
+                        t.filings.c.operator_id == operator_id,
+                        t.filings.c.filer_reference.in_(chunk),
+                    )
+                )
+                for ref, cid, version, h in rows:
+                    if ref not in out or version > out[ref].version:
+                        out[ref] = StoredFiling(cid, version, h)
+        return out
+
+    def heads_by_transport_document(self, documents: Sequence[str]) -> dict[str, ConsignmentHead]:
+        out: dict[str, ConsignmentHead] = {}
+        c = t.consignments.c
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(documents))):
+                rows = conn.execute(
+                    select(
+                        c.transport_document, c.id, c.status, c.version, c.owner_id, c.data_set
+                    ).where(c.transport_document.in_(chunk))
+                )
+                for td, cid, status, version, owner, ds in rows:
+                    out[td] = ConsignmentHead(cid, status, version, owner, ds)
+        return out
+
+    def load(self, consignment_id: str) -> Consignment | None:
+        return self.load_many([consignment_id]).get(consignment_id)
+
+    def load_many(self, ids: Sequence[str]) -> dict[str, Consignment]:
+        out: dict[str, Consignment] = {}
+        c = t.consignments.c
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids)):
+                for row in conn.execute(select(t.consignments).where(c.id.in_(chunk))).mappings():
+                    out[row["id"]] = _consignment(row)
+        return out
+
+    def open_holds(self, consignment_ids: Sequence[str]) -> dict[str, list[Hold]]:
+        out: dict[str, list[Hold]] = {}
+        h = t.holds.c
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(consignment_ids)):
+                rows = conn.execute(
+                    select(t.holds).where(h.consignment_id.in_(chunk), h.lifted_at.is_(None))
+                ).mappings()
+                for r in rows:
+                    out.setdefault(r["consignment_id"], []).append(Hold(**dict(r)))
+        return out
+
+    def holds(self, consignment_id: str) -> list[Hold]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.holds)
+                .where(t.holds.c.consignment_id == consignment_id)
+                .order_by(t.holds.c.placed_at)
+            ).mappings()
+            return [Hold(**dict(r)) for r in rows]
+
+    def operators_of(self, consignment_ids: Sequence[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        f = t.filings.c
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(consignment_ids)):
+                rows = conn.execute(
+                    select(f.consignment_id, f.operator_id)
+                    .where(f.consignment_id.in_(chunk))
+                    .distinct()
+                )
+                for cid, op in rows:
+                    out.setdefault(cid, set()).add(op)
+        return out
+
+    # ------------------------------------------------------------ the unit of work
+    def commit(self, changes: ChangeSet) -> None:
+        try:
+            with self._writer.begin() as conn:
+                self._write(conn, changes)
+        except IntegrityError as exc:
+            raise StaleWrite(str(exc.orig)) from exc
+
+    def _write(self, conn: Connection, changes: ChangeSet) -> None:
+        if changes.created:
+            conn.execute(insert(t.consignments), [_row(c) for c in changes.created])
+        c = t.consignments.c
+        for cons, old_status in changes.updated:
+            row = _row(cons)
+            row.pop("id")
+            row.pop("created_at")
+            done = conn.execute(
+                update(t.consignments).where(c.id == cons.id, c.status == old_status).values(**row)
+            )
+            if done.rowcount != 1:
+                raise StaleWrite(f"consignment {cons.id} changed concurrently")
+        if changes.filings:
+            conn.execute(insert(t.filings), [vars_of(f) for f in changes.filings])
+        evs = [e for cons in changes.created for e in cons.events] + [
+            e for cons, _ in changes.updated for e in cons.events
+        ]
+        if evs:
+            conn.execute(insert(t.events), [_event_row(e) for e in evs])
+        if changes.notices:
+            conn.execute(
+                insert(t.notices),
+                [
+                    {
+                        "operator_id": n.operator_id,
+                        "consignment_id": n.consignment_id,
+                        "kind": n.kind,
+                        "body": encode(n.body).decode(),
+                        "created_at": _now_of(evs),
+                    }
+                    for n in changes.notices
+                ],
+            )
+        if changes.holds:
+            conn.execute(insert(t.holds), [vars_of(h) for h in changes.holds])
+        for h in changes.lifted:
+            conn.execute(
+                update(t.holds)
+                .where(t.holds.c.id == h.id)
+                .values(lifted_by=h.lifted_by, lifted_at=h.lifted_at, lift_reason=h.lift_reason)
+            )
+        if changes.inspections:
+            conn.execute(insert(t.inspections), changes.inspections)
+        for cons in changes.created:
+            cons.events.clear()
+        for cons, _ in changes.updated:
+            cons.events.clear()
+
+    # ------------------------------------------------------------ queries for the API
+    def can_see(self, operator_id: str, consignment_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(t.filings.c.id)
+                    .where(
+                        t.filings.c.consignment_id == consignment_id,
+                        t.filings.c.operator_id == operator_id,
+                    )
+                    .limit(1)
+                ).first()
+                is not None
+            )
+
+    def events_of(self, consignment_id: str) -> list[Event]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.events)
+                .where(t.events.c.consignment_id == consignment_id)
+                .order_by(t.events.c.id)
+            ).mappings()
+            return [
+                Event(
+                    r["consignment_id"],
+                    r["kind"],
+                    r["at"],
+                    r["actor"],
+                    r["from_status"],
+                    r["to_status"],
+                    r["data"] or {},
+                )
+                for r in rows
+            ]
+
+    def filings_of(self, consignment_id: str) -> list[dict[str, Any]]:
+        f = t.filings.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    f.id,
+                    f.operator_id,
+                    f.role,
+                    f.filer_reference,
+                    f.version,
+                    f.format,
+                    f.received_at,
+                    t.operators.c.name.label("operator"),
+                )
+                .join(t.operators, t.operators.c.id == f.operator_id)
+                .where(f.consignment_id == consignment_id)
+                .order_by(f.received_at, f.version)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def notices_after(
+        self, operator_id: str, cursor: int, limit: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        n = t.notices.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(n.id, n.body, n.created_at)
+                .where(n.operator_id == operator_id, n.id > cursor)
+                .order_by(n.id)
+                .limit(limit)
+            )
+            out = []
+            for nid, body, created in rows:
+                data = msgspec.json.decode(body)
+                data["created_at"] = created.isoformat() if created else None
+                out.append((nid, data))
+            return out
+
+    def counts(self, column: str) -> dict[str, int]:
+        col = t.consignments.c[column]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(col, func.count()).group_by(col))
+            return {str(k): int(v) for k, v in rows}
+
+    def transport_documents(self, ids: Sequence[str]) -> dict[str, str]:
+        c = t.consignments.c
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids)):
+                out.update(
+                    {
+                        str(k): str(v)
+                        for k, v in conn.execute(
+                            select(c.id, c.transport_document).where(c.id.in_(chunk))
+                        )
+                    }
+                )
+        return out
+
+
+def vars_of(obj: Any) -> dict[str, Any]:
+    return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
+
+
+def _now_of(evs: list[Event]) -> datetime:
+    return evs[-1].at if evs else SystemClock().now()
+
+
+def _row(c: Consignment) -> dict[str, Any]:
+    d = c.document
+    dec = c.decision
+    a = c.assessment
+    consignee = d.consignee
+    seller = d.seller
+    return {
+        "id": c.id,
+        "transport_document": c.transport_document,
+        "owner_id": c.owner,
+        "version": c.version,
+        "status": c.status,
+        "payment_status": c.payment_status,
+        "data_set": d.data_set,
+        "mode": d.mode,
+        "destination_country": d.destination_country,
+        "dispatch_country": d.dispatch_country,
+        "office": d.office,
+        "legal_date": d.legal_date or (c.created_at.date() if c.created_at else None),
+        "currency": d.currency,
+        "intrinsic_value": str(d.intrinsic_value),
+        "lane": dec.lane if dec else None,
+        "referral": dec.referral if dec else None,
+        "score": f"{dec.score:.6f}" if dec and dec.score is not None else None,
+        "random_sample": bool(dec and dec.random_sample),
+        "irg_category": a.irg_category if a else None,
+        "collection_model": a.collection_model if a else d.collection_model,
+        "assessed_currency": a.currency if a else None,
+        "assessed_total": str(a.total) if a else None,
+        "due_at_border": str(a.due_at_border) if a else None,
+        "order_id": d.order.id if d.order else None,
+        "payment_id": d.payment.id if d.payment else None,
+        "consignee_key": _party_key(consignee.name, consignee.postcode, consignee.country)
+        if consignee
+        else None,
+        "seller_key": _party_key(seller.name, seller.postcode, seller.country) if seller else None,
+        "document": encode(d).decode(),
+        "decision": _enc(dec),
+        "assessment": _enc(a),
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "arrived_at": c.arrived_at,
+        "closed_at": c.closed_at,
+    }
+
+
+def _consignment(row: Any) -> Consignment:
+    return Consignment(
+        id=row["id"],
+        transport_document=row["transport_document"],
+        document=_DOC.decode(row["document"]),
+        owner=row["owner_id"],
+        status=row["status"],
+        payment_status=row["payment_status"],
+        version=row["version"],
+        decision=_DECISION.decode(row["decision"]) if row["decision"] else None,
+        assessment=_ASSESSMENT.decode(row["assessment"]) if row["assessment"] else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        arrived_at=row["arrived_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+def _event_row(e: Event) -> dict[str, Any]:
+    return {
+        "consignment_id": e.consignment_id,
+        "kind": e.kind,
+        "at": e.at,
+        "actor": e.actor,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "data": msgspec.to_builtins(e.data) if e.data else None,
+    }
+
+
+# ---------------------------------------------------------------- operators and API keys
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an operator and the role its key grants."""
+
+    operator_id: str
+    operator: str
+    role: str
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in ("officer", "analyst", "admin")
+
+
+def _hash_secret(secret: str) -> str:
+    # API keys are 32 random bytes: a fast hash suffices (no dictionary to attack).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Operators:
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+
+    def ensure(self, name: str, role: str) -> str:
+        """The operator's id, creating the operator on first use."""
+        with writer(self.engine).begin() as conn:
+            row = conn.execute(
+                select(t.operators.c.id, t.operators.c.role).where(t.operators.c.name == name)
+            ).first()
+            if row is not None:
+                return str(row[0])
+            oid = new_id("op")
+            conn.execute(
+                insert(t.operators).values(
+                    id=oid, name=name, role=role, created_at=self.clock.now()
+                )
+            )
+            return oid
+
+    def create_key(self, operator: str, role: str) -> str:
+        """Create an API key for an operator (created if new); returns the key, shown once."""
+        oid = self.ensure(operator, role)
+        prefix = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        with writer(self.engine).begin() as conn:
+            conn.execute(
+                insert(t.api_keys).values(
+                    id=new_id("key"),
+                    prefix=prefix,
+                    secret_hash=_hash_secret(secret),
+                    operator_id=oid,
+                    role=role,
+                    created_at=self.clock.now(),
+                )
+            )
+        return f"cw_{prefix}_{secret}"
+
+    def authenticate(self, key: str) -> Principal | None:
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "cw":
+            return None
+        k = t.api_keys.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(k.secret_hash, k.role, k.operator_id, t.operators.c.name)
+                .join(t.operators, t.operators.c.id == k.operator_id)
+                .where(and_(k.prefix == parts[1], k.revoked_at.is_(None)))
+            ).first()
+        if row is None or not secrets.compare_digest(row[0], _hash_secret(parts[2])):
+            return None
+        return Principal(row[2], row[3], row[1])
+
+    def revoke(self, prefix: str) -> None:
+        with writer(self.engine).begin() as conn:
+            done = conn.execute(
+                update(t.api_keys)
+                .where(t.api_keys.c.prefix == prefix, t.api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock.now())
+            )
+        if done.rowcount != 1:
+            raise NotFound(f"no active key with prefix {prefix}")
+
+
+__all__ = ["Conflict", "Operators", "Principal", "SqlStore"]

@@ -1,0 +1,66 @@
+"""Build the running system from settings: one object holding every service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from clearway.clearance.handlers import Clearance
+from clearway.clearance.pipeline import Pipeline
+from clearway.domain.ports import Assessor, Selector
+from clearway.kernel.clock import Clock, SystemClock
+from clearway.revenue.assessor import PackAssessor
+from clearway.risk.selector import RiskSelector
+from clearway.storage.engine import make_engine
+from clearway.storage.migrate import upgrade
+from clearway.storage.repository import Operators, SqlStore
+from clearway.wiring.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    store: SqlStore
+    operators: Operators
+    assessor: Assessor
+    selector: Selector
+    pipeline: Pipeline
+    clearance: Clearance
+    clock: Clock = field(default_factory=SystemClock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    assessor: Assessor | None = None,
+    selector: Selector | None = None,
+) -> Services:
+    """Wire the real adapters; the schema is brought up to date unless `migrate` is False."""
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    store = SqlStore(engine)
+    assessor = assessor or PackAssessor.load_default()
+    selector = selector or RiskSelector.load_default(
+        seed=settings.seed, sample_rate=settings.sample_rate, budget=settings.budget
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        store=store,
+        operators=Operators(engine, clock),
+        assessor=assessor,
+        selector=selector,
+        pipeline=Pipeline(store, assessor, selector, clock),
+        clearance=Clearance(store, clock),
+        clock=clock,
+    )

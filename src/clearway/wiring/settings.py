@@ -1,0 +1,25 @@
+"""Typed settings from the environment (CLEARWAY_*)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "sqlite:///var/clearway.sqlite"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"CLEARWAY_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", DEFAULT_DATABASE_URL))
+    # Selection policy: random control sampling rate and inspection budget (share of traffic)
+    sample_rate: float = field(default_factory=lambda: float(_env("SAMPLE_RATE", "0.01")))
+    budget: float = field(default_factory=lambda: float(_env("BUDGET", "0.05")))
+    seed: int = field(default_factory=lambda: int(_env("SEED", "0")))
+    max_body_bytes: int = field(
+        default_factory=lambda: int(_env("MAX_BODY_BYTES", str(16 * 1024 * 1024)))
+    )
+    max_batch: int = 1000
