@@ -1,0 +1,482 @@
+"""EU H7 declarations in WCO DMS XML (`urn:wco:datamodel:WCO:DEC-DMS:2`) ⇄ canonical filings.
+
+Declarations (FunctionCode 9, IMA/IMD), amendments/corrections (4, COR), invalidations (1, INV)
+and repayment applications (37, RRA) are validated against the shipped DMS H7 schemas, then
+mapped data element by data element (see docs/formats.md). H1 full declarations use the same
+mapping without schema validation. `render_answer` writes the acceptance/rejection answer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from lxml import etree
+
+from clearway.domain.filing import Collection, FilingDocument, Item, Mode, Party
+from clearway.ingestion.records import ParsedRecord, match_keys
+from clearway.ingestion.values import Collector
+from clearway.ingestion.xml_safety import schema, schema_problems, text
+from clearway.kernel.errors import Problem
+
+NS = "urn:wco:datamodel:WCO:DEC-DMS:2"
+RESPONSE_NS = "urn:wco:datamodel:WCO:RES-DMS:2"
+_N = {"d": NS}
+
+# transport document type (CL10273) ⇄ mode of the canonical filing
+_DOC_TYPE_MODE: dict[str, Mode] = {
+    "N750": "post",
+    "N740": "express",
+    "N705": "sea",
+    "N730": "road",
+    "N720": "rail",
+}
+_MODE_DOC_TYPE = {mode: code for code, mode in _DOC_TYPE_MODE.items()} | {"air_cargo": "N740"}
+
+_SCHEMAS = {
+    "declaration": "DMS_H7_V1.9.xsd",
+    "amendment": "DMS_H7_AMENDMENT_CORRECTION_V1.8.xsd",
+    "invalidation": "DMS_H7_INVALIDATION_V1.4.xsd",
+    "invalidation_repayment": "DMS_H7_INVALIDATION_AND_REPAYMENT_V1.4.xsd",
+    "repayment": "DMS_H7_REPAYMENT_REMISSION_V1.0.xsd",
+}
+
+
+def _t(node: etree._Element | None, path: str) -> str | None:
+    if node is None:
+        return None
+    return text(node.find(path, _N))
+
+
+def _all(node: etree._Element | None, path: str) -> list[etree._Element]:
+    return [] if node is None else list(node.findall(path, _N))
+
+
+def _message_kind(function_code: str | None, root: etree._Element) -> str | None:
+    if function_code == "9":
+        return "declaration"
+    if function_code == "4":
+        return "amendment"
+    if function_code == "1":
+        if root.find("d:RepaymentRemissionAuthorisation", _N) is not None:
+            return "invalidation_repayment"
+        return "invalidation"
+    if function_code == "37":
+        return "repayment"
+    return None
+
+
+def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
+    """One record for one DMS `Declaration` root element."""
+    function_code = _t(root, "d:FunctionCode")
+    category = _t(root, "d:ProcedureCategory")
+    lrn = _t(root, "d:FunctionalReferenceID")
+    kind = _message_kind(function_code, root)
+    source = f"LRN {lrn}" if lrn else "Declaration"
+    references = {
+        k: v
+        for k, v in {
+            "lrn": lrn,
+            "mrn": _t(root, "d:ID"),
+            "function_code": function_code,
+            "type_code": _t(root, "d:TypeCode"),
+            "procedure_category": category,
+            "declarant": _t(root, "d:Declarant/d:ID"),
+            "submitter": _t(root, "d:Submitter/d:ID"),
+            "change_reason_code": _t(root, "d:Amendment/d:ChangeReasonCode"),
+            "change_reason_text": _t(root, "d:Amendment/d:ChangeReasonText"),
+        }.items()
+        if v
+    }
+    record = ParsedRecord(None, "broker", kind or "unknown", source, references=references)
+    record.filer_reference = lrn
+    if kind is None:
+        record.problems.append(
+            Problem("FunctionCode", "h7.function_code", f"unknown FunctionCode {function_code!r}")
+        )
+        return [record]
+    if category not in ("H7", "H1"):
+        record.problems.append(
+            Problem(
+                "ProcedureCategory",
+                "h7.procedure_category",
+                f"procedure category {category!r} is not accepted here (H7 or H1)",
+            )
+        )
+        return [record]
+    if validate and category == "H7":
+        for message in schema_problems(schema("eu_dms", "H7_XSDS", _SCHEMAS[kind]), root):
+            record.problems.append(Problem("", "h7.schema", message))
+        if record.problems:
+            return [record]
+    if kind in ("invalidation", "invalidation_repayment"):
+        record.kind = "invalidation"
+        record.action = "cancel"
+        if kind == "invalidation_repayment":
+            record.references["repayment_requested"] = "true"
+        return [record]
+    if kind == "repayment":
+        record.kind = "repayment_application"
+        return [record]
+    record.action = "amend" if kind == "amendment" else "new"
+    found = Collector()
+    document = _document(root, category, found)
+    record.problems.extend(found.problems)
+    if not found.failed and document is not None:
+        record.document = document
+        record.references.update(match_keys(document))
+    return [record]
+
+
+def _party(node: etree._Element | None, found: Collector, path: str) -> Party | None:
+    if node is None:
+        return None
+    address = node.find("d:Address", _N)
+    return Party(
+        name=_t(node, "d:Name"),
+        identifier=_t(node, "d:ID"),
+        address=_t(address, "d:Line"),
+        city=_t(address, "d:CityName"),
+        postcode=_t(address, "d:PostcodeID"),
+        country=found.country(_t(address, "d:CountryCode"), f"{path}/Address/CountryCode"),
+    )
+
+
+def _document(root: etree._Element, category: str, found: Collector) -> FilingDocument | None:
+    shipment = root.find("d:GoodsShipment", _N)
+    if shipment is None:
+        found.error("GoodsShipment", "h7.missing", "a declaration needs a GoodsShipment")
+        return None
+    consignment = shipment.find("d:Consignment", _N)
+    items_xml = _all(shipment, "d:GovernmentAgencyGoodsItem")
+    transport_docs = _all(consignment, "d:TransportContractDocument") or [
+        d for it in items_xml for d in _all(it, "d:TransportContractDocument")
+    ]
+    transport_document = _t(transport_docs[0], "d:ID") if transport_docs else None
+    doc_type = _t(transport_docs[0], "d:Type") if transport_docs else None
+    if not transport_document:
+        found.error(
+            "GoodsShipment/Consignment/TransportContractDocument/ID",
+            "h7.transport_document",
+            "the house transport document (DE 12 05) is required to identify the consignment",
+        )
+    importer = _party(shipment.find("d:Importer", _N), found, "GoodsShipment/Importer")
+    office = _t(root, "d:DeclarationOfficeID")
+    destination = _t(shipment, "d:Destination/d:CountryCode") or (
+        importer.country if importer else None
+    )
+    if destination is None and office and len(office) >= 2:
+        destination = office[:2]
+    destination = found.country(destination, "GoodsShipment/Destination/CountryCode")
+    if destination is None:
+        found.error("GoodsShipment/Importer/Address/CountryCode", "h7.destination", "unknown")
+    currencies: set[str] = set()
+    items: list[Item] = []
+    procedure_code: str | None = None
+    additional: list[str] = []
+    item_freight = Decimal(0)
+    for index, node in enumerate(items_xml):
+        path = f"GoodsShipment/GovernmentAgencyGoodsItem/{index}"
+        commodity = node.find("d:Commodity", _N)
+        charge = (
+            commodity.find("d:InvoiceLine/d:ItemChargeAmount", _N)
+            if commodity is not None
+            else None
+        )
+        if charge is not None and charge.get("currencyID"):
+            currencies.add(charge.get("currencyID", "").strip().upper())
+        hs_parts = {
+            _t(c, "d:IdentificationTypeCode"): _t(c, "d:ID")
+            for c in _all(commodity, "d:Classification")
+        }
+        hs = hs_parts.get("HS")
+        if hs and hs_parts.get("CN"):
+            hs = hs + (hs_parts["CN"] or "")
+            if hs_parts.get("TRC"):
+                hs = hs + (hs_parts["TRC"] or "")
+        quantity = sum(
+            (found.whole(_t(p, "d:QuantityQuantity"), f"{path}/Packaging/QuantityQuantity") or 0)
+            for p in _all(node, "d:Packaging")
+        )
+        origin = next(
+            (_t(o, "d:CountryCode") for o in _all(node, "d:Origin") if _t(o, "d:TypeCode") == "1"),
+            None,
+        )
+        description = _t(commodity, "d:Description")
+        if not description:
+            found.error(f"{path}/Commodity/Description", "h7.missing", "description is required")
+        items.append(
+            Item(
+                description=description or "",
+                quantity=quantity or 1,
+                value=found.amount(text(charge), f"{path}/Commodity/InvoiceLine/ItemChargeAmount"),
+                hs_code=found.hs(hs, f"{path}/Commodity/Classification"),
+                origin_country=found.country(origin, f"{path}/Origin/CountryCode"),
+                gross_mass_kg=found.amount(
+                    _t(commodity, "d:GoodsMeasure/d:GrossMassMeasure"),
+                    f"{path}/Commodity/GoodsMeasure/GrossMassMeasure",
+                ),
+                net_mass_kg=found.amount(
+                    _t(commodity, "d:GoodsMeasure/d:NetNetWeightMeasure"),
+                    f"{path}/Commodity/GoodsMeasure/NetNetWeightMeasure",
+                ),
+            )
+        )
+        for proc in _all(node, "d:GovernmentProcedure"):
+            current = _t(proc, "d:CurrentCode") or ""
+            previous = _t(proc, "d:PreviousCode")
+            if len(current) == 2:
+                code = current + (previous or "00")
+                if procedure_code not in (None, code):
+                    found.warn(f"{path}/GovernmentProcedure", "h7.procedure", "items differ")
+                procedure_code = procedure_code or code
+            elif current and current != "000" and current not in additional:
+                additional.append(current)
+        rate = node.find("d:Freight/d:rate", _N)
+        if rate is not None:
+            item_freight += found.amount(text(rate), f"{path}/Freight/rate") or 0
+    if not items:
+        found.error("GoodsShipment/GovernmentAgencyGoodsItem", "h7.items", "no goods item")
+    header_rate = consignment.find("d:Freight/d:rate", _N) if consignment is not None else None
+    transport_cost = (
+        found.amount(text(header_rate), "GoodsShipment/Consignment/Freight/rate")
+        if header_rate is not None
+        else (item_freight if item_freight else None)
+    )
+    if len(currencies) > 1:
+        found.error(
+            "GoodsShipment", "h7.currency", f"items in mixed currencies: {sorted(currencies)}"
+        )
+    freight_currency = header_rate.get("currencyID") if header_rate is not None else None
+    if freight_currency and currencies and freight_currency.strip().upper() not in currencies:
+        found.warn(
+            "GoodsShipment/Consignment/Freight/rate",
+            "h7.freight_currency",
+            f"freight in {freight_currency} differs from the item currency; not carried over",
+        )
+        transport_cost = None
+    elif freight_currency:
+        currencies.add(freight_currency.strip().upper())
+    currency = found.currency(next(iter(currencies), "EUR"), "ItemChargeAmount/@currencyID")
+    ioss = next(
+        (
+            _t(p, "d:ID")
+            for p in _all(shipment, "d:DomesticDutyTaxParty")
+            if _t(p, "d:RoleCode") == "FR5"
+        ),
+        None,
+    )
+    collection: Collection | None = None
+    if ioss:
+        collection = Collection("vendor", ioss)
+    elif "F48" in additional:
+        collection = Collection("vendor")
+        found.warn("GoodsShipment/DomesticDutyTaxParty", "h7.ioss_missing", "F48 without FR5")
+    elif "F49" in additional:
+        collection = Collection("intermediary")
+    if ioss and "F48" not in additional:
+        found.warn(
+            "GoodsShipment/DomesticDutyTaxParty",
+            "h7.ioss_without_f48",
+            "an IOSS number (FR5) is declared but additional procedure F48 is not",
+        )
+    mode = _DOC_TYPE_MODE.get(doc_type or "", "express")
+    if found.failed:
+        return None
+    dispatch = _t(shipment, "d:DispatchCountry/d:ID") or _t(shipment, "d:ExportCountry/d:ID")
+    return FilingDocument(
+        filer_reference=_t(root, "d:FunctionalReferenceID") or "",
+        transport_document=transport_document or "",
+        destination_country=destination or "",
+        items=items,
+        data_set="reduced" if category == "H7" else "full",
+        mode=mode,
+        dispatch_country=found.country(dispatch, "GoodsShipment/DispatchCountry/ID"),
+        currency=currency or "EUR",
+        transport_cost=transport_cost,
+        category="gift" if "C08" in additional else "sale_of_goods",
+        collection=collection,
+        consignor=_party(shipment.find("d:Consignor", _N), found, "GoodsShipment/Consignor"),
+        consignee=importer,
+        office=office,
+        gross_mass_kg=found.amount(
+            _t(shipment, "d:GoodsMeasure/d:GrossMassMeasure"), "GoodsShipment/GoodsMeasure"
+        ),
+        procedure_code=procedure_code,
+        additional_procedure_codes=additional,
+    )
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _el(
+    parent: etree._Element, name: str, value: object | None = None, **attrs: str
+) -> etree._Element:
+    node = etree.SubElement(parent, f"{{{NS}}}{name}", attrs)
+    if value is not None:
+        node.text = str(value)
+    return node
+
+
+def _address(parent: etree._Element, party: Party) -> None:
+    if party.city and party.country and party.address and party.postcode:
+        address = _el(parent, "Address")
+        _el(address, "CityName", party.city)
+        _el(address, "CountryCode", party.country)
+        _el(address, "Line", party.address)
+        _el(address, "PostcodeID", party.postcode)
+
+
+def _default_additional_codes(doc: FilingDocument) -> list[str]:
+    if doc.additional_procedure_codes:
+        return list(doc.additional_procedure_codes)
+    if doc.category == "gift":
+        return ["C08"]
+    codes = ["C07"]
+    if doc.collection_model == "vendor":
+        codes.append("F48")
+    elif doc.collection_model == "intermediary":
+        codes.append("F49")
+    return codes
+
+
+def render_declaration(
+    doc: FilingDocument,
+    *,
+    declarant_eori: str,
+    submitter_id: str | None = None,
+    office: str | None = None,
+    amendment_of: str | None = None,
+    change_reason_code: str = "5",
+) -> bytes:
+    """Write a filing as an H7 declaration (or, with `amendment_of=<MRN>`, a correction).
+
+    Carries the H7 data elements only; see docs/formats.md for what H7 cannot carry.
+    """
+    root = etree.Element(f"{{{NS}}}Declaration", nsmap={"ns2": NS})
+    _el(root, "FunctionCode", "4" if amendment_of else "9")
+    _el(root, "ProcedureCategory", "H7")
+    _el(root, "FunctionalReferenceID", doc.filer_reference)
+    if amendment_of:
+        _el(root, "ID", amendment_of)
+    _el(root, "TypeCode", "COR" if amendment_of else "IMA")
+    _el(root, "DeclarationOfficeID", office or doc.office or f"{doc.destination_country}000000")
+    submitter = _el(root, "Submitter")
+    _el(submitter, "Name", submitter_id or declarant_eori)
+    _el(submitter, "ID", submitter_id or declarant_eori)
+    if amendment_of:
+        amendment = _el(root, "Amendment")
+        _el(amendment, "SequenceNumeric", 1)
+        _el(amendment, "ChangeReasonCode", change_reason_code)
+    declarant = _el(root, "Declarant")
+    _el(declarant, "ID", declarant_eori)
+    shipment = _el(root, "GoodsShipment")
+    consignment = _el(shipment, "Consignment")
+    doc_type = _MODE_DOC_TYPE.get(doc.mode, "N740")
+    tcd = _el(consignment, "TransportContractDocument")
+    _el(tcd, "SequenceNumeric", 1)
+    _el(tcd, "ID", doc.transport_document)
+    _el(tcd, "Type", doc_type)
+    if doc.transport_cost is not None:
+        freight = _el(consignment, "Freight")
+        _el(freight, "rate", doc.transport_cost, currencyID=doc.currency)
+    if doc.consignor and doc.consignor.name:
+        consignor = _el(shipment, "Consignor")
+        _el(consignor, "Name", doc.consignor.name)
+        _address(consignor, doc.consignor)
+    if doc.collection and doc.collection.registration_number:
+        party = _el(shipment, "DomesticDutyTaxParty")
+        _el(party, "SequenceNumeric", 1)
+        _el(party, "ID", doc.collection.registration_number)
+        _el(party, "RoleCode", "FR5")
+    if doc.gross_mass_kg is not None:
+        measure = _el(shipment, "GoodsMeasure")
+        _el(measure, "GrossMassMeasure", doc.gross_mass_kg)
+    procedure = doc.procedure_code or "4000"
+    for number, item in enumerate(doc.items, start=1):
+        node = _el(shipment, "GovernmentAgencyGoodsItem")
+        _el(node, "SequenceNumeric", number)
+        commodity = _el(node, "Commodity")
+        _el(commodity, "Description", item.description)
+        if item.hs_code:
+            classification = _el(commodity, "Classification")
+            _el(classification, "SequenceNumeric", 1)
+            _el(classification, "ID", item.hs_code)
+            _el(classification, "IdentificationTypeCode", "HS")
+        if item.gross_mass_kg is not None:
+            _el(_el(commodity, "GoodsMeasure"), "GrossMassMeasure", item.gross_mass_kg)
+        line = _el(commodity, "InvoiceLine")
+        _el(line, "ItemChargeAmount", item.value or 0, currencyID=doc.currency)
+        gp = _el(node, "GovernmentProcedure")
+        _el(gp, "SequenceNumeric", 1)
+        _el(gp, "CurrentCode", procedure[:2])
+        _el(gp, "PreviousCode", procedure[2:4] or "00")
+        for seq, code in enumerate(_default_additional_codes(doc), start=2):
+            extra = _el(node, "GovernmentProcedure")
+            _el(extra, "SequenceNumeric", seq)
+            _el(extra, "CurrentCode", code)
+        packaging = _el(node, "Packaging")
+        _el(packaging, "SequenceNumeric", 1)
+        _el(packaging, "QuantityQuantity", item.quantity)
+    importer = _el(shipment, "Importer")
+    consignee = doc.consignee or Party()
+    if consignee.name:
+        _el(importer, "Name", consignee.name)
+    _el(importer, "ID", consignee.identifier or "-")
+    _address(importer, consignee)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+# answer status -> DMS notification type (the names customs DMS systems give their notifications)
+ANSWER_TYPES = {
+    "accepted": "DMSACC",
+    "rejected": "DMSREJ",
+    "held": "DMSCTL",
+    "documents_requested": "DMSDOC",
+    "released": "DMSCLE",
+    "invalidated": "DMSINV",
+}
+
+
+def render_answer(
+    *,
+    status: str,
+    lrn: str,
+    mrn: str | None = None,
+    problems: list[Problem] | None = None,
+    at: datetime | None = None,
+) -> bytes:
+    """The answer to an H7 filer: accepted (with the MRN), rejected (with error codes), released…
+
+    `status` is a key of ANSWER_TYPES; `problems` become `Error` elements with the problem code
+    as `ValidationCode` and the path as `Pointer/Location` (shaped after the WCO DM response).
+    """
+    if status not in ANSWER_TYPES:
+        raise ValueError(f"unknown answer status {status!r}")
+    when = (at or datetime.now(UTC)).astimezone(UTC)
+    root = etree.Element(f"{{{RESPONSE_NS}}}Response", nsmap={"res": RESPONSE_NS})
+
+    def el(parent: etree._Element, name: str, value: object | None = None) -> etree._Element:
+        node = etree.SubElement(parent, f"{{{RESPONSE_NS}}}{name}")
+        if value is not None:
+            node.text = str(value)
+        return node
+
+    el(root, "TypeCode", ANSWER_TYPES[status])
+    issued = el(root, "IssueDateTime")
+    stamp = el(issued, "DateTimeString", when.strftime("%Y%m%d%H%M%S") + "Z")
+    stamp.set("formatCode", "304")
+    for problem in problems or []:
+        error = el(root, "Error")
+        el(error, "ValidationCode", problem.code)
+        el(error, "Description", problem.message)
+        if problem.path:
+            el(el(error, "Pointer"), "Location", problem.path)
+    declaration = el(root, "Declaration")
+    el(declaration, "FunctionalReferenceID", lrn)
+    if mrn:
+        el(declaration, "ID", mrn)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,0 +1,80 @@
+"""Reading typed values out of message text: decimals, whole numbers, codes. Never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from clearway.kernel.codes import is_country, is_currency, normalise_hs
+from clearway.kernel.errors import Problem
+
+
+class Collector:
+    """Collects problems while a message is mapped; each reader returns None on a bad value."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def error(self, path: str, code: str, message: str) -> None:
+        self.problems.append(Problem(path, code, message))
+
+    def warn(self, path: str, code: str, message: str) -> None:
+        self.problems.append(Problem(path, code, message, "warning"))
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def amount(self, raw: str | None, path: str, *, negative: bool = False) -> Decimal | None:
+        if raw is None or raw.strip() == "":
+            return None
+        try:
+            value = Decimal(raw.strip())
+        except InvalidOperation:
+            self.error(path, "amount.invalid", f"not a decimal number: {raw[:40]!r}")
+            return None
+        if not value.is_finite():
+            self.error(path, "amount.invalid", f"not a finite number: {raw[:40]!r}")
+            return None
+        if value < 0 and not negative:
+            self.error(path, "amount.negative", "must not be negative")
+            return None
+        return value
+
+    def whole(self, raw: str | None, path: str) -> int | None:
+        value = self.amount(raw, path)
+        if value is None:
+            return None
+        if value != value.to_integral_value():
+            self.error(path, "quantity.fraction", f"must be a whole number, got {raw}")
+            return None
+        if value > 10**9:
+            self.error(path, "quantity.too_large", "must be below one billion")
+            return None
+        return int(value)
+
+    def country(self, code: str | None, path: str) -> str | None:
+        if code is None:
+            return None
+        code = code.strip().upper()
+        if not is_country(code):
+            self.error(path, "country.unknown", f"{code[:10]!r} is not an ISO 3166 country code")
+            return None
+        return code
+
+    def currency(self, code: str | None, path: str) -> str | None:
+        if code is None:
+            return None
+        code = code.strip().upper()
+        if not is_currency(code):
+            self.error(path, "currency.unknown", f"{code[:10]!r} is not an ISO 4217 currency")
+            return None
+        return code
+
+    def hs(self, code: str | None, path: str) -> str | None:
+        if code is None:
+            return None
+        code = normalise_hs(code)
+        if not code.isdigit() or len(code) not in (6, 8, 10):
+            self.error(path, "hs.shape", "an HS code has 6, 8 or 10 digits")
+            return None
+        return code
