@@ -141,7 +141,7 @@ def _goods(r: _Reader, lists: list[etree._Element], with_hs: bool) -> list[Item]
             sub.found.warn(
                 f"{sub.path}/totalPrice",
                 "ceb.line_total",
-                f"qty {quantity} × price {price} is {quantity * price}, not {total}",
+                f"qty {quantity} × price {price} is {line}, not {total}",
             )
         items.append(
             Item(
