@@ -1,0 +1,470 @@
+"""The calculator: one consignment + the law on its legal date → an assessment with its trace.
+
+Steps (each reads pack parameters through `Rules.read`, which records them in the trace):
+1. FX: the filing currency into the destination currency at the legal date (ECB).
+2. Values: intrinsic value (goods only) and customs value (plus transport and insurance,
+   apportioned to items by value, when the pack's valuation basis is CIF).
+3. Reliefs: documents, returned goods, gifts — each on its own threshold.
+4. Duty: de minimis on its basis, then flat per subheading, postal per-package duty, or the
+   tariff (ad valorem, specific per kg / per item, compound) per item.
+5. Tax: de minimis on its basis, base = customs value + duty, destination rate; or China's
+   cross-border e-commerce rules (0 % duty, VAT and consumption tax at 70 % within the limits).
+6. Fees, rounding per charge (pack rounding mode, currency minor unit), total = sum of charges.
+7. Collection model and IRG category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from clearway.domain.assessment import Assessment, Charge, PayableBy, TraceEntry
+from clearway.domain.filing import FilingDocument
+from clearway.kernel.codes import normalise_hs
+from clearway.kernel.money import RoundingMode, round_amount
+from clearway.revenue.collection import RegistrationStatus, choose_model
+from clearway.revenue.fx import ECB_REFERENCE, FxTable
+from clearway.revenue.irg import irg_category
+from clearway.revenue.rules import Rules, show
+from clearway.revenue.tariff import Tariff
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+# What a person has already imported this year under a yearly quota (China): None = unknown.
+AnnualUsage = Callable[[str, date], Decimal | None]
+
+
+@dataclass(slots=True)
+class Hooks:
+    registration_status: RegistrationStatus | None = None
+    annual_usage: AnnualUsage | None = None
+
+
+@dataclass(slots=True)
+class _Line:
+    index: int
+    hs: str | None
+    value: Decimal  # filing currency
+    customs: Decimal  # destination currency, unrounded
+    quantity: int
+    mass: Decimal | None
+    duty: Decimal = ZERO
+
+
+class _Work:
+    """Mutable state of one assessment while the steps run."""
+
+    def __init__(self, doc: FilingDocument, rules: Rules, fx: FxTable) -> None:
+        self.doc = doc
+        self.rules = rules
+        self.fx = fx
+        self.trace: list[TraceEntry] = []
+        self.flags: list[str] = []
+        self.charges: list[Charge] = []
+        self.when = rules.legal_date
+        self.at = rules.legal_date.isoformat()
+        self.dest = rules.currency
+
+    def flag(self, name: str) -> None:
+        if name not in self.flags:
+            self.flags.append(name)
+
+    def note(self, name: str, value: str, item: int | None = None) -> None:
+        self.trace.append(TraceEntry(name, value, at=self.at, item=item))
+
+    def rate(self, source: str, to: str) -> Decimal:
+        """FX rate `source`→`to` at the legal date, traced with the ECB publication used."""
+        if source == to:
+            return ONE
+        q = self.fx.quote(source, to, self.when)
+        name = f"fx.{source}.{to}"
+        if not any(t.name == name for t in self.trace):
+            self.trace.append(
+                TraceEntry(
+                    name,
+                    f"{q.rate:.6f} ({source}/EUR {q.via_eur[0]}, {to}/EUR {q.via_eur[1]})",
+                    at=q.published.isoformat(),
+                    reference=ECB_REFERENCE,
+                )
+            )
+        return q.rate
+
+
+def assess(
+    doc: FilingDocument, rules: Rules, fx: FxTable, tariffs: dict[str, Tariff], hooks: Hooks
+) -> Assessment:
+    w = _Work(doc, rules, fx)
+    rounding = rules.read("rounding", w.trace) or {"mode": "half_up"}
+    mode: RoundingMode = rounding["mode"]
+    src = doc.currency.upper()
+    to_dest = w.rate(src, w.dest)
+
+    lines = _lines(w, to_dest)
+    intrinsic = sum((ln.value for ln in lines), ZERO)
+    extra = (doc.transport_cost or ZERO) + (doc.insurance_cost or ZERO)
+    basis = rules.read("valuation.basis", w.trace) or "cif"
+    if extra > 0 and basis == "cif":
+        _apportion(lines, intrinsic, extra, to_dest)
+    elif extra > 0:
+        w.note("valuation.transport_insurance", f"{extra} {src} not in the customs value ({basis})")
+    customs_src = intrinsic + (extra if basis == "cif" else ZERO)
+
+    def value_in(threshold: dict[str, Any]) -> Decimal:
+        base = customs_src if threshold.get("basis") == "customs_value" else intrinsic
+        return base * w.rate(src, threshold["currency"])
+
+    excise = _excise(w, lines)
+    relieved = _reliefs(w, value_in)
+    cbec = rules.read("cbec", w.trace) if not relieved else None
+    if relieved:
+        pass
+    elif cbec is not None:
+        _china(w, lines, cbec, customs_src * to_dest, hooks, tariffs)
+    else:
+        _duty(w, lines, value_in, tariffs)
+        _tax(w, lines, value_in)
+        _fees(w, lines, value_in)
+
+    for charge in w.charges:
+        charge.amount = round_amount(charge.amount, w.dest, mode)
+    total = sum((c.amount for c in w.charges), ZERO)
+
+    choice = choose_model(
+        doc,
+        w.when,
+        rules.read("collection.vendor", w.trace),
+        rules.read("collection.intermediary", w.trace),
+        value_in,
+        excise,
+        hooks.registration_status,
+    )
+    w.flags.extend(f for f in choice.flags if f not in w.flags)
+    w.trace.extend(choice.trace)
+    if choice.model != doc.collection_model:
+        w.note("collection.model", f"{choice.model} (declared {doc.collection_model})")
+    payable_by: PayableBy = "none" if total == 0 else choice.model  # type: ignore[assignment]
+
+    collected_at_import = total
+    if choice.model == "vendor":
+        collected_at_import = sum((c.amount for c in w.charges if c.kind in ("duty", "fee")), ZERO)
+    low = rules.read("irg.low_value_threshold", w.trace)
+    is_low = low is not None and value_in(low) <= low["amount"]
+    category = irg_category(doc.category == "documents", is_low, collected_at_import)
+
+    return Assessment(
+        currency=w.dest,
+        jurisdiction=rules.jurisdiction,
+        legal_date=w.at,
+        irg_category=category,
+        collection_model=choice.model,
+        payable_by=payable_by,
+        customs_value=round_amount(customs_src * to_dest, w.dest, mode),
+        intrinsic_value=round_amount(intrinsic * to_dest, w.dest, mode),
+        charges=w.charges,
+        total=total,
+        flags=w.flags,
+        trace=w.trace,
+    )
+
+
+def _lines(w: _Work, to_dest: Decimal) -> list[_Line]:
+    out: list[_Line] = []
+    for i, item in enumerate(w.doc.items):
+        value = item.value
+        if value is None:
+            w.flag("value_missing")
+            w.note("item.value", "missing: assessed as 0", item=i)
+            value = ZERO
+        elif value < 0:
+            w.flag("value_negative")
+            w.note("item.value", f"{value} is negative: assessed as 0", item=i)
+            value = ZERO
+        hs = normalise_hs(item.hs_code) if item.hs_code else None
+        out.append(_Line(i, hs, value, value * to_dest, max(item.quantity, 1), item.net_mass_kg))
+    return out
+
+
+def _apportion(lines: list[_Line], intrinsic: Decimal, extra: Decimal, to_dest: Decimal) -> None:
+    """Spread transport and insurance over items by value (equally when no item has a value)."""
+    for ln in lines:
+        share = ln.value / intrinsic if intrinsic > 0 else ONE / len(lines)
+        ln.customs = (ln.value + extra * share) * to_dest
+
+
+def _excise(w: _Work, lines: list[_Line]) -> bool:
+    headings = w.rules.read("excise.headings", w.trace) or []
+    hits = [ln for ln in lines if ln.hs and any(ln.hs.startswith(h) for h in headings)]
+    if hits:
+        w.flag("excise_goods")
+    return bool(hits)
+
+
+def _reliefs(w: _Work, value_in: Callable[[dict[str, Any]], Decimal]) -> bool:
+    """Documents and returned goods owe nothing; True when the whole consignment is relieved."""
+    category = w.doc.category
+    if category == "documents":
+        w.flag("documents")
+        w.note("relief", "documents: no duty or tax")
+        return True
+    if category == "returned_goods" and w.rules.read("relief.returned_goods", w.trace):
+        w.flag("returned_goods_relief")
+        return True
+    return False
+
+
+def _below(w: _Work, name: str, value_in: Callable[[dict[str, Any]], Decimal]) -> bool:
+    """Whether the consignment is at or below the threshold parameter `name` (traced)."""
+    threshold = w.rules.read(name, w.trace)
+    if threshold is None:
+        return False
+    value = value_in(threshold)
+    at_or_below: bool = value <= threshold["amount"]
+    w.note(
+        f"{name}.test",
+        f"{value:.2f} {threshold['currency']} {'≤' if at_or_below else '>'} {show(threshold)}",
+    )
+    return at_or_below
+
+
+def _gift(w: _Work, name: str, value_in: Callable[[dict[str, Any]], Decimal]) -> bool:
+    return w.doc.category == "gift" and _below(w, name, value_in)
+
+
+def _duty(
+    w: _Work,
+    lines: list[_Line],
+    value_in: Callable[[dict[str, Any]], Decimal],
+    tariffs: dict[str, Tariff],
+) -> None:
+    if _gift(w, "duty.gift_relief", value_in):
+        w.flag("gift_relief_duty")
+        return
+    if _below(w, "duty.de_minimis", value_in):
+        w.flag("duty_de_minimis")
+        return
+    flat = w.rules.read("duty.flat_per_subheading", w.trace)
+    if (
+        flat is not None
+        and w.doc.category in flat["categories"]
+        and (value_in(flat["max_value"]) <= flat["max_value"]["amount"])
+    ):
+        _flat_duty(w, lines, flat)
+        return
+    postal = w.rules.read("duty.postal_specific", w.trace)
+    if postal is not None and w.doc.mode in postal["modes"]:
+        _postal_duty(w, lines, postal)
+        return
+    for ln in lines:
+        _tariff_duty(w, ln, tariffs)
+
+
+def _flat_duty(w: _Work, lines: list[_Line], flat: dict[str, Any]) -> None:
+    amount = flat["amount"] * w.rate(flat["currency"], w.dest)
+    seen: set[str] = set()
+    for ln in lines:
+        key = ln.hs[:6] if ln.hs else f"unclassified-{ln.index}"
+        if ln.hs is None:
+            w.flag("hs_code_missing")
+        if key in seen:
+            w.note("duty.flat_per_subheading.line", f"subheading {key} already charged", ln.index)
+            continue
+        seen.add(key)
+        ln.duty = amount
+        w.charges.append(
+            Charge(
+                "duty",
+                amount,
+                rate=f"{flat['currency']} {show(flat['amount'])} per subheading",
+                item=ln.index,
+            )
+        )
+    w.note("duty.subheadings", str(len(seen)))
+
+
+def _postal_duty(w: _Work, lines: list[_Line], postal: dict[str, Any]) -> None:
+    origins = {
+        self_origin
+        for self_origin in (w.doc.items[ln.index].origin_country for ln in lines)
+        if self_origin
+    } or ({w.doc.dispatch_country} if w.doc.dispatch_country else set())
+    rates = postal["origin_rates"]
+    known = [rates[o] for o in origins if o in rates]
+    if not known or len(known) < len(origins):
+        w.flag("origin_rate_unknown")
+        origin_rate = max(rates.values())  # the highest tier: cannot under-collect
+    else:
+        origin_rate = max(known)
+    w.note("duty.postal_specific.origin_rate", f"{origin_rate} (origins {sorted(origins)})")
+    for tier in postal["tiers"]:
+        if (
+            ("below" in tier and origin_rate < tier["below"])
+            or ("at_most" in tier and origin_rate <= tier["at_most"])
+            or ("below" not in tier and "at_most" not in tier)
+        ):
+            amount = tier["amount"] * w.rate(postal["currency"], w.dest)
+            w.charges.append(
+                Charge("duty", amount, rate=f"{postal['currency']} {tier['amount']} per package")
+            )
+            return
+
+
+def _tariff_duty(w: _Work, ln: _Line, tariffs: dict[str, Tariff]) -> None:
+    name = w.rules.read("duty.tariff", w.trace)
+    tariff = tariffs.get(name) if name else None
+    hit = tariff.lookup(ln.hs) if tariff is not None and ln.hs else None
+    specific: tuple[tuple[Decimal, str, str], ...] = ()
+    if hit is None:
+        if tariff is not None or ln.hs is None:
+            w.flag("hs_code_missing" if ln.hs is None else "hs_code_unknown")
+        default = w.rules.read("duty.default_rate", w.trace)
+        if default is None:
+            w.flag("manual_assessment_required")
+            w.note("duty.rate", "no tariff line and no default rate: duty not computed", ln.index)
+            return
+        w.flag("tariff_rate_default")
+        w.note("duty.rate", f"default {show(default)} (no tariff line for {ln.hs})", ln.index)
+        ad_valorem, text = default, pct(default)
+    else:
+        w.note("duty.rate", f"{hit.rate.text} (line {hit.code} of {name})", ln.index)
+        if hit.ambiguous:
+            w.flag("tariff_line_ambiguous")
+        if hit.rate.approximate:
+            w.flag("duty_expression_approximated")
+        ad_valorem, specific, text = hit.rate.ad_valorem, hit.rate.specific, hit.rate.text
+    duty = ln.customs * ad_valorem
+    for amount, currency, unit in specific:
+        if unit == "kg":
+            if ln.mass is None:
+                w.flag("net_mass_missing")
+                w.note("duty.specific", f"{amount} {currency}/kg not applied: no mass", ln.index)
+                continue
+            duty += amount * ln.mass * w.rate(currency, w.dest)
+        else:
+            duty += amount * ln.quantity * w.rate(currency, w.dest)
+    ln.duty = duty
+    if duty > 0:
+        w.charges.append(Charge("duty", duty, rate=text, base=_r(ln.customs, w), item=ln.index))
+
+
+def pct(rate: Decimal) -> str:
+    """0.19 → "19%", 0.255 → "25.5%"."""
+    return f"{format((rate * 100).normalize(), 'f')}%"
+
+
+def _r(amount: Decimal, w: _Work) -> Decimal:
+    return round_amount(amount, w.dest)
+
+
+def _tax(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Decimal]) -> None:
+    rate = w.rules.read("tax.standard_rate", w.trace)
+    if rate is None:
+        return
+    if _gift(w, "tax.gift_relief", value_in):
+        w.flag("gift_relief_tax")
+        return
+    if _below(w, "tax.de_minimis", value_in):
+        w.flag("tax_de_minimis")
+        return
+    label = w.rules.read("tax.label", w.trace) or "VAT"
+    text = f"{label} {pct(rate)}"
+    for ln in lines:
+        base = ln.customs + ln.duty
+        if base > 0:
+            w.charges.append(Charge("vat", base * rate, rate=text, base=_r(base, w), item=ln.index))
+
+
+def _fees(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Decimal]) -> None:
+    for fee in w.rules.read("fees", w.trace) or []:
+        if value_in(fee["max_value"]) > fee["max_value"]["amount"]:
+            continue
+        amount = fee["amount"] * w.rate(fee["currency"], w.dest)
+        rate = f"{fee['name']}: {fee['currency']} {show(fee['amount'])} per {fee['per']}"
+        if fee["per"] == "consignment":
+            w.charges.append(Charge("fee", amount, rate=rate))
+            continue
+        seen: set[str] = set()
+        for ln in lines:
+            key = (
+                (ln.hs[:6] if ln.hs else f"-{ln.index}")
+                if fee["per"] == "subheading"
+                else str(ln.index)
+            )
+            if key not in seen:
+                seen.add(key)
+                w.charges.append(Charge("fee", amount, rate=rate, item=ln.index))
+
+
+def _china(
+    w: _Work,
+    lines: list[_Line],
+    cbec: dict[str, Any],
+    customs_dest: Decimal,
+    hooks: Hooks,
+    tariffs: dict[str, Tariff],
+) -> None:
+    """Cross-border e-commerce retail import: limits per transaction and per person-year."""
+    vat = w.rules.read("tax.standard_rate", w.trace) or ZERO
+    ct_rates: dict[str, Decimal] = w.rules.read("consumption_tax.rates", w.trace) or {}
+    limit, annual = cbec["transaction_limit"], cbec["annual_limit"]
+    value = customs_dest * w.rate(w.dest, limit["currency"])
+    person = w.doc.consignee.identifier if w.doc.consignee else None
+    used = hooks.annual_usage(person, w.when) if hooks.annual_usage and person else None
+    w.note("cbec.annual_used", f"{used}" if used is not None else "unknown: assumed 0")
+    used = used or ZERO
+    within_year = used + value <= annual["amount"]
+    single = len(lines) == 1 and lines[0].quantity == 1
+    if value <= limit["amount"] and within_year:
+        factor, duty_rate = cbec["tax_factor"], cbec["duty_rate"]
+        w.flag("cbec_within_limits")
+    elif single and within_year:
+        factor, duty_rate = ONE, None
+        w.flag("cbec_single_item_above_transaction_limit")
+    else:
+        factor, duty_rate = ONE, None
+        w.flag("cbec_annual_limit_exceeded" if not within_year else "cbec_general_trade")
+    w.note("cbec.test", f"{value:.2f} {limit['currency']}; factor {factor}")
+    for ln in lines:
+        if duty_rate is None:
+            _tariff_duty(w, ln, tariffs)
+        ct = _ct_rate(ct_rates, ln.hs)
+        grossed = (ln.customs + ln.duty) / (ONE - ct)
+        composite = (ct + vat) / (ONE - ct) * factor
+        w.note(
+            "cbec.composite_rate",
+            f"({ct} + {vat}) / (1 - {ct}) × {factor} = {composite:.4f}",
+            ln.index,
+        )
+        if ct > 0:
+            w.charges.append(
+                Charge(
+                    "consumption_tax",
+                    grossed * ct * factor,
+                    rate=f"{pct(ct)} × {factor}",
+                    base=_r(grossed, w),
+                    item=ln.index,
+                )
+            )
+        if vat > 0:
+            w.charges.append(
+                Charge(
+                    "vat",
+                    grossed * vat * factor,
+                    rate=f"VAT {pct(vat)} × {factor}",
+                    base=_r(grossed, w),
+                    item=ln.index,
+                )
+            )
+
+
+def _ct_rate(rates: dict[str, Decimal], hs: str | None) -> Decimal:
+    if not hs:
+        return ZERO
+    for size in range(len(hs), 1, -1):
+        rate = rates.get(hs[:size])
+        if rate is not None:
+            return rate
+    return ZERO
