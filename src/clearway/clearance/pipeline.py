@@ -272,7 +272,8 @@ class Pipeline:
                     w.body_hash,
                     w.body,
                     w.format,
-                    encode([p for p in w.warnings]).decode() if w.warnings else None,
+                    encode(w.warnings).decode() if w.warnings else None,
+                    now,
                 )
             )
         return to_decide

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from clearway.domain.consignment import Consignment
@@ -48,6 +49,7 @@ class NewFiling:
     body: str
     format: str
     warnings: str | None
+    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

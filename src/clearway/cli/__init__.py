@@ -1,1 +1,1 @@
-"""cli."""
+"""Command line (Typer + Rich): serve, file, generate, demo, quote, risk, keys, db."""

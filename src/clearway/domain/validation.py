@@ -201,16 +201,16 @@ def _top(
     pay_currency = doc.payment.currency if doc.payment is not None else None
     if pay_currency is not None and not codes.is_currency(pay_currency):
         out.append(Problem("/payment/currency", "currency_unknown", "not an ISO 4217 currency"))
-    if doc.collection is not None and doc.collection.model == "vendor":
-        if not doc.collection.registration_number:
-            out.append(
-                Problem(
-                    "/collection/registration_number",
-                    "registration_number_missing",
-                    "vendor collection without a registration number: consumer collection applies",
-                    "warning",
-                )
+    coll = doc.collection
+    if coll is not None and coll.model == "vendor" and not coll.registration_number:
+        out.append(
+            Problem(
+                "/collection/registration_number",
+                "registration_number_missing",
+                "vendor collection without a registration number: consumer collection applies",
+                "warning",
             )
+        )
     if (
         today is not None
         and doc.legal_date is not None

@@ -1,1 +1,1 @@
-"""simulation."""
+"""Synthetic traffic: realistic filings with planted violations and their ground truth."""

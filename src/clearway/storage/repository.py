@@ -152,7 +152,9 @@ class SqlStore:
             with self._writer.begin() as conn:
                 self._write(conn, changes)
         except IntegrityError as exc:
-            raise StaleWrite(str(exc.orig)) from exc
+            if _is_unique_violation(exc):
+                raise StaleWrite(str(exc.orig)) from exc
+            raise
 
     def _write(self, conn: Connection, changes: ChangeSet) -> None:
         if changes.created:
@@ -296,6 +298,12 @@ class SqlStore:
                     }
                 )
         return out
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """A concurrent writer inserted the same key first (SQLite message, PostgreSQL 23505)."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code == "23505" or "UNIQUE constraint failed" in str(exc.orig)
 
 
 def vars_of(obj: Any) -> dict[str, Any]:

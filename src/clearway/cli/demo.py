@@ -1,0 +1,179 @@
+"""`clearway demo`: a day of synthetic traffic through the whole pipeline into a fresh SQLite file."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clearway.clearance.pipeline import FilingResult, Submission
+from clearway.clearance.ports import Filer
+from clearway.domain.filing import from_builtins
+from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
+from clearway.wiring.services import Services, build
+from clearway.wiring.settings import Settings
+
+console = Console()
+BATCH = 1000
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo(
+    parcels: Annotated[int, typer.Option(min=10, help="Parcels in the day")] = 5000,
+    seed: Annotated[int, typer.Option(help="Traffic seed")] = 7,
+    database: Annotated[Path, typer.Option(help="SQLite file (recreated)")] = Path(
+        "var/demo.sqlite"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+) -> None:
+    """Generate a day of traffic, file, decide and present it, and summarise what happened."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    services = build(Settings(database_url=f"sqlite:///{database}"))
+    gen = TrafficGenerator(seed)
+    day = list(gen.parcels(parcels))
+    results = _file_day(services, day)
+    arrivals = _present(services, results)
+    summary = _summary(services, day, results, arrivals)
+    services.close()
+    if as_json:
+        print(msgspec.json.encode(summary).decode())
+    else:
+        _print(summary)
+        console.print(
+            f"\nDatabase: {database}\nNext: start the API with "
+            f"[bold]CLEARWAY_DATABASE_URL=sqlite:///{database} .venv/bin/clearway serve[/bold] "
+            "and open http://127.0.0.1:8000/docs — create a key first with "
+            "[bold].venv/bin/clearway keys create --operator me --role officer "
+            f"--database sqlite:///{database}[/bold]"
+        )
+
+
+def _file_day(services: Services, day: list[GeneratedParcel]) -> dict[str, FilingResult]:
+    """File every parcel as its platform; returns the result per filer reference."""
+    by_platform: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in day:
+        for f in p.filings:
+            by_platform[f.get("platform", {}).get("name") or "Carrier Data Ltd"].append(f)
+    results: dict[str, FilingResult] = {}
+    total = sum(len(v) for v in by_platform.values())
+    with Progress(
+        TextColumn("filing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("filing", total=total)
+        for name, docs in by_platform.items():
+            filer = Filer(services.operators.ensure(name, "platform"), name, "platform")
+            for i in range(0, len(docs), BATCH):
+                chunk = [Submission(from_builtins(d)) for d in docs[i : i + BATCH]]
+                for r, d in zip(services.pipeline.process(filer, chunk), docs[i : i + BATCH],
+                                strict=True):
+                    results[d["filer_reference"]] = r
+                bar.advance(task, len(chunk))
+    return results
+
+
+def _present(services: Services, results: dict[str, FilingResult]) -> Counter[str]:
+    """Every accepted parcel arrives at the border: the border office presents them all."""
+    officer = "officer:Demo Border Office"
+    tds = sorted({
+        c.transport_document
+        for c in services.store.load_many(
+            sorted({r.consignment_id for r in results.values() if r.consignment_id})
+        ).values()
+    })
+    answers: Counter[str] = Counter()
+    for i in range(0, len(tds), BATCH):
+        for a in services.clearance.arrive(tds[i : i + BATCH], officer):
+            answers[a.answer] += 1
+    return answers
+
+
+def _caught(result: FilingResult | None, assessment_flags: list[str]) -> str | None:
+    if result is None:
+        return None
+    if result.outcome == "rejected":
+        return "rejected at filing"
+    d = result.decision
+    if d is not None and (d.lane in ("yellow", "red") or d.referral not in (
+        None, "assessment_complete")):
+        return "targeted"
+    if any(f.startswith("registration_number") for f in assessment_flags):
+        return "collection fallback"
+    return None
+
+
+def _summary(
+    services: Services, day: list[GeneratedParcel], results: dict[str, FilingResult],
+    arrivals: Counter[str],
+) -> dict[str, Any]:
+    store = services.store
+    ids = sorted({r.consignment_id for r in results.values() if r.consignment_id})
+    cons = store.load_many(ids)
+    revenue: dict[str, Decimal] = defaultdict(Decimal)
+    for c in cons.values():
+        if c.assessment is not None:
+            revenue[c.assessment.currency] += c.assessment.total
+    planted: dict[str, Counter[str]] = {v: Counter() for v in VIOLATIONS}
+    clean_targeted = clean = 0
+    for p in day:
+        ref = p.filings[-1]["filer_reference"]
+        r = results.get(ref)
+        c = cons.get(r.consignment_id) if r and r.consignment_id else None
+        flags = c.assessment.flags if c and c.assessment else []
+        how = _caught(r, flags)
+        for v in p.violations:
+            planted[v]["planted"] += 1
+            planted[v][how or "missed"] += 1
+        if not p.violations:
+            clean += 1
+            clean_targeted += how == "targeted"
+    outcomes = Counter(r.outcome for r in results.values())
+    return {
+        "parcels": len(day),
+        "filings": sum(len(p.filings) for p in day),
+        "filing_outcomes": dict(outcomes),
+        "status": store.counts("status"),
+        "lane": store.counts("lane"),
+        "referral": store.counts("referral"),
+        "irg_category": store.counts("irg_category"),
+        "collection_model": store.counts("collection_model"),
+        "arrivals": dict(arrivals),
+        "revenue": {k: str(v) for k, v in sorted(revenue.items())},
+        "planted_violations": {k: dict(v) for k, v in planted.items() if v},
+        "clean_parcels": clean,
+        "clean_parcels_targeted": clean_targeted,
+    }
+
+
+def _print(s: dict[str, Any]) -> None:
+    console.print(f"[bold]Demo day[/bold]: {s['parcels']} parcels, {s['filings']} filings")
+    for title in ("filing_outcomes", "status", "lane", "referral", "irg_category",
+                  "collection_model", "arrivals", "revenue"):
+        t = Table(title=title.replace("_", " "), show_header=False, min_width=30)
+        for k, v in sorted(s[title].items(), key=lambda kv: str(kv[0])):
+            t.add_row(str(k), str(v))
+        console.print(t)
+    t = Table(title="planted violations caught")
+    for col in ("violation", "planted", "rejected at filing", "targeted", "collection fallback",
+                "missed"):
+        t.add_column(col)
+    for v, c in s["planted_violations"].items():
+        t.add_row(v, *(str(c.get(k, 0)) for k in ("planted", "rejected at filing", "targeted",
+                                                    "collection fallback", "missed")))
+    console.print(t)
+    share = s["clean_parcels_targeted"] / max(1, s["clean_parcels"])
+    console.print(
+        f"clean parcels targeted: {s['clean_parcels_targeted']} of {s['clean_parcels']} "
+        f"({share:.1%}) — the price of the inspection budget and random control sampling"
+    )

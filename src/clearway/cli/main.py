@@ -1,0 +1,201 @@
+"""The `clearway` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from clearway.cli import demo as demo_cmd
+from clearway.cli import quote as quote_cmd
+from clearway.cli import risk as risk_cmd
+from clearway.cli.reading import read_submissions
+from clearway.clearance.pipeline import FilingResult, Submission
+from clearway.clearance.ports import Filer
+from clearway.domain.filing import FILING_ROLES
+from clearway.wiring.settings import Settings
+
+app = typer.Typer(
+    help="Clearway: customs clearance engine for cross-border e-commerce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="API keys for operators.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+app.add_typer(risk_cmd.app, name="risk")
+quote_cmd.register(app)
+demo_cmd.register(app)
+err = Console(stderr=True)
+_ENC = msgspec.json.Encoder(decimal_format="string")
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL (default: CLEARWAY_DATABASE_URL or SQLite)"),
+]
+
+
+def _settings(database: str | None) -> Settings:
+    return Settings(database_url=database) if database else Settings()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    database: DatabaseOpt = None,
+) -> None:
+    """Run the HTTP API (docs at /docs) on one process with the in-process pipeline."""
+    import uvicorn
+
+    from clearway.api.app import create_app
+    from clearway.wiring.services import build
+
+    services = build(_settings(database))
+    err.print(f"Clearway on http://{host}:{port} (API docs: /docs) — {services.settings.database_url}")
+    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+
+
+def result_json(r: FilingResult) -> dict[str, object]:
+    out: dict[str, object] = msgspec.to_builtins(
+        {
+            "index": r.index,
+            "outcome": r.outcome,
+            "filer_reference": r.filer_reference,
+            "consignment_id": r.consignment_id,
+            "status": r.status,
+            "lane": r.decision.lane if r.decision else None,
+            "referral": r.decision.referral if r.decision else None,
+            "problems": [
+                {"path": p.path, "code": p.code, "message": p.message, "severity": p.severity}
+                for p in r.problems
+            ],
+        }
+    )
+    return out
+
+
+@app.command("file")
+def file_(
+    paths: Annotated[list[Path], typer.Argument(help="JSON, JSON array or JSON Lines files")],
+    operator: Annotated[str, typer.Option(help="Filing operator's name")] = "cli",
+    role: Annotated[str, typer.Option(help=f"Filer role: {', '.join(FILING_ROLES)}")] = "platform",
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """File canonical filings; a result per filing; continues past bad ones."""
+    from clearway.wiring.services import build
+
+    if role not in FILING_ROLES:
+        err.print(f"[red]--role must be one of {', '.join(FILING_ROLES)}[/red]")
+        raise typer.Exit(2)
+    subs: list[Submission] = []
+    for path in paths:
+        if not path.is_file():
+            err.print(f"[red]{path}: no such file[/red]")
+            raise typer.Exit(2)
+        subs.extend(read_submissions(path.read_bytes()))
+    services = build(_settings(database))
+    filer = Filer(services.operators.ensure(operator, role), operator, role)
+    results: list[FilingResult] = []
+    with Progress(
+        TextColumn("filing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("filing", total=len(subs))
+        for start in range(0, len(subs), batch_size):
+            chunk = subs[start : start + batch_size]
+            for r in services.pipeline.process(filer, chunk):
+                r.index += start
+                results.append(r)
+            bar.advance(task, len(chunk))
+    accepted = sum(1 for r in results if r.accepted)
+    if as_json:
+        sys.stdout.buffer.write(
+            _ENC.encode({"accepted": accepted, "rejected": len(results) - accepted,
+                         "results": [result_json(r) for r in results]})
+        )
+        sys.stdout.write("\n")
+    else:
+        for r in results:
+            if not r.accepted:
+                first = r.problems[0] if r.problems else None
+                why = f"{first.path}: {first.message}" if first else r.outcome
+                err.print(f"#{r.index} {r.filer_reference or ''} {r.outcome}: {why}")
+        err.print(f"accepted {accepted}, rejected {len(results) - accepted}")
+    services.close()
+    if accepted == 0 and results:
+        raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    parcels: Annotated[int, typer.Option(min=1, help="How many parcels")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same traffic)")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write JSON Lines here instead of stdout")] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="Ground-truth file (default: OUT.truth.jsonl)")
+    ] = None,
+) -> None:
+    """Generate realistic synthetic filings (JSON Lines) with planted violations."""
+    from clearway.simulation.generator import TrafficGenerator
+
+    gen = TrafficGenerator(seed)
+    truth_path = truth or (out.with_suffix(".truth.jsonl") if out else None)
+    sink = out.open("wb") if out else sys.stdout.buffer
+    truth_sink = truth_path.open("wb") if truth_path else None
+    try:
+        for p in gen.parcels(parcels):
+            for f in p.filings:
+                sink.write(msgspec.json.encode(f) + b"\n")
+            if truth_sink:
+                truth_sink.write(msgspec.json.encode(p.truth) + b"\n")
+    finally:
+        if out:
+            sink.close()
+        if truth_sink:
+            truth_sink.close()
+    if truth_path:
+        err.print(f"ground truth: {truth_path}")
+
+
+@keys_app.command("create")
+def keys_create(
+    operator: Annotated[str, typer.Option(help="Operator name (created if new)")],
+    role: Annotated[str, typer.Option(help="platform, carrier, post, broker, payment_provider, "
+                                           "agency, officer, analyst or admin")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Create an API key and print it (it is stored hashed and shown only once)."""
+    from clearway.domain.filing import FILER_ROLES
+    from clearway.storage.engine import make_engine
+    from clearway.storage.migrate import upgrade
+    from clearway.storage.repository import Operators
+
+    if role not in FILER_ROLES:
+        err.print(f"[red]--role must be one of {', '.join(FILER_ROLES)}[/red]")
+        raise typer.Exit(2)
+    engine = make_engine(_settings(database).database_url)
+    upgrade(engine)
+    print(Operators(engine).create_key(operator, role))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    database: DatabaseOpt = None,
+) -> None:
+    """Bring the database schema up to date (Alembic migrations)."""
+    from clearway.storage.engine import make_engine
+    from clearway.storage.migrate import upgrade
+
+    url = _settings(database).database_url
+    upgrade(make_engine(url), revision)
+    err.print(f"schema at {revision}: {url}")
