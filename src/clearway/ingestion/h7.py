@@ -89,6 +89,7 @@ def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
         if v
     }
     record = ParsedRecord(None, "broker", kind or "unknown", source, references=references)
+    record.action = {"amendment": "amend", "invalidation": "cancel"}.get(kind or "", "new")  # type: ignore[assignment]
     record.filer_reference = lrn
     if kind is None:
         record.problems.append(
@@ -349,6 +350,7 @@ def render_declaration(
     office: str | None = None,
     amendment_of: str | None = None,
     change_reason_code: str = "5",
+    change_reason_text: str = "Corrected by declarant",
 ) -> bytes:
     """Write a filing as an H7 declaration (or, with `amendment_of=<MRN>`, a correction).
 
@@ -369,6 +371,7 @@ def render_declaration(
         amendment = _el(root, "Amendment")
         _el(amendment, "SequenceNumeric", 1)
         _el(amendment, "ChangeReasonCode", change_reason_code)
+        _el(amendment, "ChangeReasonText", change_reason_text)
     declarant = _el(root, "Declarant")
     _el(declarant, "ID", declarant_eori)
     shipment = _el(root, "GoodsShipment")

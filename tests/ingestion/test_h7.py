@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from clearway.domain.filing import Collection, FilingDocument, Item, Party
+from clearway.ingestion import h7
+from clearway.ingestion.detect import parse
+from clearway.ingestion.xml_safety import parse_xml, schema, schema_problems
+from clearway.kernel.errors import Problem
+
+from .conftest import H7_SAMPLES, filled
+
+EXPECTED = {
+    # file: (kind, action)
+    "h7_standard_v2.1.xml": ("declaration", "new"),
+    "h7_standard_v2.2.xml": ("declaration", "new"),
+    "h7_prelodged_v2.1.xml": ("declaration", "new"),
+    "h7_prelodged_v2.2.xml": ("declaration", "new"),
+    "h7_amendment_v2.2.xml": ("amendment", "amend"),
+    "h7_amendment_v2.3.xml": ("amendment", "amend"),
+    "h7_correction_v2.2.xml": ("amendment", "amend"),
+    "h7_correction_v2.3.xml": ("amendment", "amend"),
+    "h7_invalidation_v2.2.xml": ("invalidation", "cancel"),
+    "h7_invalidation_and_repayment_4c_v2.2.xml": ("invalidation", "cancel"),
+    "h7_repayment_4c_v1.0.xml": ("repayment_application", "new"),
+    "h1_standard_v1.4.xml": ("declaration", "new"),
+    "h1_prelodged_v1.2.xml": ("declaration", "new"),
+    "h1_amendment_v1.2.xml": ("amendment", "amend"),
+    "h1_correction_v1.2.xml": ("amendment", "amend"),
+    "h1_invalidation_v1.3.xml": ("invalidation", "cancel"),
+    "h1_invalidation_and_repayment_4c_v1.3.xml": ("invalidation", "cancel"),
+    "h1_remission_v1.1.xml": ("repayment_application", "new"),
+    "h1_repayment_v1.2.xml": ("repayment_application", "new"),
+}
+
+
+def test_every_sample_is_covered() -> None:
+    names = {p.name for p in H7_SAMPLES.glob("*/*.xml")}
+    assert names == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_is_ingested(name: str) -> None:
+    path = next(H7_SAMPLES.glob(f"*/{name}"))
+    batch = parse(filled(path))
+    assert batch.format == "h7"
+    [record] = batch.records
+    assert (record.kind, record.action) == EXPECTED[name]
+    assert record.ok, record.problems
+    assert record.role == "broker"
+    assert record.filer_reference == "CW-LRN-0001"
+    if record.kind in ("declaration", "amendment"):
+        assert record.document is not None
+    else:
+        assert record.document is None
+        assert record.references["mrn"] == "25DK000000000001A1"
+
+
+def test_standard_declaration_maps_data_elements() -> None:
+    [record] = parse(filled(H7_SAMPLES / "h7" / "h7_standard_v2.2.xml")).records
+    doc = record.document
+    assert doc is not None
+    assert doc.data_set == "reduced"
+    assert doc.filer_reference == "CW-LRN-0001"
+    assert doc.transport_document == "123456"
+    assert doc.mode == "express"  # N740 air waybill
+    assert doc.destination_country == "DK"
+    assert doc.office == "DK005600"
+    assert doc.currency == "DKK"
+    assert doc.transport_cost == Decimal("100")
+    assert doc.gross_mass_kg == Decimal("10")
+    assert doc.procedure_code == "4000"
+    assert doc.additional_procedure_codes == ["F49"]
+    assert doc.collection == Collection("intermediary")
+    assert doc.consignor == Party(
+        name="Hej Hejsen", address="Street 12", city="City", postcode="8000", country="CA"
+    )
+    assert doc.consignee is not None and doc.consignee.identifier == "DK09999981"
+    [item] = doc.items
+    assert (item.hs_code, item.value, item.quantity) == ("482090", Decimal("1000"), 2)
+    assert item.description == "Hej Hej Hej"
+    assert record.references["declarant"] == "DK12345678"
+
+
+def test_h1_builds_the_full_commodity_code_and_origin() -> None:
+    [record] = parse(filled(H7_SAMPLES / "h1" / "h1_standard_v1.4.xml")).records
+    assert record.document is not None
+    assert record.document.data_set == "full"
+    [item] = record.document.items
+    assert item.hs_code == "0804300090"
+    assert item.origin_country == "CN"
+    assert item.net_mass_kg == Decimal("850")
+    assert record.document.additional_procedure_codes == []  # 000 means none
+
+
+def test_unfilled_placeholder_in_repayment_is_rejected_by_the_schema() -> None:
+    raw = (H7_SAMPLES / "h7" / "h7_repayment_4c_v1.0.xml").read_bytes()
+    [record] = parse(raw).records
+    assert not record.ok
+    assert {p.code for p in record.problems} == {"h7.schema"}
+    assert any("ApplicationHolderId" in p.message for p in record.problems)
+
+
+def test_schema_violation_is_reported_not_mapped() -> None:
+    raw = filled(H7_SAMPLES / "h7" / "h7_standard_v2.2.xml").replace(
+        b"<ns2:TypeCode>IMA</ns2:TypeCode>", b"<ns2:Bogus>1</ns2:Bogus>"
+    )
+    [record] = parse(raw).records
+    assert record.document is None
+    assert record.problems[0].code == "h7.schema"
+
+
+def test_unknown_function_code() -> None:
+    raw = filled(H7_SAMPLES / "h7" / "h7_standard_v2.2.xml").replace(
+        b"<ns2:FunctionCode>9<", b"<ns2:FunctionCode>77<"
+    )
+    [record] = parse(raw).records
+    assert [p.code for p in record.problems] == ["h7.function_code"]
+
+
+def test_ioss_number_from_domestic_duty_tax_party() -> None:
+    raw = filled(H7_SAMPLES / "h7" / "h7_standard_v2.2.xml")
+    raw = raw.replace(
+        b"<ns2:GoodsMeasure>\n            <ns2:GrossMassMeasure>10",
+        b"<ns2:DomesticDutyTaxParty><ns2:SequenceNumeric>1</ns2:SequenceNumeric>"
+        b"<ns2:ID>IM2500000001</ns2:ID><ns2:RoleCode>FR5</ns2:RoleCode>"
+        b"</ns2:DomesticDutyTaxParty>\n        <ns2:GoodsMeasure>\n            <ns2:GrossMassMeasure>10",
+        1,
+    ).replace(b"<ns2:CurrentCode>F49<", b"<ns2:CurrentCode>F48<")
+    [record] = parse(raw).records
+    assert record.ok, record.problems
+    assert record.document is not None
+    assert record.document.collection == Collection("vendor", "IM2500000001")
+
+
+def _h7_doc(**changes: object) -> FilingDocument:
+    base = FilingDocument(
+        filer_reference="LRN-42",
+        transport_document="LX123456785CN",
+        destination_country="DE",
+        items=[
+            Item("Cotton T-shirt", 2, Decimal("19.90"), "610910", gross_mass_kg=Decimal("0.4")),
+            Item("Phone case", 1, Decimal("7.50"), "392690"),
+        ],
+        data_set="reduced",
+        mode="post",
+        currency="EUR",
+        transport_cost=Decimal("4.20"),
+        collection=Collection("vendor", "IM2760000001"),
+        consignor=Party(
+            name="Shop Ltd", address="1 Road", city="Shenzhen", postcode="518000", country="CN"
+        ),
+        consignee=Party(
+            name="Anna Muster",
+            identifier="DE000000000001",
+            address="Weg 1",
+            city="Berlin",
+            postcode="10115",
+            country="DE",
+        ),
+        office="DE004800",
+        gross_mass_kg=Decimal("0.6"),
+        procedure_code="4000",
+        additional_procedure_codes=["C07", "F48"],
+    )
+    return base if not changes else FilingDocument(**{**_fields(base), **changes})  # type: ignore[arg-type]
+
+
+def _fields(doc: FilingDocument) -> dict[str, object]:
+    return {f: getattr(doc, f) for f in doc.__struct_fields__}
+
+
+@pytest.mark.parametrize("mode", ["post", "express", "road", "sea", "rail"])
+def test_round_trip_render_parse(mode: str) -> None:
+    doc = _h7_doc(mode=mode)
+    xml = h7.render_declaration(doc, declarant_eori="DE123456789012345")
+    assert not schema_problems(schema("eu_dms", "H7_XSDS", "DMS_H7_V1.9.xsd"), parse_xml(xml))
+    [record] = parse(xml).records
+    assert record.ok, record.problems
+    assert record.document == doc
+
+
+def test_round_trip_amendment() -> None:
+    doc = _h7_doc(collection=Collection("intermediary"), additional_procedure_codes=["C07", "F49"])
+    xml = h7.render_declaration(doc, declarant_eori="DE1", amendment_of="25DE000000000001A1")
+    [record] = parse(xml).records
+    assert (record.kind, record.action) == ("amendment", "amend")
+    assert record.references["mrn"] == "25DE000000000001A1"
+    assert record.document == doc
+
+
+def test_renderer_derives_additional_procedure_codes() -> None:
+    doc = _h7_doc(additional_procedure_codes=[])
+    [record] = parse(h7.render_declaration(doc, declarant_eori="DE1")).records
+    assert record.document is not None
+    assert record.document.additional_procedure_codes == ["C07", "F48"]
+    gift = _h7_doc(additional_procedure_codes=[], category="gift", collection=None)
+    [record] = parse(h7.render_declaration(gift, declarant_eori="DE1")).records
+    assert record.document is not None and record.document.category == "gift"
+
+
+def test_answers() -> None:
+    accepted = etree.fromstring(h7.render_answer(status="accepted", lrn="L1", mrn="M1"))
+    ns = {"r": h7.RESPONSE_NS}
+    assert accepted.findtext("r:TypeCode", namespaces=ns) == "DMSACC"
+    assert accepted.findtext("r:Declaration/r:ID", namespaces=ns) == "M1"
+    rejected = etree.fromstring(
+        h7.render_answer(
+            status="rejected",
+            lrn="L1",
+            problems=[Problem("GoodsShipment", "h7.schema", "line 3: bad")],
+        )
+    )
+    assert rejected.findtext("r:TypeCode", namespaces=ns) == "DMSREJ"
+    assert rejected.findtext("r:Error/r:ValidationCode", namespaces=ns) == "h7.schema"
+    assert rejected.findtext("r:Error/r:Pointer/r:Location", namespaces=ns) == "GoodsShipment"
+    with pytest.raises(ValueError):
+        h7.render_answer(status="maybe", lrn="L1")
