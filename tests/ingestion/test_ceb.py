@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from clearway.domain.lifecycle import STATUSES
+from clearway.ingestion import ceb
+from clearway.ingestion.detect import parse
+from clearway.ingestion.xml_safety import parse_xml, schema, schema_problems
+
+from .conftest import CEB_SAMPLES
+
+FILINGS = {
+    "CEB311Message.xml": ("order", "platform", 6),
+    "CEB411Message.xml": ("payment", "payment_provider", 10),
+    "CEB511Message.xml": ("waybill", "carrier", 6),
+    "CEB621Message.xml": ("inventory", "broker", 10),
+    "CEB623Message.xml": ("invalidation", "broker", 10),
+}
+RECEIPTS = [
+    "CEB312Message.xml",
+    "CEB412Message.xml",
+    "CEB512Message.xml",
+    "CEB622Message.xml",
+    "CEB624Message.xml",
+]
+NOT_ACCEPTED = [
+    "CEB513Message.xml",
+    "CEB514Message.xml",
+    "CEB625Message.xml",
+    "CEB626Message.xml",
+    "CEB711Message.xml",
+    "CEB712Message.xml",
+]
+
+
+def test_every_sample_is_covered() -> None:
+    names = {p.name for p in CEB_SAMPLES.glob("*.xml")}
+    assert names == set(FILINGS) | set(RECEIPTS) | set(NOT_ACCEPTED)
+
+
+@pytest.mark.parametrize("name", sorted(FILINGS))
+def test_filings_are_ingested_with_their_role(name: str) -> None:
+    batch = parse((CEB_SAMPLES / name).read_bytes())
+    kind, role, count = FILINGS[name]
+    assert batch.format == "ceb"
+    assert len(batch.records) == count
+    for record in batch.records:
+        assert (record.kind, record.role) == (kind, role)
+        assert record.ok, record.problems
+        assert record.references["order_id"].startswith("order")
+
+
+@pytest.mark.parametrize("name", RECEIPTS)
+def test_receipts_are_refused_as_filings(name: str) -> None:
+    [record] = parse((CEB_SAMPLES / name).read_bytes()).records
+    assert not record.ok
+    assert "receipt customs sends" in record.problems[0].message
+
+
+@pytest.mark.parametrize("name", NOT_ACCEPTED)
+def test_other_messages_are_refused_with_a_reason(name: str) -> None:
+    [record] = parse((CEB_SAMPLES / name).read_bytes()).records
+    assert record.problems[0].code == "ceb.message"
+
+
+def test_order_mapping() -> None:
+    record = parse((CEB_SAMPLES / "CEB311Message.xml").read_bytes()).records[0]
+    doc = record.document
+    assert doc is not None
+    assert doc.filer_reference == doc.order.id == "order20160321116421002"  # type: ignore[union-attr]
+    assert doc.transport_document == ""
+    assert (doc.destination_country, doc.currency) == ("CN", "CNY")  # GACC 142
+    assert doc.order is not None and doc.order.total == Decimal("19050")
+    assert doc.transport_cost == Decimal("5000")
+    assert doc.payment is not None and doc.payment.id == "20160001634226001"
+    assert doc.platform is not None and doc.platform.identifier == "1105910159"
+    assert doc.consignee is not None and doc.consignee.name == "焦洪宇"
+    assert [i.origin_country for i in doc.items] == ["JP", "JP"]  # GACC 116
+    assert [i.value for i in doc.items] == [Decimal("2000"), Decimal("12000")]
+    # the official sample's second line says 200 × 10 = 12000: kept, flagged
+    assert [p.code for p in record.problems] == ["ceb.line_total"]
+    assert record.problems[0].severity == "warning"
+
+
+def test_payment_waybill_inventory_mapping() -> None:
+    payment = parse((CEB_SAMPLES / "CEB411Message.xml").read_bytes()).records[0].document
+    assert payment is not None and payment.payment is not None
+    assert payment.payment.amount == Decimal("19050") and payment.payment.currency == "CNY"
+    assert payment.payment.payer_name == "支付人"
+    waybill = parse((CEB_SAMPLES / "CEB511Message.xml").read_bytes()).records[0].document
+    assert waybill is not None
+    assert waybill.transport_document == "L201603081138007"
+    assert waybill.master_document == "TY201603081344007"
+    assert (waybill.gross_mass_kg, waybill.packages) == (Decimal("4000"), 6000)
+    assert waybill.insurance_cost == Decimal("200")
+    inventory = parse((CEB_SAMPLES / "CEB621Message.xml").read_bytes()).records[0].document
+    assert inventory is not None
+    assert inventory.procedure_code == "9610"
+    assert inventory.office == "3700"
+    assert inventory.items[0].hs_code == "8541401000"
+    assert inventory.legal_date is not None and inventory.legal_date.isoformat() == "2016-03-08"
+
+
+def test_gacc_codes() -> None:
+    assert ceb.country_from_gacc("142") == "CN"
+    assert ceb.country_from_gacc("502") == "US"
+    assert ceb.country_from_gacc("304") == "DE"
+    assert ceb.currency_from_gacc("142") == "CNY"
+    assert ceb.currency_from_gacc("300") == "EUR"
+    assert ceb.currency_from_gacc("156") is None  # ISO numeric is not a GACC code
+    assert ceb.gacc_currency("USD") == "502"
+
+
+def test_unknown_gacc_code_is_a_record_problem() -> None:
+    raw = (
+        (CEB_SAMPLES / "CEB411Message.xml")
+        .read_bytes()
+        .replace(b"<ceb:currency>142</ceb:currency>", b"<ceb:currency>999</ceb:currency>", 1)
+    )
+    records = ceb.parse(parse_xml(raw), validate=False)  # the GACC schema would refuse it first
+    assert records[0].problems[0].code == "ceb.currency"
+    assert records[0].document is None
+    assert records[1].ok
+
+
+def test_schema_violation() -> None:
+    raw = (
+        (CEB_SAMPLES / "CEB411Message.xml")
+        .read_bytes()
+        .replace(
+            b"<ceb:amountPaid>19050</ceb:amountPaid>", b"<ceb:amountPaid>lots</ceb:amountPaid>", 1
+        )
+    )
+    [record] = parse(raw).records
+    assert record.problems[0].code == "ceb.schema"
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        ("filed", "120"),
+        ("referred", "300"),
+        ("assessed", "120"),
+        ("decided", "399"),
+        ("arrived", "399"),
+        ("held", "599"),
+        ("inspected", "500"),
+        ("released", "800"),
+        ("seized", "502"),
+        ("returned_to_sender", "700"),
+        ("abandoned", "899"),
+        ("rejected", "100"),
+    ],
+)
+def test_status_mapping(status: str, code: str) -> None:
+    assert ceb.ceb_status(status) == code
+
+
+def test_every_lifecycle_status_has_a_code() -> None:
+    assert {ceb.ceb_status(s) for s in STATUSES} <= set(ceb.CEB_STATUS_TEXT)
+    assert [
+        ceb.ceb_status("held", detention=d) for d in ("clearance", "anti_smuggling", "legal")
+    ] == ["501", "502", "503"]
+    with pytest.raises(ValueError):
+        ceb.ceb_status("paid")
+
+
+@pytest.mark.parametrize("kind", ["order", "payment", "waybill", "inventory"])
+def test_receipts_validate_against_the_gacc_schema(kind: str) -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    xml = ceb.render_receipt(
+        kind=kind, status="released", reference="R-1", party_code="1105910159", at=at
+    )
+    root = parse_xml(xml)
+    assert schema_problems(schema("cn_ceb", "ceb_import_business_node_202205.xsd"), root) == []
+    status = root.findtext(".//{http://www.chinaport.gov.cn/ceb}returnStatus")
+    assert status == ("800" if kind == "inventory" else "120")
+    assert root.findtext(".//{http://www.chinaport.gov.cn/ceb}returnTime") == "20260102030405000"
+
+
+def test_rejection_receipt_carries_reason() -> None:
+    xml = ceb.render_receipt(
+        kind="order",
+        status="filed",
+        rejected=True,
+        reference="o1",
+        party_code="P",
+        info="goodsValue does not match",
+    )
+    root = etree.fromstring(xml)
+    assert root.findtext(".//{*}returnStatus") == "100"
+    assert root.findtext(".//{*}returnInfo") == "goodsValue does not match"
