@@ -1,0 +1,441 @@
+"""Risk profiles: dated rules written as YAML by risk analysts, evaluated on columns.
+
+A profile file holds `watch_lists` (named lists of party names or identifiers) and `profiles`:
+
+```yaml
+profiles:
+  - id: DG-LITHIUM
+    owner: dangerous-goods unit
+    reason: Lithium batteries need a dangerous-goods declaration
+    from: 2024-01-01          # active from this legal date…
+    until: 2030-01-01         # …until this one (exclusive, optional)
+    weight: 30                # risk points added on a hit
+    lane: yellow              # optional: a lane the hit forces at least
+    referral: request_for_screening   # optional: a pre-loading referral it forces at least
+    data_sets: [pre_loading, reduced, full]   # optional, default all
+    when:                     # all must hold for one item (consignment fields apply to all items)
+      - {field: item.description, regex: "lithium|li-ion"}
+      - any:
+          - {field: mode, in: [air_cargo, express]}
+          - {field: item.hs_code, hs_prefix: ["8507"]}
+```
+
+Conditions: `equals`, `not_equals`, `in`, `not_in`, `hs_prefix`, `not_hs_prefix`, `regex`
+(case-insensitive search), `min`/`max` (numeric range, min inclusive, max exclusive), `empty`,
+`below_reference` (ratio of a unit value to the HS6 reference price from history),
+`watch_list` (normalised name in a named list), `sanctioned` (fuzzy match against the sanctions
+list, with a minimum score), `new_party` (an entity kind never seen before or unnamed), and the
+combinators `any` and `not`. A bad file fails at load time with the file and profile named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER
+from clearway.risk.columns import Columns, normalise_name
+from clearway.risk.history import HistoryProvider
+from clearway.risk.sanctions import SanctionsHit, SanctionsList
+
+BoolArray = npt.NDArray[np.bool_]
+DATA_SETS = ("pre_loading", "reduced", "full")
+_FAR_FUTURE = date(9999, 12, 31)
+
+
+class ProfileError(ValueError):
+    """A profile file is malformed; the message names the file and the profile."""
+
+
+@dataclass
+class Context:
+    """What conditions may consult besides the columns. Built once per batch."""
+
+    columns: Columns
+    history: HistoryProvider | None
+    sanctions: SanctionsList | None
+    watch_lists: Mapping[str, frozenset[str]]
+    # item row -> sanctions hit, filled by `sanctioned` conditions for reason texts
+    sanction_hits: dict[int, SanctionsHit] = field(default_factory=dict)
+
+
+Condition = Callable[[Context], BoolArray]  # one bool per item row
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    owner: str
+    reason: str
+    valid_from: date
+    valid_until: date
+    weight: float
+    condition: Condition
+    lane: str | None = None
+    referral: str | None = None
+    data_sets: frozenset[str] = frozenset(DATA_SETS)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    profiles: tuple[Profile, ...]
+    watch_lists: Mapping[str, frozenset[str]]
+
+    def evaluate(
+        self,
+        columns: Columns,
+        *,
+        history: HistoryProvider | None,
+        sanctions: SanctionsList | None,
+    ) -> tuple[list[tuple[Profile, BoolArray]], Context]:
+        """Hit masks (one bool per consignment) for every profile with at least one hit."""
+        ctx = Context(columns, history, sanctions, self.watch_lists)
+        if columns.n == 0:
+            return [], ctx
+        legal = np.asarray([r.legal_date.toordinal() for r in columns.inputs], dtype=np.int64)
+        data_set = columns.consignment("data_set")
+        hits: list[tuple[Profile, BoolArray]] = []
+        for profile in self.profiles:
+            active = (legal >= profile.valid_from.toordinal()) & (
+                legal < profile.valid_until.toordinal()
+            )
+            if len(profile.data_sets) < len(DATA_SETS):
+                active &= np.isin(data_set, list(profile.data_sets))
+            if not active.any():
+                continue
+            mask = columns.any_per_consignment(profile.condition(ctx)) & active
+            if mask.any():
+                hits.append((profile, mask))
+        return hits, ctx
+
+
+# --- conditions --------------------------------------------------------------------------------
+
+
+def _strings(ctx: Context, name: str) -> npt.NDArray[np.object_]:
+    return ctx.columns.item(name).astype(object)
+
+
+def _numbers(ctx: Context, name: str) -> npt.NDArray[np.float64]:
+    return ctx.columns.item(name).astype(np.float64)
+
+
+def _cond_in(name: str, values: Iterable[Any], negate: bool) -> Condition:
+    wanted = frozenset(str(v) for v in values)
+
+    def cond(ctx: Context) -> BoolArray:
+        col = _strings(ctx, name)
+        mask = np.fromiter((v in wanted for v in col), dtype=bool, count=len(col))
+        return ~mask if negate else mask
+
+    return cond
+
+
+def _cond_hs_prefix(name: str, prefixes: Iterable[Any], negate: bool) -> Condition:
+    wanted = tuple(str(p).replace(".", "") for p in prefixes)
+
+    def cond(ctx: Context) -> BoolArray:
+        col = _strings(ctx, name)
+        mask = np.fromiter((str(v).startswith(wanted) for v in col), dtype=bool, count=len(col))
+        if negate:  # "not in these headings" needs a code to be meaningful
+            present = np.fromiter((bool(v) for v in col), dtype=bool, count=len(col))
+            mask = ~mask & present
+        return mask
+
+    return cond
+
+
+def _cond_regex(name: str, pattern: str) -> Condition:
+    rx = re.compile(pattern, re.IGNORECASE)
+    search = rx.search
+
+    def cond(ctx: Context) -> BoolArray:
+        col = _strings(ctx, name)
+        return np.fromiter((search(v) is not None for v in col), dtype=bool, count=len(col))
+
+    return cond
+
+
+def _cond_range(name: str, low: float | None, high: float | None) -> Condition:
+    def cond(ctx: Context) -> BoolArray:
+        col = _numbers(ctx, name)
+        mask = ~np.isnan(col)
+        if low is not None:
+            mask &= col >= low
+        if high is not None:
+            mask &= col < high
+        return mask
+
+    return cond
+
+
+def _cond_empty(name: str, want: bool) -> Condition:
+    def cond(ctx: Context) -> BoolArray:
+        col = ctx.columns.item(name)
+        if col.dtype == np.float64:
+            mask = np.isnan(col.astype(np.float64))
+        else:
+            mask = np.fromiter((not v for v in col), dtype=bool, count=len(col))
+        return mask if want else ~mask
+
+    return cond
+
+
+def _cond_below_reference(name: str, ratio: float) -> Condition:
+    """Declared unit value below `ratio` x the reference unit price of the item's HS6."""
+    currency_field = "dest_currency" if name.endswith("_dest") else "currency"
+
+    def cond(ctx: Context) -> BoolArray:
+        values = _numbers(ctx, name)
+        mask = np.zeros(len(values), dtype=bool)
+        if ctx.history is None:
+            return mask
+        hs6 = _strings(ctx, "item.hs6")
+        currencies = ctx.columns.item(currency_field)
+        reference = np.full(len(values), np.nan)
+        for cur in set(currencies.tolist()):
+            rows = np.flatnonzero(currencies == cur)
+            prices = ctx.history.reference_unit_prices({str(hs6[i]) for i in rows}, str(cur))
+            if prices:
+                reference[rows] = [prices.get(str(hs6[i]), np.nan) for i in rows]
+        with np.errstate(invalid="ignore"):
+            below: BoolArray = (values < ratio * reference) & (reference > 0)
+        return below
+
+    return cond
+
+
+def _cond_watch_list(name: str, list_name: str) -> Condition:
+    def cond(ctx: Context) -> BoolArray:
+        listed = ctx.watch_lists.get(list_name, frozenset())
+        col = _strings(ctx, name)
+        return np.fromiter(
+            (bool(v) and normalise_name(str(v)) in listed for v in col), dtype=bool, count=len(col)
+        )
+
+    return cond
+
+
+def _cond_sanctioned(name: str, min_score: float) -> Condition:
+    def cond(ctx: Context) -> BoolArray:
+        col = _strings(ctx, name)
+        mask = np.zeros(len(col), dtype=bool)
+        if ctx.sanctions is None:
+            return mask
+        for row, value in enumerate(col):
+            if not value:
+                continue
+            hit = ctx.sanctions.match(str(value))
+            if hit is not None and hit.score >= min_score:
+                mask[row] = True
+                ctx.sanction_hits.setdefault(row, hit)
+        return mask
+
+    return cond
+
+
+_PARTY_KEYS = {
+    "seller": "seller.key",
+    "consignee": "consignee.key",
+    "consignor": "consignor.key",
+    "filer": "filer",
+    "route": "route",
+}
+
+
+def _cond_new_party(kind: str) -> Condition:
+    if kind not in _PARTY_KEYS:
+        raise ProfileError(f"new_party: unknown kind {kind!r} (one of {sorted(_PARTY_KEYS)})")
+    column = _PARTY_KEYS[kind]
+
+    def cond(ctx: Context) -> BoolArray:
+        keys = ctx.columns.consignment(column).astype(object)
+        if ctx.history is None:
+            known: Mapping[str, Any] = {}
+        else:
+            known = ctx.history.entity_stats(kind, {str(k) for k in keys if k})
+        new = np.fromiter(
+            (not k or (k not in known or known[k].seen == 0) for k in keys),
+            dtype=bool,
+            count=len(keys),
+        )
+        return new[ctx.columns.item_owner]
+
+    return cond
+
+
+def compile_condition(spec: Any, where: str) -> Condition:
+    """Turn one YAML condition (or a list, meaning all of them) into a column function."""
+    if isinstance(spec, list):
+        parts = [compile_condition(s, where) for s in spec]
+        if not parts:
+            raise ProfileError(f"{where}: empty condition list")
+
+        def all_of(ctx: Context) -> BoolArray:
+            mask = parts[0](ctx)
+            for p in parts[1:]:
+                if not mask.any():
+                    break
+                mask = mask & p(ctx)
+            return mask
+
+        return all_of
+    if not isinstance(spec, dict):
+        raise ProfileError(f"{where}: a condition is a mapping, got {spec!r}")
+    if "any" in spec:
+        options = [compile_condition(s, where) for s in spec["any"]]
+
+        def any_of(ctx: Context) -> BoolArray:
+            mask = options[0](ctx)
+            for o in options[1:]:
+                mask = mask | o(ctx)
+            return mask
+
+        return any_of
+    if "not" in spec:
+        inner = compile_condition(spec["not"], where)
+        return lambda ctx: ~inner(ctx)
+    if "new_party" in spec:
+        return _cond_new_party(str(spec["new_party"]))
+    name = spec.get("field")
+    if not isinstance(name, str):
+        raise ProfileError(f"{where}: condition needs a field: {spec!r}")
+    probe = Columns([])
+    if not probe.has_field(name):
+        raise ProfileError(f"{where}: unknown field {name!r}")
+    ops = set(spec) - {"field"}
+    if "min" in ops or "max" in ops:
+        return _cond_range(name, _num(spec.get("min")), _num(spec.get("max")))
+    if len(ops) != 1:
+        raise ProfileError(f"{where}: one operator per condition, got {sorted(ops)}")
+    op = ops.pop()
+    arg = spec[op]
+    builders: dict[str, Callable[[], Condition]] = {
+        "equals": lambda: _cond_in(name, [arg], False),
+        "not_equals": lambda: _cond_in(name, [arg], True),
+        "in": lambda: _cond_in(name, arg, False),
+        "not_in": lambda: _cond_in(name, arg, True),
+        "hs_prefix": lambda: _cond_hs_prefix(name, _listify(arg), False),
+        "not_hs_prefix": lambda: _cond_hs_prefix(name, _listify(arg), True),
+        "regex": lambda: _cond_regex(name, str(arg)),
+        "empty": lambda: _cond_empty(name, bool(arg)),
+        "below_reference": lambda: _cond_below_reference(name, float(arg)),
+        "watch_list": lambda: _cond_watch_list(name, str(arg)),
+        "sanctioned": lambda: _cond_sanctioned(name, float(arg)),
+    }
+    if op not in builders:
+        raise ProfileError(f"{where}: unknown operator {op!r}")
+    try:
+        return builders[op]()
+    except re.error as exc:
+        raise ProfileError(f"{where}: bad regex: {exc}") from exc
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _listify(v: Any) -> list[Any]:
+    return list(v) if isinstance(v, list | tuple) else [v]
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _date(v: Any, where: str, default: date) -> date:
+    if v is None:
+        return default
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v))
+    except ValueError as exc:
+        raise ProfileError(f"{where}: bad date {v!r}") from exc
+
+
+def parse_profiles(data: Mapping[str, Any], source: str) -> ProfileSet:
+    """Profiles from one parsed YAML document."""
+    watch_lists = {
+        str(name): frozenset(normalise_name(str(v)) for v in values)
+        for name, values in (data.get("watch_lists") or {}).items()
+    }
+    profiles: list[Profile] = []
+    for raw in data.get("profiles") or []:
+        pid = raw.get("id") if isinstance(raw, dict) else None
+        where = f"{source}: profile {pid or '?'}"
+        if not pid:
+            raise ProfileError(f"{where}: missing id")
+        for key in ("owner", "reason", "when"):
+            if key not in raw:
+                raise ProfileError(f"{where}: missing {key}")
+        lane, referral = raw.get("lane"), raw.get("referral")
+        if lane is not None and lane not in LANE_ORDER:
+            raise ProfileError(f"{where}: unknown lane {lane!r}")
+        if referral is not None and referral not in REFERRAL_ORDER:
+            raise ProfileError(f"{where}: unknown referral {referral!r}")
+        data_sets = frozenset(raw.get("data_sets") or DATA_SETS)
+        if not data_sets <= set(DATA_SETS):
+            raise ProfileError(f"{where}: unknown data set in {sorted(data_sets)}")
+        valid_from = _date(raw.get("from"), where, date.min)
+        valid_until = _date(raw.get("until"), where, _FAR_FUTURE)
+        if valid_until <= valid_from:
+            raise ProfileError(f"{where}: until must be after from")
+        profiles.append(
+            Profile(
+                id=str(pid),
+                owner=str(raw["owner"]),
+                reason=str(raw["reason"]).strip(),
+                valid_from=valid_from,
+                valid_until=valid_until,
+                weight=float(raw.get("weight", 0.0)),
+                condition=compile_condition(raw["when"], where),
+                lane=lane,
+                referral=referral,
+                data_sets=data_sets,
+                source=source,
+            )
+        )
+    return ProfileSet(tuple(profiles), watch_lists)
+
+
+def merge(sets: Sequence[ProfileSet]) -> ProfileSet:
+    ids: set[str] = set()
+    profiles: list[Profile] = []
+    watch: dict[str, frozenset[str]] = {}
+    for s in sets:
+        for p in s.profiles:
+            if p.id in ids:
+                raise ProfileError(f"{p.source}: profile {p.id} defined twice")
+            ids.add(p.id)
+            profiles.append(p)
+        for name, values in s.watch_lists.items():
+            watch[name] = watch.get(name, frozenset()) | values
+    return ProfileSet(tuple(profiles), watch)
+
+
+def load_profiles(paths: Iterable[Path]) -> ProfileSet:
+    sets = []
+    for path in sorted(paths):
+        with path.open(encoding="utf-8") as f:
+            sets.append(parse_profiles(yaml.safe_load(f) or {}, path.name))
+    return merge(sets)
+
+
+def default_profiles() -> ProfileSet:
+    """The profiles shipped in `clearway/risk/profiles/*.yaml`."""
+    folder = resources.files("clearway.risk").joinpath("profiles")
+    sets = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            sets.append(parse_profiles(yaml.safe_load(entry.read_text("utf-8")) or {}, entry.name))
+    return merge(sets)
