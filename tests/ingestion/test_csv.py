@@ -12,7 +12,18 @@ from clearway.ingestion import csv_filing
 from clearway.ingestion.detect import parse
 from clearway.ingestion.records import FormatError
 
-HEADER = "filer_reference,transport_document,destination_country,currency,item_description,item_quantity,item_value,item_hs_code"
+HEADER = ",".join(
+    [
+        "filer_reference",
+        "transport_document",
+        "destination_country",
+        "currency",
+        "item_description",
+        "item_quantity",
+        "item_value",
+        "item_hs_code",
+    ]
+)
 
 
 def test_rows_group_into_filings_by_filer_reference() -> None:
@@ -71,7 +82,9 @@ def test_row_level_errors_name_row_and_column() -> None:
     assert orphan.problems[0].path == "rows/4/filer_reference"
     report = list(csv.reader(io.StringIO(csv_filing.error_report(records).decode())))
     assert report[0] == ["source", "path", "severity", "code", "message"]
-    assert ["rows 2-3", "rows/2/item_quantity", "error", "amount.invalid"] in [r[:4] for r in report]
+    assert ["rows 2-3", "rows/2/item_quantity", "error", "amount.invalid"] in [
+        r[:4] for r in report
+    ]
 
 
 def test_missing_required_columns_refuses_the_file() -> None:

@@ -127,7 +127,8 @@ def test_ioss_number_from_domestic_duty_tax_party() -> None:
         b"<ns2:GoodsMeasure>\n            <ns2:GrossMassMeasure>10",
         b"<ns2:DomesticDutyTaxParty><ns2:SequenceNumeric>1</ns2:SequenceNumeric>"
         b"<ns2:ID>IM2500000001</ns2:ID><ns2:RoleCode>FR5</ns2:RoleCode>"
-        b"</ns2:DomesticDutyTaxParty>\n        <ns2:GoodsMeasure>\n            <ns2:GrossMassMeasure>10",
+        b"</ns2:DomesticDutyTaxParty>\n        <ns2:GoodsMeasure>\n"
+        b"            <ns2:GrossMassMeasure>10",
         1,
     ).replace(b"<ns2:CurrentCode>F49<", b"<ns2:CurrentCode>F48<")
     [record] = parse(raw).records

@@ -97,7 +97,10 @@ _THOUSANDS_COMMA = re.compile(r"^-?\d{1,3}(,\d{3})+\.\d+$")
 def decode_text(content: bytes) -> str:
     """Text of an uploaded file: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252."""
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise FormatError("csv.encoding", "the file starts as UTF-16 but is not") from None
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:

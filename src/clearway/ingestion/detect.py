@@ -46,7 +46,7 @@ def detect(content: bytes) -> str:
 def _is_json(line: bytes) -> bool:
     try:
         _JSON.decode(line)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return False
     return True
 
@@ -116,7 +116,7 @@ def _record(value: object, source: str, prefix: str) -> ParsedRecord:
 def _json(content: bytes) -> list[ParsedRecord]:
     try:
         data = _JSON.decode(content)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise FormatError("json.malformed", f"not valid JSON: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("filings"), list):
         data = data["filings"]
@@ -138,7 +138,7 @@ def _jsonl(content: bytes) -> list[ParsedRecord]:
             raise FormatError("json.too_many", f"more than {MAX_JSON_RECORDS} filings")
         try:
             value = _JSON.decode(line)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             problem = Problem(f"lines/{number}", "json.malformed", f"not valid JSON: {exc}")
             records.append(ParsedRecord(None, None, "declaration", f"line {number}", [problem]))
             continue
