@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from clearway.domain.ports import AssessmentRequest, Assessor
 from clearway.revenue.assessor import PackAssessor
-from revenue.factories import filing, item
+
+from .factories import filing, item
 
 
 def test_implements_the_assessor_port(assessor: PackAssessor) -> None:

@@ -11,7 +11,8 @@ from clearway.cli.quote import register
 from clearway.domain.filing import encode
 from clearway.revenue.assessor import PackAssessor
 from clearway.revenue.quote import quote_document
-from revenue.factories import filing, item
+
+from .factories import filing, item
 
 FIELDS = {
     "jurisdiction", "legal_date", "currency", "irg_category", "intrinsic_value", "customs_value",
