@@ -443,9 +443,13 @@ def load_pack(folder: Path) -> Pack:
         countries=countries,
         reference=str(_plain(top["reference"])),
     )
-    for name, node in _mapping(top["parameters"], pack_file, "parameters").items():
+    params = top["parameters"]
+    _mapping(params, pack_file, "parameters")
+    assert isinstance(params, yaml.MappingNode)
+    for key, node in params.value:
+        name = str(key.value)
         if name not in SCHEMA:
-            raise PackError(pack_file, _line(node), f"unknown parameter {name!r}")
+            raise PackError(pack_file, _line(key), f"unknown parameter {name!r}")
         if isinstance(node, yaml.MappingNode):
             per = _mapping(node, pack_file, name)
             if set(per) != {"by_country"}:
