@@ -472,3 +472,183 @@ def render_receipt(
     el("returnTime", when.strftime("%Y%m%d%H%M%S") + f"{when.microsecond // 1000:03d}")
     el("returnInfo", info or CEB_STATUS_TEXT[code])
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# --- rendering (the demo generator emits CN traffic with these) -----------------------------
+
+_ID_TYPE_ID_CARD = "1"
+
+
+def _message(root_name: str) -> tuple[etree._Element, str]:
+    guid = str(uuid.uuid4()).upper()
+    root = etree.Element(f"{{{NS}}}{root_name}", nsmap={"ceb": NS})
+    root.set("guid", guid)
+    root.set("version", "1.0")
+    return root, guid
+
+
+def _fill(parent: etree._Element, values: list[tuple[str, object | None]]) -> None:
+    for name, value in values:
+        if value is not None and value != "":
+            etree.SubElement(parent, f"{{{NS}}}{name}").text = str(value)
+
+
+def _transfer(root: etree._Element, sender_code: str, sender_name: str) -> bytes:
+    transfer = etree.SubElement(root, f"{{{NS}}}BaseTransfer")
+    _fill(
+        transfer,
+        [
+            ("copCode", sender_code),
+            ("copName", sender_name),
+            ("dxpMode", "DXP"),
+            ("dxpId", "DXPENT0000000001"),
+        ],
+    )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _stamp(at: datetime | None) -> str:
+    return (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S")
+
+
+def _party_or(party: Party | None, code: str = "0000000000", name: str = "-") -> tuple[str, str]:
+    return (
+        (party.identifier if party and party.identifier else code),
+        (party.name if party and party.name else name),
+    )
+
+
+def render_order(doc: FilingDocument, *, telephone: str = "00000000000") -> bytes:
+    """A CEB311 order for a platform filing (order id, items, totals, buyer, consignee)."""
+    root, guid = _message("CEB311Message")
+    block = etree.SubElement(root, f"{{{NS}}}Order")
+    head = etree.SubElement(block, f"{{{NS}}}OrderHead")
+    order = doc.order or Order(id=doc.filer_reference)
+    ebp_code, ebp_name = _party_or(doc.platform)
+    ebc_code, ebc_name = _party_or(doc.seller, ebp_code, ebp_name)
+    goods = doc.intrinsic_value
+    freight = doc.transport_cost or Decimal(0)
+    total = order.total if order.total is not None else goods + freight
+    difference = total - goods - freight
+    buyer = doc.buyer or doc.consignee or Party()
+    consignee = doc.consignee or Party()
+    currency = gacc_currency(doc.currency)
+    _fill(
+        head,
+        [
+            ("guid", guid),
+            ("appType", "1"),
+            ("appTime", _stamp(order.placed_at)),
+            ("appStatus", "2"),
+            ("orderType", "I"),
+            ("orderNo", order.id or doc.filer_reference),
+            ("ebpCode", ebp_code),
+            ("ebpName", ebp_name),
+            ("ebcCode", ebc_code),
+            ("ebcName", ebc_name),
+            ("goodsValue", goods),
+            ("freight", freight),
+            ("discount", -difference if difference < 0 else 0),
+            ("taxTotal", difference if difference > 0 else 0),
+            ("acturalPaid", total),
+            ("currency", currency),
+            ("buyerRegNo", buyer.identifier or buyer.name or "-"),
+            ("buyerName", buyer.name or "-"),
+            ("buyerTelephone", telephone),
+            ("buyerIdType", _ID_TYPE_ID_CARD),
+            ("buyerIdNumber", buyer.identifier or "-"),
+            ("payTransactionId", doc.payment.id if doc.payment else None),
+            ("consignee", consignee.name or "-"),
+            ("consigneeTelephone", telephone),
+            ("consigneeAddress", consignee.address or "-"),
+        ],
+    )
+    for number, item in enumerate(doc.items, start=1):
+        line = etree.SubElement(block, f"{{{NS}}}OrderList")
+        value = item.value or Decimal(0)
+        _fill(
+            line,
+            [
+                ("gnum", number),
+                ("itemName", item.description),
+                ("gmodel", "-"),
+                ("unit", "007"),
+                ("qty", item.quantity),
+                ("price", (value / item.quantity).quantize(Decimal("0.00001"))),
+                ("totalPrice", value),
+                ("currency", currency),
+                ("country", gacc_country(item.origin_country or "")),
+            ],
+        )
+    return _transfer(root, ebp_code, ebp_name)
+
+
+def render_payment(
+    doc: FilingDocument,
+    *,
+    pay_code: str = "0000000000",
+    pay_name: str = "-",
+    at: datetime | None = None,
+) -> bytes:
+    """A CEB411 payment record for a payment-provider filing (transaction id, order id, amount)."""
+    payment = doc.payment or Payment(id=doc.filer_reference)
+    root, guid = _message("CEB411Message")
+    head = etree.SubElement(etree.SubElement(root, f"{{{NS}}}Payment"), f"{{{NS}}}PaymentHead")
+    ebp_code, ebp_name = _party_or(doc.platform)
+    payer = doc.buyer or Party(name=payment.payer_name)
+    _fill(
+        head,
+        [
+            ("guid", guid),
+            ("appType", "1"),
+            ("appTime", _stamp(at)),
+            ("appStatus", "2"),
+            ("payCode", pay_code),
+            ("payName", pay_name),
+            ("payTransactionId", payment.id or doc.filer_reference),
+            ("orderNo", doc.order.id if doc.order and doc.order.id else "-"),
+            ("ebpCode", ebp_code),
+            ("ebpName", ebp_name),
+            ("payerIdType", _ID_TYPE_ID_CARD),
+            ("payerIdNumber", payer.identifier or "-"),
+            ("payerName", payment.payer_name or "-"),
+            ("amountPaid", payment.amount if payment.amount is not None else 0),
+            ("currency", gacc_currency(payment.currency or doc.currency)),
+            ("payTime", _stamp(at)),
+        ],
+    )
+    return _transfer(root, pay_code, pay_name)
+
+
+def render_waybill(
+    doc: FilingDocument, *, telephone: str = "00000000000", at: datetime | None = None
+) -> bytes:
+    """A CEB511 logistics waybill for a carrier filing (waybill no., order id, weight, packages)."""
+    root, guid = _message("CEB511Message")
+    head = etree.SubElement(etree.SubElement(root, f"{{{NS}}}Logistics"), f"{{{NS}}}LogisticsHead")
+    code, name = _party_or(doc.carrier)
+    consignee = doc.consignee or Party()
+    _fill(
+        head,
+        [
+            ("guid", guid),
+            ("appType", "1"),
+            ("appTime", _stamp(at)),
+            ("appStatus", "2"),
+            ("logisticsCode", code),
+            ("logisticsName", name),
+            ("logisticsNo", doc.transport_document),
+            ("billNo", doc.master_document),
+            ("orderNo", doc.order.id if doc.order else "-"),
+            ("freight", doc.transport_cost),
+            ("insuredFee", doc.insurance_cost),
+            ("currency", gacc_currency(doc.currency)),
+            ("weight", doc.gross_mass_kg or 0),
+            ("packNo", doc.packages or 1),
+            ("goodsInfo", "; ".join(i.description for i in doc.items)[:200] or None),
+            ("consignee", consignee.name or "-"),
+            ("consigneeAddress", consignee.address or "-"),
+            ("consigneeTelephone", telephone),
+        ],
+    )
+    return _transfer(root, code, name)

@@ -67,6 +67,9 @@ HEADER_COLUMNS = (
     "office",
     "gross_mass_kg",
     "packages",
+    "procedure_code",
+    "additional_procedure_codes",
+    "consignee_identifier",
 )
 ITEM_COLUMNS = (
     "item_description",
@@ -277,7 +280,11 @@ def _filing(rows: list[tuple[int, dict[str, str]]]) -> ParsedRecord:
         "gross_mass_kg": amount("gross_mass_kg", h("gross_mass_kg"), first),
         "packages": found.whole(h("packages"), f"rows/{first}/packages"),
         "consignor": party("consignor", "name", "address", "city", "postcode", "country"),
-        "consignee": party("consignee", "name", "address", "city", "postcode", "country", "email"),
+        "consignee": party(
+            "consignee", "name", "address", "city", "postcode", "country", "email", "identifier"
+        ),
+        "procedure_code": h("procedure_code"),
+        "additional_procedure_codes": (h("additional_procedure_codes") or "").split() or None,
         "seller": party("seller", "name", "country"),
         "platform": {"name": h("platform_name")} if h("platform_name") else None,
     }
@@ -351,7 +358,7 @@ def _s(value: object | None) -> str:
 def _party_values(prefix: str, party: Party | None) -> dict[str, str]:
     if party is None:
         return {}
-    fields = ("name", "address", "city", "postcode", "country", "email")
+    fields = ("name", "address", "city", "postcode", "country", "email", "identifier")
     return {f"{prefix}_{f}": _s(getattr(party, f)) for f in fields}
 
 
@@ -382,6 +389,8 @@ def _header_values(doc: FilingDocument) -> dict[str, str]:
         "office": _s(doc.office),
         "gross_mass_kg": _s(doc.gross_mass_kg),
         "packages": _s(doc.packages),
+        "procedure_code": _s(doc.procedure_code),
+        "additional_procedure_codes": " ".join(doc.additional_procedure_codes),
         "platform_name": _s(doc.platform.name) if doc.platform else "",
     }
     values.update(_party_values("consignor", doc.consignor))
