@@ -85,7 +85,7 @@ def consignment_out(svc: Services, consignment_id: str) -> ConsignmentOut:
 @router.get(
     "/v1/consignments/{consignment_id}",
     summary="A consignment: status, decision with reasons, assessment, holds, event timeline",
-    responses=responses({200: "ConsignmentOut"}, 401, 404),
+    responses=responses({200: "ConsignmentOut"}, 401, 404, 422),
 )
 def get_consignment(consignment_id: IdPath, svc: ServicesDep, who: PrincipalDep) -> Response:
     _visible(svc, who, consignment_id)
