@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-
-
-def _b32(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+# Crockford's base32 alphabet keeps ids free of I, L, O and U; translate from RFC 4648's.
+_TO_CROCKFORD = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+)
 
 
 def new_id(prefix: str) -> str:
-    """A ULID-style id (48-bit ms time + 80 random bits) with a readable prefix, e.g. `cns_01J…`."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    return f"{prefix}_{_b32(ms, 10)}{_b32(rand, 16)}"
+    """A ULID-style id (48-bit ms time + 80 random bits) with a readable prefix, e.g. `cns_01J…`.
+
+    Big-endian time first, so ids sort by creation time.
+    """
+    raw = (time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(9)  # 15 bytes = 24 chars
+    return f"{prefix}_{base64.b32encode(raw).translate(_TO_CROCKFORD).decode()}"
