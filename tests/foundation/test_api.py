@@ -195,3 +195,14 @@ def test_payment_endpoint_validates_amounts(client: TestClient, services: Servic
                        json={"amount": 1.5, "currency": "EUR"}, headers=officer)
     _is_problem(resp, 422)
     assert msgspec.json.decode(resp.content)["problems"]
+
+
+def test_quotes_need_no_account_and_explain_each_amount(client: TestClient) -> None:
+    doc = make_filing(collection={"model": "consumer"})
+    resp = client.post("/v1/quotes", json=doc)
+    assert resp.status_code == 200, resp.text
+    q = resp.json()
+    assert q["jurisdiction"] and q["currency"] == "EUR" and q["trace"]
+    assert q["irg_category"] in (2, 3, 4)
+    bad = client.post("/v1/quotes", json=make_filing(destination_country="XX"))
+    _is_problem(bad, 422)

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearway import __version__
-from clearway.api import routes_consignments, routes_filings
+from clearway.api import routes_consignments, routes_filings, routes_quotes
 from clearway.api.openapi import components, responses
 from clearway.api.problems import PROBLEM_TYPES, problem_response
 from clearway.api.schemas import Health
@@ -46,6 +46,7 @@ def create_app(services: Services) -> FastAPI:
     _errors(app)
     app.include_router(routes_filings.router)
     app.include_router(routes_consignments.router)
+    app.include_router(routes_quotes.router)
     _ops_routes(app)
     _openapi(app)
     return app

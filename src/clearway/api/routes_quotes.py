@@ -1,0 +1,57 @@
+"""Landed-cost quotes: the same calculator as the pipeline, without an account."""
+
+from __future__ import annotations
+
+import msgspec
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from clearway.api.deps import ServicesDep, read_body
+from clearway.api.openapi import body_schema
+from clearway.api.problems import PROBLEM_JSON
+from clearway.domain.filing import decode_filing
+from clearway.domain.validation import check_filing, decode_problems
+from clearway.kernel.errors import InvalidInput
+from clearway.revenue.assessor import PackAssessor
+from clearway.revenue.quote import quote_document
+
+router = APIRouter(tags=["quotes"])
+# A quote is about goods and money: the parties and the transport document may be placeholders.
+_NOT_NEEDED_FOR_QUOTES = ("/consignor", "/consignee", "/transport_document", "/filer_reference")
+_QUOTE_SCHEMA = {
+    "type": "object",
+    "required": ["jurisdiction", "legal_date", "currency", "irg_category", "total"],
+    "additionalProperties": True,
+}
+
+
+@router.post(
+    "/v1/quotes",
+    summary="Duty and tax quote for one canonical filing document (no account needed)",
+    openapi_extra={**body_schema("FilingDocument"), "security": []},
+    responses={
+        200: {"description": "The quote with its trace",
+              "content": {"application/json": {"schema": _QUOTE_SCHEMA}}},
+        **{
+            code: {"description": "Problem",
+                   "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}}
+            for code in (400, 413, 415, 422)
+        },
+    },
+)
+async def quote(request: Request, svc: ServicesDep) -> Response:
+    body = await read_body(request, 1024 * 1024)
+    try:
+        doc = decode_filing(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise InvalidInput(decode_problems(body), "the document is not valid") from None
+    errors = [
+        p for p in check_filing(doc, served=svc.assessor.jurisdictions())
+        if p.severity == "error" and not p.path.startswith(_NOT_NEEDED_FOR_QUOTES)
+    ]
+    if errors:
+        raise InvalidInput(errors, "the document cannot be quoted")
+    assessor = svc.assessor if isinstance(svc.assessor, PackAssessor) else None
+    result = await run_in_threadpool(quote_document, doc, None, assessor, svc.clock)
+    return Response(msgspec.json.encode(result), media_type="application/json")
