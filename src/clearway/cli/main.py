@@ -189,7 +189,7 @@ def keys_create(
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "heads",
     database: DatabaseOpt = None,
 ) -> None:
     """Bring the database schema up to date (Alembic migrations)."""

@@ -17,8 +17,9 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to `revision`."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database schema up to `revision` (default: every branch head, so capabilities
+    can add their own migration branches)."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
