@@ -14,8 +14,12 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd  # type: ignore[import-untyped]
 
 FloatArray = npt.NDArray[np.float64]
+UInt64Array = npt.NDArray[np.uint64]
+KEY_SEPARATOR = "\x1f"  # joins the parts of a composite key such as hs6+value
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 # Entity kinds risk asks about. A provider may know only some; unknown keys count as never seen.
 ENTITY_KINDS: tuple[str, ...] = (
@@ -92,6 +96,9 @@ class InMemoryHistory:
     stats: dict[str, dict[str, EntityStat]] = field(default_factory=dict)
     prices: dict[str, dict[str, float]] = field(default_factory=dict)  # currency -> hs6 -> price
     same_day: dict[SameDayKey, SameDayTotal] = field(default_factory=dict)
+    _arrays: dict[str, tuple[pd.Index, FloatArray, FloatArray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def entity_stats(self, kind: str, keys: Collection[str]) -> Mapping[str, EntityStat]:
         table = self.stats.get(kind, {})
@@ -104,9 +111,33 @@ class InMemoryHistory:
     def same_day_totals(self, keys: Collection[SameDayKey]) -> Mapping[SameDayKey, SameDayTotal]:
         return {k: self.same_day[k] for k in keys if k in self.same_day}
 
+    def counts_by_hash(self, kind: str, hashes: UInt64Array) -> tuple[FloatArray, FloatArray]:
+        """Inspected and irregular counts per key hash (see `key_hash`): the batch fast path."""
+        if kind not in self._arrays:
+            table = self.stats.get(kind, {})
+            keys = list(table.keys())
+            width = max((k.count(KEY_SEPARATOR) + 1 for k in keys), default=1)
+            parts = [
+                part_hashes(np.asarray([_part(k, i) for k in keys], dtype=object))
+                for i in range(width)
+            ]
+            index = pd.Index(combine_hashes(parts) if keys else np.zeros(0, dtype=np.uint64))
+            inspected = np.fromiter((s.inspected for s in table.values()), np.float64, len(table))
+            irregular = np.fromiter((s.irregular for s in table.values()), np.float64, len(table))
+            self._arrays[kind] = (index, np.append(inspected, 0.0), np.append(irregular, 0.0))
+        index, inspected, irregular = self._arrays[kind]
+        pos = index.get_indexer(hashes)  # -1 (never seen) picks the appended zero
+        return inspected[pos], irregular[pos]
+
+    def prepare(self) -> None:
+        """Build the hash indexes of every kind now rather than on the first batch."""
+        for kind in self.stats:
+            self.counts_by_hash(kind, np.zeros(0, dtype=np.uint64))
+
     def record(self, kind: str, key: str, *, inspected: bool, irregular: bool) -> None:
         """Add one consignment's outcome for one entity."""
         table = self.stats.setdefault(kind, {})
+        self._arrays.pop(kind, None)
         old = table.get(key, NEVER_SEEN)
         table[key] = EntityStat(
             old.seen + 1, old.inspected + int(inspected), old.irregular + int(irregular)
@@ -153,6 +184,31 @@ class InMemoryHistory:
                 for kind, table in data.items()
             }
         )
+
+
+def _part(key: str, i: int) -> str:
+    parts = key.split(KEY_SEPARATOR)
+    return parts[i] if i < len(parts) else ""
+
+
+def part_hashes(values: npt.NDArray[np.object_]) -> UInt64Array:
+    """Stable 64-bit hash per value; 0 for an empty value (the key is then missing)."""
+    if len(values) and not all(isinstance(v, str) for v in values[:1]):
+        values = values.astype(str).astype(object)
+    hashed: UInt64Array = pd.util.hash_array(values, categorize=False)
+    hashed[values == ""] = 0
+    return hashed
+
+
+def combine_hashes(parts: list[UInt64Array]) -> UInt64Array:
+    """Hash of a composite key from its parts' hashes; 0 when any part is empty."""
+    combined = parts[0].copy()
+    missing = parts[0] == 0
+    for p in parts[1:]:
+        combined = combined * _MIX + p
+        missing |= p == 0
+    combined[missing] = 0
+    return combined
 
 
 def _key(value: Hashable) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -100,8 +101,14 @@ class RiskSelector:
         history: HistoryProvider | None = None,
         office_budgets: Mapping[str, float] | None = None,
         scorer: Scorer | None = None,
+        model_dir: Path | None = None,
     ) -> RiskSelector:
-        """Shipped profiles and sanctions list; rules only unless a `scorer` (model) is given."""
+        """Shipped profiles and sanctions list. Rules only unless a model is given, either as a
+        `scorer` or as a model folder (`clearway risk train` output or a retrained model)."""
+        if scorer is None and model_dir is not None:
+            from clearway.risk.model import TargetingModel
+
+            scorer = TargetingModel.load(model_dir)
         policy = SelectionPolicy(
             budget=budget,
             sample_rate=sample_rate,
