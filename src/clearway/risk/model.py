@@ -22,7 +22,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from clearway.domain.decision import Contribution
 from clearway.risk.columns import Columns

@@ -1,8 +1,9 @@
 """Sanctioned parties: a compact name list and a fuzzy matcher for consignee/seller/consignor names.
 
 The list ships in `risk/data/sanctioned_parties.csv` (see `risk/data/SOURCES.md`); `build_list`
-derives it from the official lists. Matching is blocked on 4-letter token prefixes, then scored by
-a sequence ratio over the sorted significant tokens, so word order, punctuation, legal forms and a
+derives it from the official lists. Matching is blocked on 4-letter token prefixes (names must
+share the blocks of all their words, or all but one for names of three words or more), then
+scored by a sequence ratio over the sorted significant tokens, so word order, punctuation, legal forms and a
 typo or two do not hide a listed name. Results are cached per distinct name.
 """
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 from clearway.risk.columns import normalise_name
 
@@ -115,6 +118,9 @@ class SanctionsList:
             self._entries.append((listed, tokens, " ".join(tokens)))
             for block in {t[:_BLOCK] for t in tokens}:
                 self._index[block].append(idx)
+        self._blocks = {b: np.asarray(v, dtype=np.int64) for b, v in self._index.items()}
+        self._word_counts = np.asarray([len(e[1]) for e in self._entries], dtype=np.int64)
+        self._lengths = np.asarray([len(e[2]) for e in self._entries], dtype=np.int64)
         self.match = lru_cache(maxsize=200_000)(self._match)
 
     def __len__(self) -> int:
@@ -124,25 +130,28 @@ class SanctionsList:
         tokens = significant_tokens(name)
         if not tokens:
             return None
-        shared: dict[int, int] = defaultdict(int)
-        for block in {t[:_BLOCK] for t in tokens}:
-            for idx in self._index.get(block, ()):
-                shared[idx] += 1
+        blocks = [self._blocks[b] for b in {t[:_BLOCK] for t in tokens} if b in self._blocks]
+        if not blocks:
+            return None
+        ids, shared = np.unique(np.concatenate(blocks), return_counts=True)
         joined = " ".join(tokens)
+        size = len(joined)
+        threshold = self.threshold
+        # the words of both names must share blocks (longer names may differ by one word), and
+        # the ratio can never beat 2·min/(sum) of the lengths
+        longest = np.maximum(self._word_counts[ids], len(tokens))
+        lengths = self._lengths[ids]
+        keep = (shared >= longest - (longest >= 3)) & (
+            2 * np.minimum(lengths, size) >= threshold * (lengths + size)
+        )
         best: SanctionsHit | None = None
-        for idx, count in shared.items():
-            listed, listed_tokens, listed_joined = self._entries[idx]
-            # every significant word of the shorter name must at least share a block
-            if count < min(len(tokens), len(listed_tokens)):
-                continue
+        for idx in ids[keep]:
+            listed, _, listed_joined = self._entries[int(idx)]
             matcher = difflib.SequenceMatcher(None, joined, listed_joined, autojunk=False)
-            if (
-                matcher.real_quick_ratio() < self.threshold
-                or matcher.quick_ratio() < self.threshold
-            ):
+            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
                 continue
             score = matcher.ratio()
-            if score >= self.threshold and (best is None or score > best.score):
+            if score >= threshold and (best is None or score > best.score):
                 best = SanctionsHit(name, listed.name, listed.source, listed.ref, round(score, 3))
         return best
 
