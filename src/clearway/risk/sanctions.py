@@ -3,8 +3,8 @@
 The list ships in `risk/data/sanctioned_parties.csv` (see `risk/data/SOURCES.md`); `build_list`
 derives it from the official lists. Matching is blocked on 4-letter token prefixes (names must
 share the blocks of all their words, or all but one for names of three words or more), then
-scored by a sequence ratio over the sorted significant tokens, so word order, punctuation, legal forms and a
-typo or two do not hide a listed name. Results are cached per distinct name.
+scored by a sequence ratio over the sorted significant tokens, so word order, punctuation,
+legal forms and a typo or two do not hide a listed name. Results are cached per distinct name.
 """
 
 from __future__ import annotations
