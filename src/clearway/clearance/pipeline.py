@@ -1,10 +1,10 @@
-"""The hot path: ingest → validate → assess → score → decide → persist, on batches.
+"""The hot path: ingest → validate → merge → assess → score → decide → persist, on batches.
 
-One filing is a batch of one. Filings are classified against what is stored (new, duplicate,
-amendment, another party's filing about a known parcel, conflict), the new and amended
-consignments are assessed and decided together, and everything is written in one transaction.
-A concurrent writer that stored the same filing first makes the batch retry, so a filing is never
-stored twice and never lost.
+One filing is a batch of one. Each filing is classified against what is stored — new, duplicate,
+amendment, another party's leg of a known parcel (merged), withdrawal, conflict — then the new and
+changed consignments are assessed and decided together and everything is written in one
+transaction. A concurrent writer that stored the same filing first makes the batch retry, so a
+filing is never stored twice and never lost.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from clearway.clearance.ports import (
     StoredFiling,
 )
 from clearway.domain.consignment import Consignment
-from clearway.domain.decision import Decision
+from clearway.domain.decision import Decision, Reason, worst_lane
 from clearway.domain.events import Event
 from clearway.domain.filing import FILING_ROLES, FilingDocument, encode
 from clearway.domain.lifecycle import PRE_ARRIVAL
@@ -35,19 +35,30 @@ from clearway.domain.validation import check_filing
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Forbidden, Problem
 from clearway.kernel.ids import new_id
+from clearway.matching.merge import Leg, merge
+from clearway.matching.rules import rules_for
 
-Outcome = Literal["accepted", "duplicate", "amended", "attached", "rejected", "conflict"]
+Outcome = Literal[
+    "accepted", "duplicate", "amended", "attached", "invalidated", "rejected", "conflict"
+]
 MAX_RETRIES = 5
 
 
 @dataclass(slots=True)
 class Submission:
-    """One filing as received: a decoded document, or the problems that kept it from decoding."""
+    """One filing as received: a decoded document, or the problems that kept it from decoding.
+
+    `kind` says which leg of a consignment it is (declaration, order, payment, waybill,
+    inventory); `action` "cancel" withdraws the filing named by `reference`.
+    """
 
     document: FilingDocument | None
     problems: list[Problem] = field(default_factory=list)
     format: str = "json"
     role: str | None = None  # the role a message format implies; defaults to the filer's
+    kind: str = "declaration"
+    action: str = "new"
+    reference: str | None = None  # filer reference, for withdrawals without a document
 
 
 @dataclass(slots=True)
@@ -77,14 +88,35 @@ class _Work:
     warnings: list[Problem]
     format: str
     role: str
+    kind: str
     consignment: Consignment | None = None
-    old_status: str | None = None
     version: int = 1
     outcome: Outcome = "accepted"
+    match: list[Problem] = field(default_factory=list)
 
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
+
+
+def consignment_key(doc: FilingDocument) -> str:
+    """What identifies the parcel: the transport document, else the order or payment id."""
+    if doc.transport_document:
+        return doc.transport_document
+    if doc.order is not None and doc.order.id:
+        return f"order:{doc.order.id}"
+    if doc.payment is not None and doc.payment.id:
+        return f"payment:{doc.payment.id}"
+    return f"ref:{doc.filer_reference}"
+
+
+def _lookup_keys(doc: FilingDocument) -> list[str]:
+    keys = [doc.transport_document] if doc.transport_document else []
+    if doc.order is not None and doc.order.id:
+        keys.append(f"order:{doc.order.id}")
+    if doc.payment is not None and doc.payment.id:
+        keys.append(f"payment:{doc.payment.id}")
+    return keys
 
 
 class Pipeline:
@@ -115,14 +147,19 @@ class Pipeline:
         today = now.date()
         results: list[FilingResult | None] = [None] * len(batch)
         valid: list[_Work] = []
+        withdrawals: list[tuple[int, str]] = []
         for i, sub in enumerate(batch):
-            if sub.document is None:
-                results[i] = FilingResult(i, "rejected", problems=sub.problems)
+            if sub.action == "cancel" and sub.reference and not _errors(sub.problems):
+                withdrawals.append((i, sub.reference))
                 continue
-            problems = sub.problems + check_filing(sub.document, served=self._served, today=today)
-            errors = [p for p in problems if p.severity == "error"]
+            if sub.document is None:
+                results[i] = FilingResult(i, "rejected", sub.reference, problems=sub.problems)
+                continue
+            problems = sub.problems + check_filing(
+                sub.document, served=self._served, today=today, kind=sub.kind
+            )
             ref = sub.document.filer_reference
-            if errors:
+            if _errors(problems):
                 results[i] = FilingResult(i, "rejected", ref, problems=problems)
                 continue
             body = encode(sub.document)
@@ -135,18 +172,18 @@ class Pipeline:
                     problems,
                     sub.format,
                     sub.role or filer.role,
+                    sub.kind,
                 )
             )
 
-        stored = self.store.filings_by_reference(
-            filer.operator_id, [w.doc.filer_reference for w in valid]
-        )
-        heads = self.store.heads_by_transport_document([w.doc.transport_document for w in valid])
+        refs = [w.doc.filer_reference for w in valid] + [ref for _, ref in withdrawals]
+        stored = self.store.filings_by_reference(filer.operator_id, refs)
+        heads = self.store.heads_by_keys([k for w in valid for k in _lookup_keys(w.doc)])
         changes = ChangeSet()
         to_decide = self._classify(filer, valid, stored, heads, results, now, changes)
+        self._withdraw(filer, withdrawals, stored, results, now, changes)
         self._assess_and_decide(filer, to_decide, now, changes)
         for w in to_decide:
-            assert w.consignment is not None
             results[w.index] = _result(w)
         if changes:
             self.store.commit(changes)
@@ -162,109 +199,83 @@ class Pipeline:
         now: datetime,
         changes: ChangeSet,
     ) -> list[_Work]:
-        """Sort each valid filing into new / duplicate / amendment / attached / conflict."""
+        """Sort each valid filing into new / duplicate / amendment / merged leg / conflict."""
         to_decide: list[_Work] = []
         in_batch: dict[str, _Work] = {}  # filer_reference -> work, for repeats inside one batch
-        new_by_td: dict[str, _Work] = {}
+        new_by_key: dict[str, Consignment] = {}
         load_ids = {s.consignment_id for s in stored.values()} | {h.id for h in heads.values()}
         loaded = self.store.load_many(sorted(load_ids)) if load_ids else {}
+        legs = self.store.legs_of(sorted(load_ids)) if load_ids else {}
+        touched: dict[str, str] = {}  # consignment id -> status before this batch
         for w in valid:
             ref = w.doc.filer_reference
-            td = w.doc.transport_document
             earlier = in_batch.get(ref)
             prior = stored.get(ref)
-            if earlier is not None:
-                prior = StoredFiling(
-                    earlier.consignment.id if earlier.consignment else "",
-                    earlier.version,
-                    earlier.body_hash,
-                )
-            if prior is not None and prior.body_hash == w.body_hash:
-                c = earlier.consignment if earlier else loaded.get(prior.consignment_id)
-                results[w.index] = FilingResult(
-                    w.index,
-                    "duplicate",
-                    ref,
-                    prior.consignment_id,
-                    c.status if c else None,
-                    prior.version,
-                    c.decision if c else None,
-                )
-                continue
+            if earlier is not None and earlier.consignment is not None:
+                prior = StoredFiling(earlier.consignment.id, earlier.version, earlier.body_hash)
+            c: Consignment | None = None
             if prior is not None:
                 c = earlier.consignment if earlier else loaded.get(prior.consignment_id)
-                if c is None or c.status not in PRE_ARRIVAL:
+                if prior.body_hash == w.body_hash:
                     results[w.index] = FilingResult(
                         w.index,
-                        "conflict",
+                        "duplicate",
                         ref,
                         prior.consignment_id,
                         c.status if c else None,
                         prior.version,
                         c.decision if c else None,
-                        [
-                            Problem(
-                                "/",
-                                "amendment_refused",
-                                f"the consignment is {c.status if c else 'unknown'}; amendments "
-                                "are accepted only before arrival — ask an officer",
-                            )
-                        ],
                     )
+                    continue
+                if c is None or c.status not in PRE_ARRIVAL:
+                    results[w.index] = _conflict(w, ref, prior, c)
                     continue
                 w.version = prior.version + 1
                 w.outcome = "amended"
-                self._amend(w, c, filer, now)
-                if earlier is None and all(u is not c for u, _ in changes.updated):
-                    changes.updated.append((c, w.old_status or c.status))
+            else:
+                for key in _lookup_keys(w.doc):
+                    head = heads.get(key)
+                    c = loaded.get(head.id) if head else new_by_key.get(key)
+                    if c is not None and _other_parcel(w.doc, c.transport_document):
+                        c = None  # same order, another parcel: one order can ship in several
+                    if c is not None:
+                        break
+                if c is not None:
+                    w.outcome = "attached"
+            w.consignment = c
+            if c is None:
+                c = w.consignment = self._create(w, filer, now, changes)
+                for key in _lookup_keys(w.doc):
+                    new_by_key[key] = c
+                legs[c.id] = [Leg(w.kind, w.role, w.doc, f"{filer.operator_id}/{ref}")]
                 to_decide.append(w)
             else:
-                head = heads.get(td)
-                same_batch = new_by_td.get(td)
-                existing = (
-                    loaded.get(head.id)
-                    if head
-                    else (same_batch.consignment if same_batch else None)
-                )
-                if existing is not None:
-                    w.consignment = existing
-                    w.outcome = "attached"
-                    upgrade = (
-                        existing.status in ("filed", "referred")
-                        and w.doc.data_set != "pre_loading"
-                        and existing.document.data_set == "pre_loading"
-                    )
-                    if upgrade:
-                        # A complete data set for a parcel known only from pre-loading data:
-                        # it now gets assessed and decided on the complete data.
-                        self._amend(w, existing, filer, now)
-                        if head is not None:
-                            changes.updated.append((existing, w.old_status or existing.status))
-                        to_decide.append(w)
-                    else:
-                        results[w.index] = FilingResult(
-                            w.index,
-                            "attached",
-                            ref,
-                            existing.id,
-                            existing.status,
-                            1,
-                            existing.decision,
-                        )
-                else:
-                    w.consignment = Consignment(
-                        new_id("cns"), td, w.doc, filer.operator_id, created_at=now, updated_at=now
-                    )
-                    w.consignment.events.append(_filed_event(w.consignment, filer, now))
-                    changes.created.append(w.consignment)
-                    new_by_td[td] = w
+                mine = f"{filer.operator_id}/{ref}"
+                others = [leg for leg in legs.get(c.id, []) if leg.reference != mine]
+                legs[c.id] = [*others, Leg(w.kind, w.role, w.doc, mine)]
+                if c.status in PRE_ARRIVAL:
+                    if c.id not in touched and all(x is not c for x in changes.created):
+                        touched[c.id] = c.status
+                        changes.updated.append((c, c.status))
+                    self._remerge(w, c, legs[c.id], filer, now)
+                    for key in _lookup_keys(c.document):
+                        new_by_key[key] = c
                     to_decide.append(w)
+                else:
+                    results[w.index] = FilingResult(
+                        w.index,
+                        "attached",
+                        ref,
+                        c.id,
+                        c.status,
+                        w.version,
+                        c.decision,
+                    )
             in_batch[ref] = w
-            assert w.consignment is not None
             changes.filings.append(
                 NewFiling(
                     new_id("fil"),
-                    w.consignment.id,
+                    c.id,
                     filer.operator_id,
                     w.role,
                     ref,
@@ -274,36 +285,106 @@ class Pipeline:
                     w.format,
                     encode(w.warnings).decode() if w.warnings else None,
                     now,
+                    w.kind,
                 )
             )
         return to_decide
 
-    def _amend(self, w: _Work, c: Consignment, filer: Filer, now: datetime) -> None:
-        w.consignment = c
-        w.old_status = w.old_status or c.status
+    def _create(self, w: _Work, filer: Filer, now: datetime, changes: ChangeSet) -> Consignment:
+        c = Consignment(
+            new_id("cns"),
+            consignment_key(w.doc),
+            w.doc,
+            filer.operator_id,
+            created_at=now,
+            updated_at=now,
+            legs=[w.kind],
+        )
+        c.events.append(Event(c.id, "file", now, _actor(filer), None, "filed", {"version": 1}))
+        changes.created.append(c)
+        rules = rules_for(w.doc.destination_country, w.doc.legal_date or now.date())
+        if rules.required_legs:
+            # Where a match is required, a lone leg is checked (and its missing legs named).
+            leg = Leg(w.kind, w.role, w.doc, f"{filer.operator_id}/{w.doc.filer_reference}")
+            w.match = merge([leg], rules).problems
+        return c
+
+    def _remerge(
+        self, w: _Work, c: Consignment, legs: list[Leg], filer: Filer, now: datetime
+    ) -> None:
+        """A new or changed leg: merge all legs again; the consignment is decided afresh."""
         if c.status != "filed":
-            c.apply("amend", at=now, actor=_actor(filer), data={"version": w.version})
-        c.document = w.doc
+            c.apply(
+                "amend",
+                at=now,
+                actor=_actor(filer),
+                data={"version": w.version, "leg": w.kind, "reference": w.doc.filer_reference},
+            )
+        result = merge(legs, rules_for(w.doc.destination_country, w.doc.legal_date or now.date()))
+        c.document = result.document
+        c.transport_document = consignment_key(result.document)
+        c.legs = result.legs
         c.version += 1
         c.decision = None
         c.assessment = None
+        w.match = result.problems
+
+    def _withdraw(
+        self,
+        filer: Filer,
+        withdrawals: list[tuple[int, str]],
+        stored: dict[str, StoredFiling],
+        results: list[FilingResult | None],
+        now: datetime,
+        changes: ChangeSet,
+    ) -> None:
+        if not withdrawals:
+            return
+        loaded = self.store.load_many(
+            sorted({stored[r].consignment_id for _, r in withdrawals if r in stored})
+        )
+        for i, ref in withdrawals:
+            prior = stored.get(ref)
+            c = loaded.get(prior.consignment_id) if prior else None
+            if prior is None or c is None:
+                results[i] = FilingResult(
+                    i,
+                    "rejected",
+                    ref,
+                    problems=[Problem("/", "unknown_reference", f"no filing {ref!r} to withdraw")],
+                )
+                continue
+            if c.status == "invalidated":
+                results[i] = FilingResult(i, "duplicate", ref, c.id, c.status, prior.version)
+                continue
+            if c.status not in PRE_ARRIVAL:
+                results[i] = _conflict_status(i, ref, prior, c)
+                continue
+            before = c.status
+            c.apply("invalidate", at=now, actor=_actor(filer), data={"reference": ref})
+            changes.updated.append((c, before))
+            changes.notices.append(
+                Notice(filer.operator_id, c.id, "invalidated", notice_body(c, "invalidated"))
+            )
+            results[i] = FilingResult(i, "invalidated", ref, c.id, c.status, prior.version)
 
     def _assess_and_decide(
         self, filer: Filer, work: list[_Work], now: datetime, changes: ChangeSet
     ) -> None:
         if not work:
             return
-        # A consignment may appear twice (amended twice in one batch): decide its last state.
+        # A consignment may appear twice (two legs in one batch): decide its last state once.
         last: dict[str, _Work] = {}
         for w in work:
             assert w.consignment is not None
             last[w.consignment.id] = w
         todo = list(last.values())
-        full = [w for w in todo if w.doc.data_set != "pre_loading"]
-        legal = {id(w): w.doc.legal_date or now.date() for w in todo}
+        docs = {id(w): w.consignment.document for w in todo if w.consignment}
+        full = [w for w in todo if docs[id(w)].data_set != "pre_loading"]
+        legal = {id(w): docs[id(w)].legal_date or now.date() for w in todo}
         assessments = self.assessor.assess_batch(
             [
-                AssessmentRequest(w.consignment.id, w.doc, legal[id(w)])
+                AssessmentRequest(w.consignment.id, docs[id(w)], legal[id(w)])
                 for w in full
                 if w.consignment
             ]
@@ -313,12 +394,12 @@ class Pipeline:
             [
                 RiskInput(
                     w.consignment.id,
-                    w.doc,
+                    docs[id(w)],
                     legal[id(w)],
                     filer.name,
                     w.role,
                     by_work.get(id(w)),
-                    [p for p in w.warnings if p.severity == "warning"],
+                    [p for p in w.warnings + w.match if p.severity == "warning"],
                 )
                 for w in todo
                 if w.consignment
@@ -328,30 +409,86 @@ class Pipeline:
         for w, decision in zip(todo, decisions, strict=True):
             c = w.consignment
             assert c is not None
-            c.decision = decision
-            if w.doc.data_set == "pre_loading":
+            c.decision = _with_match(decision, w.match)
+            if c.document.data_set == "pre_loading":
                 c.apply("refer", at=now, actor=actor, data={"referral": decision.referral})
                 kind = "referral"
             else:
                 c.assessment = by_work[id(w)]
                 c.apply("assess", at=now, actor=actor, data=_assessment_summary(c))
-                c.apply("decide", at=now, actor=actor, data={"lane": decision.lane})
-                if c.assessment.due_at_border > 0 and c.payment_status == "none":
+                c.apply("decide", at=now, actor=actor, data={"lane": c.decision.lane})
+                due = c.assessment.due_at_border
+                if due > 0 and c.payment_status in ("none", "due"):
                     c.apply_payment(
                         "charge",
                         at=now,
                         actor=actor,
-                        data={
-                            "amount": str(c.assessment.due_at_border),
-                            "currency": c.assessment.currency,
-                        },
+                        data={"amount": str(due), "currency": c.assessment.currency},
                     )
+                elif due == 0 and c.payment_status == "due":
+                    c.apply_payment("waive", at=now, actor=actor, data={"reason": "re-assessed"})
                 kind = "decision"
             changes.notices.append(Notice(filer.operator_id, c.id, kind, notice_body(c, kind)))
+            if c.owner != filer.operator_id:
+                changes.notices.append(Notice(c.owner, c.id, kind, notice_body(c, kind)))
 
 
-def _filed_event(c: Consignment, filer: Filer, now: datetime) -> Event:
-    return Event(c.id, "file", now, _actor(filer), None, "filed", {"version": 1})
+def _other_parcel(doc: FilingDocument, key: str) -> bool:
+    """Does a filing with its own transport document point at a different, known parcel?"""
+    synthetic = key.startswith(("order:", "payment:", "ref:"))
+    return bool(doc.transport_document) and not synthetic and key != doc.transport_document
+
+
+def _errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def _with_match(decision: Decision, match: list[Problem]) -> Decision:
+    """Matching results are reasons of their own; a disagreement between legs means at least a
+    documentary check. Missing legs only wait (arrival holds a parcel still missing one)."""
+    if not match:
+        return decision
+    reasons = [*decision.reasons, *(Reason("match", p.code, p.message, path=p.path) for p in match)]
+    lane = decision.lane
+    if lane is not None and any(p.code != "match_leg_missing" for p in match):
+        lane = worst_lane(lane, "yellow")  # type: ignore[assignment]
+    return Decision(
+        lane,
+        decision.referral,
+        decision.score,
+        decision.model_version,
+        decision.contributions,
+        decision.random_sample,
+        reasons,
+        decision.policy,
+    )
+
+
+def _conflict(w: _Work, ref: str, prior: StoredFiling, c: Consignment | None) -> FilingResult:
+    return _conflict_status(w.index, ref, prior, c)
+
+
+def _conflict_status(
+    index: int, ref: str, prior: StoredFiling, c: Consignment | None
+) -> FilingResult:
+    status = c.status if c else "unknown"
+    return FilingResult(
+        index,
+        "conflict",
+        ref,
+        prior.consignment_id,
+        c.status if c else None,
+        prior.version,
+        c.decision if c else None,
+        [
+            Problem(
+                "/",
+                "amendment_refused",
+                f"the consignment is {status}; changes are accepted only before arrival — "
+                "ask an officer",
+            )
+        ],
+    )
 
 
 def _actor(filer: Filer) -> str:
@@ -384,7 +521,7 @@ def notice_body(c: Consignment, kind: str) -> dict[str, object]:
         body["lane"] = d.lane
         body["referral"] = d.referral
         # Filers see what to do, not the targeting internals.
-        body["requests"] = [r.text for r in d.reasons if r.source == "validation"]
+        body["requests"] = [r.text for r in d.reasons if r.source in ("validation", "match")]
     if c.assessment is not None:
         body["amount_due"] = str(c.assessment.due_at_border)
         body["currency"] = c.assessment.currency
@@ -402,5 +539,5 @@ def _result(w: _Work) -> FilingResult:
         c.status,
         w.version,
         c.decision,
-        [p for p in w.warnings if p.severity == "warning"],
+        [p for p in w.warnings + w.match if p.severity == "warning"],
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from clearway.domain.consignment import Consignment
+from clearway.matching.merge import Leg
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class ConsignmentHead:
     version: int
     owner_id: str
     data_set: str
+    transport_document: str = ""  # the key: a real transport document or `order:`/`payment:`
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class NewFiling:
     format: str
     warnings: str | None
     received_at: datetime
+    kind: str = "declaration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,14 @@ class Store(Protocol):
     def heads_by_transport_document(
         self, documents: Sequence[str]
     ) -> dict[str, ConsignmentHead]: ...
+
+    def heads_by_keys(self, keys: Sequence[str]) -> dict[str, ConsignmentHead]:
+        """Consignments by key: a transport document, `order:<id>` or `payment:<id>`."""
+        ...
+
+    def legs_of(self, consignment_ids: Sequence[str]) -> dict[str, list[Leg]]:
+        """The latest version of every filing merged into each consignment."""
+        ...
 
     def load(self, consignment_id: str) -> Consignment | None: ...
 

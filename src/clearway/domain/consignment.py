@@ -28,6 +28,7 @@ class Consignment:
     updated_at: datetime | None = None
     arrived_at: datetime | None = None
     closed_at: datetime | None = None
+    legs: list[str] = field(default_factory=list)  # kinds of filings merged into it
     events: list[Event] = field(default_factory=list)  # new, not yet persisted
 
     def apply(

@@ -1,7 +1,8 @@
 """The consignment lifecycle as one table-driven state machine.
 
 filed → (referred) → assessed → decided → arrived → [held ⇄ inspected] →
-released | seized | returned_to_sender | abandoned. Payment has its own small machine.
+released | seized | returned_to_sender | abandoned; before arrival a filer may invalidate.
+Payment has its own small machine.
 Illegal transitions raise `IllegalTransition`; nothing is silently ignored.
 """
 
@@ -23,8 +24,11 @@ STATUSES: Final = (
     "seized",
     "returned_to_sender",
     "abandoned",
+    "invalidated",
 )
-FINAL_STATUSES: Final = frozenset({"released", "seized", "returned_to_sender", "abandoned"})
+FINAL_STATUSES: Final = frozenset(
+    {"released", "seized", "returned_to_sender", "abandoned", "invalidated"}
+)
 PRE_ARRIVAL: Final = frozenset({"filed", "referred", "assessed", "decided"})
 
 _PRE_DECISION = ("filed", "referred", "assessed", "decided")
@@ -39,6 +43,8 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("assessed", "decide"): "decided",
     **{(s, "amend"): "filed" for s in _PRE_DECISION},
     **{(s, "arrive"): "arrived" for s in _PRE_DECISION},
+    # the filer withdraws its data before arrival (EU H7 invalidation, CEB cancellation)
+    **{(s, "invalidate"): "invalidated" for s in _PRE_DECISION},
     **{(s, "hold"): "held" for s in ("decided", *_AT_BORDER)},
     **{(s, "request_documents"): "held" for s in ("decided", *_AT_BORDER)},
     **{(s, "lift_hold"): s for s in ("decided", *_AT_BORDER)},

@@ -140,17 +140,34 @@ def decode_problems(body: bytes) -> list[Problem]:
 
 
 # ---------------------------------------------------------------- semantic pass
+# Partial legs of one consignment filed by different parties (China's three-document match,
+# ICS2 multiple filing): what each must carry. A "declaration" is a complete filing.
+LEG_KINDS = ("declaration", "inventory", "order", "payment", "waybill")
+_PARTIAL_LEGS = frozenset({"order", "payment", "waybill"})
+_LEGS_WITHOUT_TRANSPORT_DOCUMENT = frozenset({"order", "payment"})
+
+
 def check_filing(
-    doc: FilingDocument, *, served: frozenset[str] | None = None, today: date | None = None
+    doc: FilingDocument,
+    *,
+    served: frozenset[str] | None = None,
+    today: date | None = None,
+    kind: str = "declaration",
 ) -> list[Problem]:
-    """Semantic problems of a decoded filing: errors and warnings, in document order."""
+    """Semantic problems of a decoded filing: errors and warnings, in document order.
+
+    `kind` relaxes what a partial leg must carry: an order or payment record need not know the
+    transport document, a payment record lists no goods, and no partial leg has to satisfy the
+    data-set requirements on its own (the merged consignment is checked by matching).
+    """
     out: list[Problem] = []
-    _top(doc, served, today, out)
+    _top(doc, served, today, out, kind)
     for name in ("consignor", "consignee", "seller", "platform"):
         party = getattr(doc, name)
         if party is not None:
             _party(party, f"/{name}", out)
-    _required_by_data_set(doc, out)
+    if kind not in _PARTIAL_LEGS:
+        _required_by_data_set(doc, out)
     currency_ok = codes.is_currency(doc.currency)
     for i, item in enumerate(doc.items):
         _item(item, i, doc, out)
@@ -160,12 +177,18 @@ def check_filing(
 
 
 def _top(
-    doc: FilingDocument, served: frozenset[str] | None, today: date | None, out: list[Problem]
+    doc: FilingDocument,
+    served: frozenset[str] | None,
+    today: date | None,
+    out: list[Problem],
+    kind: str = "declaration",
 ) -> None:
     if not doc.filer_reference.strip() or len(doc.filer_reference) > 100:
         out.append(Problem("/filer_reference", "length", "must be 1 to 100 characters"))
     td = doc.transport_document
-    if not td.strip() or len(td) > 50:
+    if not td and kind in _LEGS_WITHOUT_TRANSPORT_DOCUMENT:
+        pass
+    elif not td.strip() or len(td) > 50:
         out.append(Problem("/transport_document", "length", "must be 1 to 50 characters"))
     elif codes.looks_like_s10(td) or doc.mode == "post":
         why = codes.s10_problem(td)
@@ -194,7 +217,7 @@ def _top(
         amount = getattr(doc, name)
         if amount is not None and amount < 0:
             out.append(Problem(f"/{name}", "negative", "must not be negative"))
-    if not doc.items:
+    if not doc.items and kind != "payment":
         out.append(Problem("/items", "required", "at least one item is required"))
     elif len(doc.items) > MAX_ITEMS:
         out.append(Problem("/items", "too_many", f"at most {MAX_ITEMS} items per consignment"))

@@ -1,1 +1,1 @@
-"""matching."""
+"""Multi-source matching: several parties' filings about one parcel merged into one record."""

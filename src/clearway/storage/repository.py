@@ -28,6 +28,7 @@ from clearway.domain.filing import FilingDocument, encode
 from clearway.kernel.clock import Clock, SystemClock
 from clearway.kernel.errors import Conflict, NotFound
 from clearway.kernel.ids import new_id
+from clearway.matching.merge import Leg
 from clearway.storage import tables as t
 from clearway.storage.engine import writer
 
@@ -96,7 +97,53 @@ class SqlStore:
                     ).where(c.transport_document.in_(chunk))
                 )
                 for td, cid, status, version, owner, ds in rows:
-                    out[td] = ConsignmentHead(cid, status, version, owner, ds)
+                    out[td] = ConsignmentHead(cid, status, version, owner, ds, td)
+        return out
+
+    def heads_by_keys(self, keys: Sequence[str]) -> dict[str, ConsignmentHead]:
+        keys = sorted(set(keys))
+        out = self.heads_by_transport_document(keys)  # synthetic keys are stored there too
+        c = t.consignments.c
+        for prefix, column in (("order:", c.order_id), ("payment:", c.payment_id)):
+            wanted = [k.removeprefix(prefix) for k in keys if k.startswith(prefix)]
+            if not wanted:
+                continue
+            with self.engine.connect() as conn:
+                for chunk in _chunks(wanted):
+                    rows = conn.execute(
+                        select(column, c.id, c.status, c.version, c.owner_id, c.data_set).where(
+                            column.in_(chunk)
+                        )
+                    )
+                    for key, cid, status, version, owner, ds in rows:
+                        out.setdefault(
+                            prefix + key, ConsignmentHead(cid, status, version, owner, ds)
+                        )
+        return out
+
+    def legs_of(self, consignment_ids: Sequence[str]) -> dict[str, list[Leg]]:
+        f = t.filings.c
+        latest: dict[tuple[str, str, str], tuple[int, Leg]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(consignment_ids)):
+                rows = conn.execute(
+                    select(
+                        f.consignment_id,
+                        f.operator_id,
+                        f.filer_reference,
+                        f.version,
+                        f.kind,
+                        f.role,
+                        f.body,
+                    ).where(f.consignment_id.in_(chunk))
+                )
+                for cid, op, ref, version, kind, role, body in rows:
+                    key = (cid, op, ref)
+                    if key not in latest or version > latest[key][0]:
+                        latest[key] = (version, Leg(kind, role, _DOC.decode(body), f"{op}/{ref}"))
+        out: dict[str, list[Leg]] = {}
+        for (cid, _, _), (_, leg) in sorted(latest.items()):
+            out.setdefault(cid, []).append(leg)
         return out
 
     def load(self, consignment_id: str) -> Consignment | None:
@@ -350,6 +397,7 @@ def _row(c: Consignment) -> dict[str, Any]:
         if consignee
         else None,
         "seller_key": _party_key(seller.name, seller.postcode, seller.country) if seller else None,
+        "legs": ",".join(c.legs) if c.legs else None,
         "document": encode(d).decode(),
         "decision": _enc(dec),
         "assessment": _enc(a),
@@ -375,6 +423,7 @@ def _consignment(row: Any) -> Consignment:
         updated_at=row["updated_at"],
         arrived_at=row["arrived_at"],
         closed_at=row["closed_at"],
+        legs=row["legs"].split(",") if row["legs"] else [],
     )
 
 

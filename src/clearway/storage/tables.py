@@ -85,6 +85,7 @@ consignments = Table(
     Column("payment_id", String(100)),
     Column("consignee_key", String(200)),
     Column("seller_key", String(200)),
+    Column("legs", String(100)),  # comma-separated kinds of the filings merged into it
     Column("document", Text, nullable=False),
     Column("decision", Text),
     Column("assessment", Text),
@@ -111,6 +112,7 @@ filings = Table(
     Column("body_hash", String(64), nullable=False),
     Column("body", Text, nullable=False),
     Column("format", String(16), nullable=False),
+    Column("kind", String(16), nullable=False, default="declaration"),
     Column("warnings", Text),
     Column("received_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("operator_id", "filer_reference", "version", name="uq_filings_reference"),

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("payment_id", sa.String(length=100), nullable=True),
         sa.Column("consignee_key", sa.String(length=200), nullable=True),
         sa.Column("seller_key", sa.String(length=200), nullable=True),
+        sa.Column("legs", sa.String(length=100), nullable=True),
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("decision", sa.Text(), nullable=True),
         sa.Column("assessment", sa.Text(), nullable=True),
@@ -129,6 +130,7 @@ def upgrade() -> None:
         sa.Column("body_hash", sa.String(length=64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("format", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("warnings", sa.Text(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
