@@ -96,6 +96,19 @@ class ChangeSet:
         return bool(self.created or self.updated or self.filings or self.notices or self.holds)
 
 
+class AccountGate(Protocol):
+    """Accounts' say at the border, one call per batch (implemented in `clearway.accounts`)."""
+
+    def holds_for(self, parcels: Sequence[Consignment]) -> dict[str, str]:
+        """Why a parcel about to be presented is stopped by its collecting account, if it is
+        (e.g. the account's guarantee would be exceeded)."""
+        ...
+
+    def released(self, parcels: Sequence[Consignment]) -> None:
+        """Parcels just released: their liabilities and quota usage accrue."""
+        ...
+
+
 class StaleWrite(Exception):
     """Someone else changed or inserted the same rows first; the unit of work should retry."""
 
