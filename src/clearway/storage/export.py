@@ -179,9 +179,7 @@ class _Exporter:
             for batch in _chunks(rows, self.chunk):
                 self._consignments(batch, day, findings)
             events = conn.execute(
-                select(
-                    t.events, c.office.label("declared_office")
-                )
+                select(t.events, c.office.label("declared_office"))
                 .join(t.consignments, c.id == t.events.c.consignment_id)
                 .where(c.legal_date == day)
                 .order_by(t.events.c.id)
@@ -201,9 +199,7 @@ class _Exporter:
             out[cid] = out.get(cid, False) or bool(found)
         return out
 
-    def _consignments(
-        self, batch: Sequence[Any], day: date, findings: dict[str, bool]
-    ) -> None:
+    def _consignments(self, batch: Sequence[Any], day: date, findings: dict[str, bool]) -> None:
         cons: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
         docs: list[dict[str, Any]] = []
@@ -259,9 +255,7 @@ class _Exporter:
             "insurance_cost": _money(doc.insurance_cost),
             "item_count": len(doc.items),
             "declared_collection_model": doc.collection_model,
-            "registration_number": (
-                doc.collection.registration_number if doc.collection else None
-            ),
+            "registration_number": (doc.collection.registration_number if doc.collection else None),
             "collection_model": a.collection_model if a else row["collection_model"],
             "payable_by": a.payable_by if a else None,
             "jurisdiction": a.jurisdiction if a else None,
@@ -300,14 +294,15 @@ class _Exporter:
     ) -> list[dict[str, Any]]:
         per_item: dict[int, dict[str, Decimal]] = {}
         ac = a.currency if a else None
-        for ch in a.charges if a else []:
-            if ch.item is not None:
-                slot = per_item.setdefault(ch.item, dict.fromkeys(s.CHARGES, Decimal(0)))
-                slot[_kind(ch.kind)] += ch.amount
+        for charge in a.charges if a else []:
+            if charge.item is not None:
+                slot = per_item.setdefault(charge.item, dict.fromkeys(s.CHARGES, Decimal(0)))
+                slot[_kind(charge.kind)] += charge.amount
         out = []
+        zero = dict.fromkeys(s.CHARGES, Decimal(0))
         for n, item in enumerate(doc.items):
             hs = item.hs_code
-            ch = per_item.get(n, dict.fromkeys(s.CHARGES, Decimal(0)))
+            ch = per_item.get(n, zero)
             tax = sum((ch[k] for k in _TAX), Decimal(0))
             out.append(
                 {
