@@ -11,13 +11,13 @@ import os
 import time
 from pathlib import Path
 
-from clearway.cli.reading import read_submissions
+import msgspec
+
+from clearway.clearance.intake import read_submissions
 from clearway.clearance.ports import Filer
 from clearway.simulation.generator import TrafficGenerator
 from clearway.wiring.services import build
 from clearway.wiring.settings import Settings
-
-import msgspec
 
 
 def make_file(path: Path, n: int, seed: int) -> None:
@@ -57,8 +57,9 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     services = build(Settings(database_url=f"sqlite:///{db}"))
-    filer = Filer(services.operators.ensure("Bench Platform", "platform"), "Bench Platform",
-                  "platform")
+    filer = Filer(
+        services.operators.ensure("Bench Platform", "platform"), "Bench Platform", "platform"
+    )
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
@@ -69,7 +70,9 @@ def main() -> None:
     subs = list(read_submissions(content))  # end to end includes decoding
     accepted = 0
     for i in range(0, n, args.batch):
-        accepted += sum(r.accepted for r in services.pipeline.process(filer, subs[i:i + args.batch]))
+        accepted += sum(
+            r.accepted for r in services.pipeline.process(filer, subs[i : i + args.batch])
+        )
     total_s = time.perf_counter() - t
     if profiler is not None:
         profiler.stop()

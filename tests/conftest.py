@@ -110,7 +110,7 @@ def make_filing(**overrides: Any) -> dict[str, Any]:
         "category": "sale_of_goods",
         "collection": {"model": "vendor", "registration_number": "IM2760000001"},
         "consignor": {"name": "Shenzhen Bright Trading Co", "address": "Industrial Park 8",
-                      "city": "Shenzhen", "country": "CN"},
+                      "city": "Shenzhen", "postcode": "518000", "country": "CN"},
         "consignee": {"name": "Anna Müller", "address": "Hauptstraße 5", "city": "Berlin",
                       "postcode": "10115", "country": "DE"},
         "seller": {"name": "Shenzhen Bright Trading Co", "country": "CN"},

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearway import __version__
-from clearway.api import routes_consignments, routes_filings, routes_quotes
+from clearway.api import routes_consignments, routes_filings, routes_messages, routes_quotes
 from clearway.api.openapi import components, responses
 from clearway.api.problems import PROBLEM_TYPES, problem_response
 from clearway.api.schemas import Health
@@ -47,6 +47,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_filings.router)
     app.include_router(routes_consignments.router)
     app.include_router(routes_quotes.router)
+    app.include_router(routes_messages.router)
     _ops_routes(app)
     _openapi(app)
     return app

@@ -62,11 +62,14 @@ def require(who: Principal, *roles: str) -> None:
         raise Forbidden(f"this call needs one of the roles: {', '.join(roles)}")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+JSON_TYPES = ("application/json",)
+
+
+async def read_body(request: Request, limit: int, accept: tuple[str, ...] = JSON_TYPES) -> bytes:
     """The request body, refusing wrong content types and bodies over `limit` bytes."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/json" and not ctype.endswith("+json"):
-        raise UnsupportedMediaType(f"expected application/json, got {ctype or 'nothing'}")
+    if ctype not in accept and not (ctype.endswith("+json") and "application/json" in accept):
+        raise UnsupportedMediaType(f"expected {' or '.join(accept)}, got {ctype or 'nothing'}")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body of {declared} bytes is over the {limit} byte limit")

@@ -10,21 +10,13 @@ from fastapi.responses import Response
 from clearway.api.deps import Malformed, PrincipalDep, ServicesDep, read_body
 from clearway.api.openapi import body_schema, responses
 from clearway.api.schemas import BatchOut, FilingResultOut, ProblemItem
-from clearway.clearance.pipeline import FilingResult, Submission
+from clearway.clearance.intake import submission
+from clearway.clearance.pipeline import FilingResult
 from clearway.clearance.ports import Filer
-from clearway.domain.filing import decode_filing
-from clearway.domain.validation import decode_problems
 from clearway.kernel.errors import Conflict, InvalidInput, Problem
 
 router = APIRouter(tags=["filings"])
 _ENC = msgspec.json.Encoder(decimal_format="string")
-
-
-def submission(body: bytes) -> Submission:
-    try:
-        return Submission(decode_filing(body))
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return Submission(None, decode_problems(body))
 
 
 def result_out(r: FilingResult) -> FilingResultOut:

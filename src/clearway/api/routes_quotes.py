@@ -31,11 +31,17 @@ _QUOTE_SCHEMA = {
     summary="Duty and tax quote for one canonical filing document (no account needed)",
     openapi_extra={**body_schema("FilingDocument"), "security": []},
     responses={
-        200: {"description": "The quote with its trace",
-              "content": {"application/json": {"schema": _QUOTE_SCHEMA}}},
+        200: {
+            "description": "The quote with its trace",
+            "content": {"application/json": {"schema": _QUOTE_SCHEMA}},
+        },
         **{
-            code: {"description": "Problem",
-                   "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}}
+            code: {
+                "description": "Problem",
+                "content": {
+                    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}
+                },
+            }
             for code in (400, 413, 415, 422)
         },
     },
@@ -47,7 +53,8 @@ async def quote(request: Request, svc: ServicesDep) -> Response:
     except (msgspec.ValidationError, msgspec.DecodeError):
         raise InvalidInput(decode_problems(body), "the document is not valid") from None
     errors = [
-        p for p in check_filing(doc, served=svc.assessor.jurisdictions())
+        p
+        for p in check_filing(doc, served=svc.assessor.jurisdictions())
         if p.severity == "error" and not p.path.startswith(_NOT_NEEDED_FOR_QUOTES)
     ]
     if errors:

@@ -33,7 +33,9 @@ class ProblemDocument(msgspec.Struct, omit_defaults=True):
 
 class FilingResultOut(msgspec.Struct, omit_defaults=True):
     index: int
-    outcome: Literal["accepted", "duplicate", "amended", "attached", "rejected", "conflict"]
+    outcome: Literal[
+        "accepted", "duplicate", "amended", "attached", "invalidated", "rejected", "conflict"
+    ]
     filer_reference: str | None = None
     consignment_id: str | None = None
     status: str | None = None

@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from clearway.clearance.pipeline import notice_body
-from clearway.clearance.ports import ChangeSet, Hold, Notice, StaleWrite, Store
+from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
 from clearway.domain.consignment import Consignment
+from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import DomainError, NotFound
 from clearway.kernel.ids import new_id
+from clearway.matching.rules import rules_for
 
 ArrivalAnswer = Literal["release", "hold", "unknown"]
 OFFICER_ACTIONS = (
@@ -60,9 +62,10 @@ class ActionRequest:
 
 
 class Clearance:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, gate: AccountGate | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.gate = gate  # accounts: guarantee holds on arrival, accrual on release
 
     # ------------------------------------------------------------------ arrivals
     def arrive(
@@ -84,6 +87,11 @@ class Clearance:
         loaded = self.store.load_many([h.id for h in heads.values()])
         holds = self.store.open_holds(list(loaded))
         operators = self.store.operators_of(list(loaded))
+        account_holds = (
+            self.gate.holds_for([c for c in loaded.values() if c.status in PRE_ARRIVAL])
+            if self.gate
+            else {}
+        )
         changes = ChangeSet()
         out: list[ArrivalResult] = []
         for td in tds:
@@ -99,6 +107,8 @@ class Clearance:
                 continue
             c.apply("arrive", at=now, actor=actor, data={"office": office} if office else None)
             reasons = self._hold_reasons(c, holds.get(c.id, []))
+            if c.id in account_holds:
+                reasons.append(account_holds[c.id])
             if reasons:
                 for r in reasons:
                     hold = Hold(new_id("hld"), c.id, "customs", r, "system:arrival", now)
@@ -113,7 +123,16 @@ class Clearance:
             out.append(_answer(c, holds.get(c.id, []), reasons))
         if changes:
             self.store.commit(changes)
+            self._accrue(changes)
         return out
+
+    def _accrue(self, changes: ChangeSet) -> None:
+        """Tell accounts about parcels this change set released (after the commit; the monthly
+        declaration sweeps up any that a crash in between would miss)."""
+        if self.gate is not None:
+            done = [c for c, old in changes.updated if c.status == "released" and old != c.status]
+            if done:
+                self.gate.released(done)
 
     @staticmethod
     def _hold_reasons(c: Consignment, open_holds: list[Hold]) -> list[str]:
@@ -125,6 +144,9 @@ class Clearance:
             reasons.append(_LANE_HOLDS[d.lane])
         if c.payment_status == "due":
             reasons.append("duty and tax due from the consignee: awaiting payment")
+        missing = missing_legs(c)
+        if missing:
+            reasons.append(f"record match incomplete: no {' or '.join(missing)} record on file")
         return reasons
 
     # ------------------------------------------------------------------ officer actions
@@ -212,6 +234,7 @@ class Clearance:
         for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
             changes.notices.append(Notice(op, c.id, req.action, notice_body(c, req.action)))
         self.store.commit(changes)
+        self._accrue(changes)
         return c
 
     # ------------------------------------------------------------------ payment
@@ -242,7 +265,65 @@ class Clearance:
         for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
             changes.notices.append(Notice(op, c.id, "payment", notice_body(c, "payment")))
         self.store.commit(changes)
+        self._accrue(changes)
         return c
+
+    def lift_holds_with(
+        self, consignment_ids: Sequence[str], marker: str, actor: str, reason: str
+    ) -> list[str]:
+        """Lift the open holds whose reason starts with `marker` on these parcels (e.g. an
+        account's guarantee hold once it is paid or raised); a parcel with nothing else holding
+        it is released. Returns the ids of the parcels released."""
+        released: list[str] = []
+        for cid in consignment_ids:
+            for attempt in range(MAX_RETRIES):
+                try:
+                    if self._lift_marked_once(cid, marker, actor, reason):
+                        released.append(cid)
+                    break
+                except StaleWrite:
+                    if attempt == MAX_RETRIES - 1:
+                        raise
+        return released
+
+    def _lift_marked_once(self, cid: str, marker: str, actor: str, reason: str) -> bool:
+        c = self.store.load(cid)
+        if c is None:
+            return False
+        open_holds = self.store.open_holds([cid]).get(cid, [])
+        marked = [h for h in open_holds if h.reason.startswith(marker)]
+        if not marked or c.status not in ("held", "arrived", "inspected"):
+            return False
+        now = self.clock.now()
+        old = c.status
+        changes = ChangeSet(updated=[(c, old)])
+        changes.lifted.extend(_lifted(h, actor, now, reason) for h in marked)
+        c.apply(
+            "lift_hold",
+            at=now,
+            actor=actor,
+            data={"holds": [h.id for h in marked], "reason": reason},
+        )
+        if len(marked) == len(open_holds) and c.payment_status != "due":
+            c.apply("release", at=now, actor=actor, data={"reason": reason})
+        for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
+            changes.notices.append(Notice(op, c.id, c.status, notice_body(c, c.status)))
+        self.store.commit(changes)
+        self._accrue(changes)
+        return c.status == "released"
+
+
+def missing_legs(c: Consignment) -> list[str]:
+    """Legs the destination requires before release that are not on file."""
+    doc = c.document
+    at = doc.legal_date or (c.created_at.date() if c.created_at else None)
+    if at is None:
+        return []
+    rules = rules_for(doc.destination_country, at)
+    legs = set(c.legs) or {"declaration"}
+    # a declaration that carries the platform's order block stands for the order record
+    has_order = "order" in legs or (bool(legs & {"declaration", "inventory"}) and doc.order)
+    return [k for k in rules.required_legs if k not in legs and not (k == "order" and has_order)]
 
 
 def _lifted(h: Hold, actor: str, now: Any, reason: str) -> Hold:

@@ -1,4 +1,5 @@
-"""`clearway demo`: a day of synthetic traffic through the whole pipeline into a fresh SQLite file."""
+"""`clearway demo`: a day of synthetic traffic through the whole pipeline into a fresh SQLite
+file, then a summary of what happened."""
 
 from __future__ import annotations
 
@@ -68,16 +69,21 @@ def _file_day(services: Services, day: list[GeneratedParcel]) -> dict[str, Filin
     results: dict[str, FilingResult] = {}
     total = sum(len(v) for v in by_platform.values())
     with Progress(
-        TextColumn("filing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, disable=not console.is_terminal,
+        TextColumn("filing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("filing", total=total)
         for name, docs in by_platform.items():
             filer = Filer(services.operators.ensure(name, "platform"), name, "platform")
             for i in range(0, len(docs), BATCH):
                 chunk = [Submission(from_builtins(d)) for d in docs[i : i + BATCH]]
-                for r, d in zip(services.pipeline.process(filer, chunk), docs[i : i + BATCH],
-                                strict=True):
+                for r, d in zip(
+                    services.pipeline.process(filer, chunk), docs[i : i + BATCH], strict=True
+                ):
                     results[d["filer_reference"]] = r
                 bar.advance(task, len(chunk))
     return results
@@ -86,12 +92,14 @@ def _file_day(services: Services, day: list[GeneratedParcel]) -> dict[str, Filin
 def _present(services: Services, results: dict[str, FilingResult]) -> Counter[str]:
     """Every accepted parcel arrives at the border: the border office presents them all."""
     officer = "officer:Demo Border Office"
-    tds = sorted({
-        c.transport_document
-        for c in services.store.load_many(
-            sorted({r.consignment_id for r in results.values() if r.consignment_id})
-        ).values()
-    })
+    tds = sorted(
+        {
+            c.transport_document
+            for c in services.store.load_many(
+                sorted({r.consignment_id for r in results.values() if r.consignment_id})
+            ).values()
+        }
+    )
     answers: Counter[str] = Counter()
     for i in range(0, len(tds), BATCH):
         for a in services.clearance.arrive(tds[i : i + BATCH], officer):
@@ -105,8 +113,9 @@ def _caught(result: FilingResult | None, assessment_flags: list[str]) -> str | N
     if result.outcome == "rejected":
         return "rejected at filing"
     d = result.decision
-    if d is not None and (d.lane in ("yellow", "red") or d.referral not in (
-        None, "assessment_complete")):
+    if d is not None and (
+        d.lane in ("yellow", "red") or d.referral not in (None, "assessment_complete")
+    ):
         return "targeted"
     if any(f.startswith("registration_number") for f in assessment_flags):
         return "collection fallback"
@@ -114,7 +123,9 @@ def _caught(result: FilingResult | None, assessment_flags: list[str]) -> str | N
 
 
 def _summary(
-    services: Services, day: list[GeneratedParcel], results: dict[str, FilingResult],
+    services: Services,
+    day: list[GeneratedParcel],
+    results: dict[str, FilingResult],
     arrivals: Counter[str],
 ) -> dict[str, Any]:
     store = services.store
@@ -129,8 +140,8 @@ def _summary(
     for p in day:
         ref = p.filings[-1]["filer_reference"]
         r = results.get(ref)
-        c = cons.get(r.consignment_id) if r and r.consignment_id else None
-        flags = c.assessment.flags if c and c.assessment else []
+        found = cons.get(r.consignment_id) if r and r.consignment_id else None
+        flags = found.assessment.flags if found and found.assessment else []
         how = _caught(r, flags)
         for v in p.violations:
             planted[v]["planted"] += 1
@@ -158,19 +169,44 @@ def _summary(
 
 def _print(s: dict[str, Any]) -> None:
     console.print(f"[bold]Demo day[/bold]: {s['parcels']} parcels, {s['filings']} filings")
-    for title in ("filing_outcomes", "status", "lane", "referral", "irg_category",
-                  "collection_model", "arrivals", "revenue"):
+    for title in (
+        "filing_outcomes",
+        "status",
+        "lane",
+        "referral",
+        "irg_category",
+        "collection_model",
+        "arrivals",
+        "revenue",
+    ):
         t = Table(title=title.replace("_", " "), show_header=False, min_width=30)
         for k, v in sorted(s[title].items(), key=lambda kv: str(kv[0])):
             t.add_row(str(k), str(v))
         console.print(t)
     t = Table(title="planted violations caught")
-    for col in ("violation", "planted", "rejected at filing", "targeted", "collection fallback",
-                "missed"):
+    for col in (
+        "violation",
+        "planted",
+        "rejected at filing",
+        "targeted",
+        "collection fallback",
+        "missed",
+    ):
         t.add_column(col)
     for v, c in s["planted_violations"].items():
-        t.add_row(v, *(str(c.get(k, 0)) for k in ("planted", "rejected at filing", "targeted",
-                                                    "collection fallback", "missed")))
+        t.add_row(
+            v,
+            *(
+                str(c.get(k, 0))
+                for k in (
+                    "planted",
+                    "rejected at filing",
+                    "targeted",
+                    "collection fallback",
+                    "missed",
+                )
+            ),
+        )
     console.print(t)
     share = s["clean_parcels_targeted"] / max(1, s["clean_parcels"])
     console.print(

@@ -11,13 +11,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from clearway.clearance.intake import read_content
+from clearway.clearance.pipeline import FilingResult, Submission
+from clearway.clearance.ports import Filer
 from clearway.cli import demo as demo_cmd
 from clearway.cli import quote as quote_cmd
 from clearway.cli import risk as risk_cmd
-from clearway.cli.reading import read_submissions
-from clearway.clearance.pipeline import FilingResult, Submission
-from clearway.clearance.ports import Filer
+from clearway.cli.reading import files_under
 from clearway.domain.filing import FILING_ROLES
+from clearway.kernel.errors import InvalidInput, Problem
 from clearway.wiring.settings import Settings
 
 app = typer.Typer(
@@ -58,7 +60,9 @@ def serve(
     from clearway.wiring.services import build
 
     services = build(_settings(database))
-    err.print(f"Clearway on http://{host}:{port} (API docs: /docs) — {services.settings.database_url}")
+    err.print(
+        f"Clearway on http://{host}:{port} (API docs: /docs) — {services.settings.database_url}"
+    )
     uvicorn.run(create_app(services), host=host, port=port, log_level="info")
 
 
@@ -83,7 +87,16 @@ def result_json(r: FilingResult) -> dict[str, object]:
 
 @app.command("file")
 def file_(
-    paths: Annotated[list[Path], typer.Argument(help="JSON, JSON array or JSON Lines files")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files or folders: canonical JSON / JSON Lines, EU H7 XML, CEB XML, CSV"
+        ),
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="json, jsonl, h7, ceb or csv (default: detected per file)"),
+    ] = None,
     operator: Annotated[str, typer.Option(help="Filing operator's name")] = "cli",
     role: Annotated[str, typer.Option(help=f"Filer role: {', '.join(FILING_ROLES)}")] = "platform",
     batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
@@ -98,16 +111,27 @@ def file_(
         raise typer.Exit(2)
     subs: list[Submission] = []
     for path in paths:
-        if not path.is_file():
-            err.print(f"[red]{path}: no such file[/red]")
+        if not path.exists():
+            err.print(f"[red]{path}: no such file or folder[/red]")
             raise typer.Exit(2)
-        subs.extend(read_submissions(path.read_bytes()))
+        for one in files_under(path):
+            try:
+                _, found = read_content(one.read_bytes(), fmt)
+            except InvalidInput as exc:
+                why = "; ".join(p.message for p in exc.problems) or exc.detail
+                err.print(f"[red]{one}: {why}[/red]")
+                found = [Submission(None, exc.problems or [Problem("/", "format", exc.detail)])]
+            subs.extend(found)
     services = build(_settings(database))
     filer = Filer(services.operators.ensure(operator, role), operator, role)
     results: list[FilingResult] = []
     with Progress(
-        TextColumn("filing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=not err.is_terminal,
+        TextColumn("filing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("filing", total=len(subs))
         for start in range(0, len(subs), batch_size):
@@ -119,8 +143,13 @@ def file_(
     accepted = sum(1 for r in results if r.accepted)
     if as_json:
         sys.stdout.buffer.write(
-            _ENC.encode({"accepted": accepted, "rejected": len(results) - accepted,
-                         "results": [result_json(r) for r in results]})
+            _ENC.encode(
+                {
+                    "accepted": accepted,
+                    "rejected": len(results) - accepted,
+                    "results": [result_json(r) for r in results],
+                }
+            )
         )
         sys.stdout.write("\n")
     else:
@@ -139,7 +168,9 @@ def file_(
 def generate(
     parcels: Annotated[int, typer.Option(min=1, help="How many parcels")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same traffic)")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Write JSON Lines here instead of stdout")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write JSON Lines here instead of stdout")
+    ] = None,
     truth: Annotated[
         Path | None, typer.Option(help="Ground-truth file (default: OUT.truth.jsonl)")
     ] = None,
@@ -169,8 +200,13 @@ def generate(
 @keys_app.command("create")
 def keys_create(
     operator: Annotated[str, typer.Option(help="Operator name (created if new)")],
-    role: Annotated[str, typer.Option(help="platform, carrier, post, broker, payment_provider, "
-                                           "agency, officer, analyst or admin")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="platform, carrier, post, broker, payment_provider, "
+            "agency, officer, analyst or admin"
+        ),
+    ],
     database: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it (it is stored hashed and shown only once)."""

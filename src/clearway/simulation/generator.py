@@ -222,6 +222,7 @@ class TrafficGenerator:
                                      "commercial_sample"], [94, 3, 2, 1])[0],
             "collection": collection,
             "consignor": {"name": seller_name, "address": "Industrial Park 8",
+                          "postcode": f"{10000 + zlib.crc32(seller_name.encode()) % 89999}",
                           "city": "Shenzhen" if origin == "CN" else "Export City",
                           "country": origin},
             "consignee": consignee,

@@ -1,0 +1,139 @@
+"""Standard messages in: EU H7 (WCO DMS XML), China CEB XML, CSV, JSON — with receipts back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from clearway.api.deps import PrincipalDep, ServicesDep, read_body
+from clearway.api.openapi import responses
+from clearway.api.routes_filings import result_out
+from clearway.api.schemas import FilingResultOut
+from clearway.clearance.intake import from_record
+from clearway.clearance.pipeline import FilingResult
+from clearway.clearance.ports import Filer
+from clearway.ingestion import ceb, h7
+from clearway.ingestion.detect import parse
+from clearway.ingestion.records import ParsedRecord
+from clearway.kernel.errors import InvalidInput, Problem
+
+router = APIRouter(tags=["filings"])
+MESSAGE_TYPES = (
+    "application/xml",
+    "text/xml",
+    "text/csv",
+    "application/json",
+    "application/x-ndjson",
+    "text/plain",
+)
+_ENC = msgspec.json.Encoder(decimal_format="string")
+_CEB_KINDS = ("order", "payment", "waybill", "inventory")
+
+
+class MessageResultOut(FilingResultOut, omit_defaults=True):
+    kind: str = "declaration"
+    source_ref: str = ""
+    receipt: str | None = None  # the CEB receipt or H7 answer (XML) for this message
+
+
+class MessagesOut(msgspec.Struct):
+    format: str
+    accepted: int
+    rejected: int
+    results: list[MessageResultOut]
+
+
+def _h7_status(r: FilingResult) -> str:
+    if r.outcome == "rejected" or r.outcome == "conflict":
+        return "rejected"
+    if r.outcome == "invalidated":
+        return "invalidated"
+    if r.status == "released":
+        return "released"
+    if r.status in ("held", "inspected"):
+        return "held"
+    return "accepted"
+
+
+def receipt_for(fmt: str, record: ParsedRecord, r: FilingResult, at: datetime) -> str | None:
+    """The answer a filer's system expects in its own format."""
+    ref = r.filer_reference or record.filer_reference or record.source_ref
+    if fmt == "h7":
+        return h7.render_answer(
+            status=_h7_status(r), lrn=ref, mrn=r.consignment_id, problems=r.problems, at=at
+        ).decode()
+    if fmt == "ceb" and record.kind in _CEB_KINDS:
+        rejected = not r.accepted
+        return ceb.render_receipt(
+            kind=record.kind,
+            status="rejected" if rejected else (r.status or "filed"),
+            reference=ref,
+            party_code=record.references.get("sender_code", "unknown"),
+            info="; ".join(p.message for p in r.problems)[:1000],
+            rejected=rejected,
+            at=at,
+        ).decode()
+    return None
+
+
+@router.post(
+    "/v1/messages",
+    summary="File standard messages: EU H7 XML, China CEB 311/411/511/621 XML, CSV, JSON",
+    description=(
+        "The format is detected from the content unless `format` is given. Each message (or "
+        "CSV filing) gets a result, and XML formats get their receipt: the H7 answer or the "
+        "CEB receipt with its status code. See docs/formats.md for the mappings."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string"}} for t in MESSAGE_TYPES},
+        }
+    },
+    responses={
+        **responses({}, 400, 401, 403, 413, 415, 422),
+        200: {
+            "description": "A result per message",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+    },
+)
+async def messages(
+    request: Request,
+    svc: ServicesDep,
+    who: PrincipalDep,
+    format: Annotated[str | None, Query(pattern="^(json|jsonl|h7|ceb|csv)$")] = None,
+) -> Response:
+    body = await read_body(request, svc.settings.max_body_bytes, MESSAGE_TYPES)
+    if not body.strip():
+        raise InvalidInput([Problem("/", "required", "the body is empty")])
+    batch = await run_in_threadpool(parse, body, format)
+    if len(batch.records) > svc.settings.max_batch:
+        raise InvalidInput(
+            [Problem("/", "too_many", f"at most {svc.settings.max_batch} messages per request")]
+        )
+    subs = [from_record(r, batch.format) for r in batch.records]
+    filer = Filer(who.operator_id, who.operator, who.role)
+    results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
+    at = datetime.now(UTC)
+    outs: list[MessageResultOut] = []
+    for record, r in zip(batch.records, results, strict=True):
+        base: dict[str, Any] = msgspec.structs.asdict(result_out(r))
+        outs.append(
+            MessageResultOut(
+                **base,
+                kind=record.kind,
+                source_ref=record.source_ref,
+                receipt=receipt_for(batch.format, record, r, at),
+            )
+        )
+    accepted = sum(1 for r in results if r.accepted)
+    return Response(
+        _ENC.encode(MessagesOut(batch.format, accepted, len(results) - accepted, outs)),
+        media_type="application/json",
+    )

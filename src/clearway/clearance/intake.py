@@ -1,0 +1,76 @@
+"""Intake: bytes in any supported format → pipeline submissions.
+
+Canonical JSON (an object, an array, JSON Lines) takes the fast path (typed msgspec decode);
+EU H7 XML, China CEB XML and CSV go through the format adapters in `clearway.ingestion`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+
+from clearway.clearance.pipeline import Submission
+from clearway.domain.filing import decode_filing
+from clearway.domain.validation import decode_problems
+from clearway.ingestion.detect import detect, parse
+from clearway.ingestion.records import ParsedRecord
+from clearway.kernel.errors import Problem
+
+
+def submission(raw: bytes) -> Submission:
+    try:
+        return Submission(decode_filing(raw))
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return Submission(None, decode_problems(raw))
+
+
+def split_records(content: bytes) -> Iterator[bytes]:
+    """The JSON records in a file: one object, an array of objects, or one object per line."""
+    head = content.lstrip()[:1]
+    if head == b"[":
+        try:
+            parts = msgspec.json.decode(content, type=list[msgspec.Raw])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            yield content  # reported as malformed by the decoder
+            return
+        for part in parts:
+            yield bytes(part)
+        return
+    lines = [ln for ln in content.split(b"\n") if ln.strip()]
+    if len(lines) > 1 and all(ln.lstrip()[:1] == b"{" for ln in lines[:2]):
+        yield from lines
+        return
+    yield content
+
+
+def read_submissions(content: bytes) -> Iterator[Submission]:
+    """Canonical JSON records, decoded on the fast path."""
+    for raw in split_records(content):
+        if not raw.strip():
+            yield Submission(None, [Problem("/", "empty", "empty record")])
+            continue
+        yield submission(raw)
+
+
+def from_record(record: ParsedRecord, fmt: str) -> Submission:
+    return Submission(
+        record.document,
+        list(record.problems),
+        fmt,
+        record.role,
+        record.kind
+        if record.kind in ("order", "payment", "waybill", "inventory")
+        else "declaration",
+        record.action,
+        record.filer_reference,
+    )
+
+
+def read_content(content: bytes, fmt: str | None = None) -> tuple[str, list[Submission]]:
+    """Submissions from one file's bytes in any supported format (FormatError if unreadable)."""
+    name = fmt or detect(content)
+    if name in ("json", "jsonl"):
+        return name, list(read_submissions(content))
+    batch = parse(content, name)
+    return batch.format, [from_record(r, batch.format) for r in batch.records]
