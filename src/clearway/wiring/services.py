@@ -12,6 +12,7 @@ from clearway.domain.ports import Assessor, Selector
 from clearway.kernel.clock import Clock, SystemClock
 from clearway.revenue.assessor import PackAssessor
 from clearway.risk.selector import RiskSelector
+from clearway.storage.accounts_repository import AccountsWiring, wire_accounts
 from clearway.storage.engine import make_engine
 from clearway.storage.migrate import upgrade
 from clearway.storage.repository import Operators, SqlStore
@@ -29,6 +30,7 @@ class Services:
     pipeline: Pipeline
     clearance: Clearance
     clock: Clock = field(default_factory=SystemClock)
+    accounts: AccountsWiring | None = None  # registrations, accounts, declarations, returns
 
     def close(self) -> None:
         self.engine.dispose()
@@ -49,7 +51,11 @@ def build(
     if migrate:
         upgrade(engine)
     store = SqlStore(engine)
-    assessor = assessor or PackAssessor.load_default()
+    accounts = wire_accounts(engine, clock)
+    assessor = assessor or PackAssessor.load_default(
+        registration_status=accounts.accounts.registry.status,
+        annual_usage=accounts.accounts.quotas.annual_usage,
+    )
     selector = selector or RiskSelector.load_default(
         seed=settings.seed, sample_rate=settings.sample_rate, budget=settings.budget
     )
@@ -61,6 +67,7 @@ def build(
         assessor=assessor,
         selector=selector,
         pipeline=Pipeline(store, assessor, selector, clock),
-        clearance=Clearance(store, clock),
+        clearance=Clearance(store, clock, accounts.gate),
         clock=clock,
+        accounts=accounts,
     )
