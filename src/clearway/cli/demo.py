@@ -14,9 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clearway.clearance.handlers import missing_legs
+from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
-from clearway.domain.filing import from_builtins
+from clearway.domain.consignment import Consignment
+from clearway.simulation.channels import messages
 from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
 from clearway.wiring.services import Services, build
 from clearway.wiring.settings import Settings
@@ -43,9 +46,10 @@ def demo(
     services = build(Settings(database_url=f"sqlite:///{database}"))
     gen = TrafficGenerator(seed)
     day = list(gen.parcels(parcels))
-    results = _file_day(services, day)
+    results, formats = _file_day(services, day, seed)
     arrivals = _present(services, results)
     summary = _summary(services, day, results, arrivals)
+    summary["filings_by_format"] = dict(formats)
     services.close()
     if as_json:
         print(msgspec.json.encode(summary).decode())
@@ -60,14 +64,15 @@ def demo(
         )
 
 
-def _file_day(services: Services, day: list[GeneratedParcel]) -> dict[str, FilingResult]:
-    """File every parcel as its platform; returns the result per filer reference."""
-    by_platform: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for p in day:
-        for f in p.filings:
-            by_platform[f.get("platform", {}).get("name") or "Carrier Data Ltd"].append(f)
+def _file_day(
+    services: Services, day: list[GeneratedParcel], seed: int
+) -> tuple[dict[str, FilingResult], Counter[str]]:
+    """Send the day's messages as the parties would; returns the result per filer reference
+    and the number of filings per format."""
     results: dict[str, FilingResult] = {}
-    total = sum(len(v) for v in by_platform.values())
+    formats: Counter[str] = Counter()
+    msgs = list(messages(day, seed))
+    filers: dict[tuple[str, str], Filer] = {}
     with Progress(
         TextColumn("filing"),
         BarColumn(),
@@ -76,17 +81,32 @@ def _file_day(services: Services, day: list[GeneratedParcel]) -> dict[str, Filin
         console=console,
         disable=not console.is_terminal,
     ) as bar:
-        task = bar.add_task("filing", total=total)
-        for name, docs in by_platform.items():
-            filer = Filer(services.operators.ensure(name, "platform"), name, "platform")
-            for i in range(0, len(docs), BATCH):
-                chunk = [Submission(from_builtins(d)) for d in docs[i : i + BATCH]]
-                for r, d in zip(
-                    services.pipeline.process(filer, chunk), docs[i : i + BATCH], strict=True
-                ):
-                    results[d["filer_reference"]] = r
-                bar.advance(task, len(chunk))
-    return results
+        task = bar.add_task("filing", total=len(msgs))
+        i = 0
+        while i < len(msgs):
+            first = msgs[i]
+            j = i
+            while (
+                j < len(msgs)
+                and j - i < BATCH
+                and msgs[j].operator == first.operator
+                and msgs[j].role == first.role
+            ):
+                j += 1
+            key = (first.operator, first.role)
+            if key not in filers:
+                filers[key] = Filer(services.operators.ensure(*key), *key)
+            subs: list[Submission] = []
+            for m in msgs[i:j]:
+                found = read_content(m.content, m.format)[1]
+                formats[m.format] += len(found)
+                subs.extend(found)
+            for r in services.pipeline.process(filers[key], subs):
+                if r.filer_reference:
+                    results.setdefault(r.filer_reference, r)
+            bar.advance(task, j - i)
+            i = j
+    return results, formats
 
 
 def _present(services: Services, results: dict[str, FilingResult]) -> Counter[str]:
@@ -107,12 +127,14 @@ def _present(services: Services, results: dict[str, FilingResult]) -> Counter[st
     return answers
 
 
-def _caught(result: FilingResult | None, assessment_flags: list[str]) -> str | None:
+def _caught(result: FilingResult | None, c: Consignment | None) -> str | None:
+    """How a planted violation was caught, judged on the consignment's final decision."""
     if result is None:
         return None
     if result.outcome == "rejected":
         return "rejected at filing"
-    d = result.decision
+    d = c.decision if c is not None else result.decision
+    assessment_flags = c.assessment.flags if c is not None and c.assessment else []
     if d is not None and (
         d.lane in ("yellow", "red") or d.referral not in (None, "assessment_complete")
     ):
@@ -141,8 +163,7 @@ def _summary(
         ref = p.filings[-1]["filer_reference"]
         r = results.get(ref)
         found = cons.get(r.consignment_id) if r and r.consignment_id else None
-        flags = found.assessment.flags if found and found.assessment else []
-        how = _caught(r, flags)
+        how = _caught(r, found)
         for v in p.violations:
             planted[v]["planted"] += 1
             planted[v][how or "missed"] += 1
@@ -150,6 +171,13 @@ def _summary(
             clean += 1
             clean_targeted += how == "targeted"
     outcomes = Counter(r.outcome for r in results.values())
+    cn = [c for c in cons.values() if c.document.destination_country == "CN"]
+    mismatched = [
+        c
+        for c in cn
+        if c.decision
+        and any(r.source == "match" and r.code != "match_leg_missing" for r in c.decision.reasons)
+    ]
     return {
         "parcels": len(day),
         "filings": sum(len(p.filings) for p in day),
@@ -162,6 +190,11 @@ def _summary(
         "arrivals": dict(arrivals),
         "revenue": {k: str(v) for k, v in sorted(revenue.items())},
         "planted_violations": {k: dict(v) for k, v in planted.items() if v},
+        "record_match": {
+            "consignments_requiring_a_match": len(cn),
+            "complete": sum(1 for c in cn if not missing_legs(c)),
+            "mismatches_found": len(mismatched),
+        },
         "clean_parcels": clean,
         "clean_parcels_targeted": clean_targeted,
     }

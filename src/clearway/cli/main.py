@@ -169,31 +169,51 @@ def generate(
     parcels: Annotated[int, typer.Option(min=1, help="How many parcels")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same traffic)")] = 0,
     out: Annotated[
-        Path | None, typer.Option(help="Write JSON Lines here instead of stdout")
+        Path | None,
+        typer.Option(help="JSON Lines file (json) or folder (mixed); default: stdout"),
     ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json: canonical JSON Lines; mixed: every party's messages as files "
+            "(JSON, EU H7 XML, CEB XML legs, CSV) in the OUT folder",
+        ),
+    ] = "json",
     truth: Annotated[
-        Path | None, typer.Option(help="Ground-truth file (default: OUT.truth.jsonl)")
+        Path | None, typer.Option(help="Ground-truth file (default: beside OUT)")
     ] = None,
 ) -> None:
-    """Generate realistic synthetic filings (JSON Lines) with planted violations."""
+    """Generate realistic synthetic traffic with planted violations and their ground truth."""
+    from clearway.simulation.channels import messages
     from clearway.simulation.generator import TrafficGenerator
 
-    gen = TrafficGenerator(seed)
-    truth_path = truth or (out.with_suffix(".truth.jsonl") if out else None)
-    sink = out.open("wb") if out else sys.stdout.buffer
-    truth_sink = truth_path.open("wb") if truth_path else None
-    try:
-        for p in gen.parcels(parcels):
-            for f in p.filings:
-                sink.write(msgspec.json.encode(f) + b"\n")
-            if truth_sink:
-                truth_sink.write(msgspec.json.encode(p.truth) + b"\n")
-    finally:
-        if out:
-            sink.close()
-        if truth_sink:
-            truth_sink.close()
+    if fmt not in ("json", "mixed"):
+        err.print("[red]--format must be json or mixed[/red]")
+        raise typer.Exit(2)
+    if fmt == "mixed" and out is None:
+        err.print("[red]--format mixed writes a folder of message files: give --out DIR[/red]")
+        raise typer.Exit(2)
+    day = list(TrafficGenerator(seed).parcels(parcels))
+    if out is not None and fmt == "mixed":
+        out.mkdir(parents=True, exist_ok=True)
+        suffix = {"json": "json", "h7": "xml", "ceb": "xml", "csv": "csv"}
+        for n, m in enumerate(messages(day, seed)):
+            who = "".join(ch if ch.isalnum() else "-" for ch in m.operator).strip("-").lower()
+            (out / f"{n:07d}-{who}-{m.role}-{m.format}.{suffix[m.format]}").write_bytes(m.content)
+        truth_path: Path | None = truth or out.with_name(out.name + ".truth.jsonl")
+    else:
+        sink = out.open("wb") if out else sys.stdout.buffer
+        try:
+            for p in day:
+                for f in p.filings:
+                    sink.write(msgspec.json.encode(f) + b"\n")
+        finally:
+            if out:
+                sink.close()
+        truth_path = truth or (out.with_suffix(".truth.jsonl") if out else None)
     if truth_path:
+        truth_path.write_bytes(b"".join(msgspec.json.encode(p.truth) + b"\n" for p in day))
         err.print(f"ground truth: {truth_path}")
 
 

@@ -29,6 +29,7 @@ VIOLATIONS = (
     "missing_registration",
     "invalid_registration",
     "bad_s10",
+    "payment_mismatch",
 )
 # Share of parcels that carry each planted violation.
 DEFAULT_RATES: dict[str, float] = {
@@ -40,21 +41,88 @@ DEFAULT_RATES: dict[str, float] = {
     "missing_registration": 0.01,
     "invalid_registration": 0.01,
     "bad_s10": 0.005,
+    "payment_mismatch": 0.01,  # China only: the payment record disagrees with the order
 }
 # The low-value threshold a splitter aims under, per destination currency (used only to shape
 # synthetic split shipments; the legal thresholds live in the revenue packs).
 _SPLIT_TARGET = {"EUR": 150, "GBP": 135, "USD": 800, "AUD": 1000, "CNY": 5000}
-FIRST = ["Anna", "Lukas", "Marie", "Jonas", "Sofia", "Luca", "Emma", "Noah", "Mia", "Leon",
-         "Olivia", "James", "Chloe", "Jack", "Wei", "Li", "Fang", "Ava", "Ethan", "Zoe"]
-LAST = ["Müller", "Schmidt", "Martin", "Bernard", "Rossi", "García", "Kowalski", "de Vries",
-        "Smith", "Jones", "Brown", "Wang", "Zhang", "Chen", "Taylor", "Wilson", "Nguyen"]
-STREETS = ["Hauptstraße", "Rue de la Paix", "Via Roma", "Calle Mayor", "Kerkstraat",
-           "High Street", "Main Street", "George Street", "Nanjing Road", "ul. Długa"]
-CITIES = {"DE": "Berlin", "FR": "Lyon", "NL": "Utrecht", "IT": "Milano", "ES": "Sevilla",
-          "PL": "Kraków", "GB": "Leeds", "US": "Columbus", "AU": "Brisbane", "CN": "Shanghai"}
-SELLERS = ["Shenzhen Bright Trading Co", "Yiwu Star Goods Ltd", "HK Pearl Commerce Ltd",
-           "Istanbul Moda Ltd", "Seoul Beauty Co", "Osaka Select KK", "Delhi Crafts Pvt Ltd",
-           "Hanoi Textile JSC", "Portland Outfitters LLC", "Manchester Makers Ltd"]
+FIRST = [
+    "Anna",
+    "Lukas",
+    "Marie",
+    "Jonas",
+    "Sofia",
+    "Luca",
+    "Emma",
+    "Noah",
+    "Mia",
+    "Leon",
+    "Olivia",
+    "James",
+    "Chloe",
+    "Jack",
+    "Wei",
+    "Li",
+    "Fang",
+    "Ava",
+    "Ethan",
+    "Zoe",
+]
+LAST = [
+    "Müller",
+    "Schmidt",
+    "Martin",
+    "Bernard",
+    "Rossi",
+    "García",
+    "Kowalski",
+    "de Vries",
+    "Smith",
+    "Jones",
+    "Brown",
+    "Wang",
+    "Zhang",
+    "Chen",
+    "Taylor",
+    "Wilson",
+    "Nguyen",
+]
+STREETS = [
+    "Hauptstraße",
+    "Rue de la Paix",
+    "Via Roma",
+    "Calle Mayor",
+    "Kerkstraat",
+    "High Street",
+    "Main Street",
+    "George Street",
+    "Nanjing Road",
+    "ul. Długa",
+]
+CITIES = {
+    "DE": "Berlin",
+    "FR": "Lyon",
+    "NL": "Utrecht",
+    "IT": "Milano",
+    "ES": "Sevilla",
+    "PL": "Kraków",
+    "GB": "Leeds",
+    "US": "Columbus",
+    "AU": "Brisbane",
+    "CN": "Shanghai",
+}
+SELLERS = [
+    "Shenzhen Bright Trading Co",
+    "Yiwu Star Goods Ltd",
+    "HK Pearl Commerce Ltd",
+    "Istanbul Moda Ltd",
+    "Seoul Beauty Co",
+    "Osaka Select KK",
+    "Delhi Crafts Pvt Ltd",
+    "Hanoi Textile JSC",
+    "Portland Outfitters LLC",
+    "Manchester Makers Ltd",
+]
 CENT = Decimal("0.01")
 
 
@@ -82,8 +150,9 @@ class GeneratedParcel:
 
 
 class TrafficGenerator:
-    def __init__(self, seed: int = 0, day: date | None = None,
-                 rates: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, seed: int = 0, day: date | None = None, rates: dict[str, float] | None = None
+    ) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
         self.day = day or date(2026, 11, 2)
@@ -146,11 +215,18 @@ class TrafficGenerator:
             return f"{self.rng.randint(10, 99)}{serial:08d}"
         return f"H{origin}{serial:08d}"
 
-    def _parcel(self, violations: list[str], *, fixed: dict[str, Any] | None = None,
-                target: Decimal | None = None) -> GeneratedParcel:
+    def _parcel(
+        self,
+        violations: list[str],
+        *,
+        fixed: dict[str, Any] | None = None,
+        target: Decimal | None = None,
+    ) -> GeneratedParcel:
         rng = self.rng
         fixed = fixed or {}
         dest = fixed.get("destination") or self._weighted(self.destinations, 1)
+        if "payment_mismatch" in violations:
+            dest = "CN"
         currency, _, factor = self.destinations[dest]
         origin = fixed.get("origin") or self._weighted(self.origins)
         if origin == dest:
@@ -165,28 +241,32 @@ class TrafficGenerator:
             p = rng.choice(self.products)
             qty = rng.choices([1, 2, 3, 5], [75, 15, 6, 4])[0]
             unit = rng.uniform(*p["price"])
-            items.append({
-                "description": p["description"],
-                "hs_code": p["hs"],
-                "quantity": qty,
-                "value": self._money(unit * qty, factor),
-                "origin_country": origin,
-                "net_mass_kg": Decimal(str(round(rng.uniform(*p["mass"]) * qty, 3))),
-            })
+            items.append(
+                {
+                    "description": p["description"],
+                    "hs_code": p["hs"],
+                    "quantity": qty,
+                    "value": self._money(unit * qty, factor),
+                    "origin_country": origin,
+                    "net_mass_kg": Decimal(str(round(rng.uniform(*p["mass"]) * qty, 3))),
+                }
+            )
         if target is not None:  # split shipments: shape the value just under the threshold
             items = items[:1]
             items[0]["value"] = target
         true_total = sum((i["value"] for i in items), Decimal(0))
         if "prohibited_goods" in violations:
             p = rng.choice(self.prohibited)
-            items[0].update(description=p["description"], hs_code=p["hs"],
-                            value=self._money(rng.uniform(*p["price"]), factor))
+            items[0].update(
+                description=p["description"],
+                hs_code=p["hs"],
+                value=self._money(rng.uniform(*p["price"]), factor),
+            )
             true_total = sum((i["value"] for i in items), Decimal(0))
         if "vague_description" in violations:
             items[0]["description"] = rng.choice(self.vague)
         if "wrong_hs_code" in violations:
-            other = rng.choice([p for p in self.products
-                                if p["hs"][:2] != items[0]["hs_code"][:2]])
+            other = rng.choice([p for p in self.products if p["hs"][:2] != items[0]["hs_code"][:2]])
             items[0]["hs_code"] = other["hs"]
         shipping = self._money(rng.uniform(3, 25), factor)
         order_total = true_total + shipping
@@ -209,7 +289,8 @@ class TrafficGenerator:
         ref = f"{platform['identifier']}-{self.seed}-{seq:07d}"
         doc: dict[str, Any] = {
             "filer_reference": ref,
-            "data_set": "reduced" if declared <= _SPLIT_TARGET[currency] and dest != "US"
+            "data_set": "reduced"
+            if declared <= _SPLIT_TARGET[currency] and dest != "US"
             else "full",
             "transport_document": td,
             "mode": mode,
@@ -218,22 +299,35 @@ class TrafficGenerator:
             "dispatch_country": origin,
             "currency": currency,
             "transport_cost": shipping,
-            "category": rng.choices(["sale_of_goods", "gift", "returned_goods",
-                                     "commercial_sample"], [94, 3, 2, 1])[0],
+            "category": rng.choices(
+                ["sale_of_goods", "gift", "returned_goods", "commercial_sample"], [94, 3, 2, 1]
+            )[0],
             "collection": collection,
-            "consignor": {"name": seller_name, "address": "Industrial Park 8",
-                          "postcode": f"{10000 + zlib.crc32(seller_name.encode()) % 89999}",
-                          "city": "Shenzhen" if origin == "CN" else "Export City",
-                          "country": origin},
+            "consignor": {
+                "name": seller_name,
+                "address": "Industrial Park 8",
+                "postcode": f"{10000 + zlib.crc32(seller_name.encode()) % 89999}",
+                "city": "Shenzhen" if origin == "CN" else "Export City",
+                "country": origin,
+            },
             "consignee": consignee,
-            "seller": {"name": seller_name, "country": origin,
-                       "identifier": f"S-{zlib.crc32(seller_name.encode()) % 10**6:06d}"},
-            "platform": {"name": platform["name"], "identifier": platform["identifier"],
-                         "country": platform["country"]},
-            "order": {"id": f"O-{ref}", "placed_at": at.isoformat() + "Z",
-                      "total": order_total},
-            "payment": {"id": f"P-{ref}", "amount": order_total, "currency": currency,
-                        "payer_name": consignee["name"]},
+            "seller": {
+                "name": seller_name,
+                "country": origin,
+                "identifier": f"S-{zlib.crc32(seller_name.encode()) % 10**6:06d}",
+            },
+            "platform": {
+                "name": platform["name"],
+                "identifier": platform["identifier"],
+                "country": platform["country"],
+            },
+            "order": {"id": f"O-{ref}", "placed_at": at.isoformat() + "Z", "total": order_total},
+            "payment": {
+                "id": f"P-{ref}",
+                "amount": order_total,
+                "currency": currency,
+                "payer_name": consignee["name"],
+            },
             "items": items,
             "office": f"{dest}-HUB-{1 + (seq % 3)}",
         }
@@ -241,17 +335,36 @@ class TrafficGenerator:
             doc["collection"] = {"model": "consumer"}
         filings = [_jsonable(doc)]
         if mode in ("express", "air_cargo") and rng.random() < 0.2 and not violations:
-            pre = {k: doc[k] for k in ("transport_document", "mode", "destination_country",
-                                       "dispatch_country", "currency", "consignor",
-                                       "consignee", "legal_date", "office")}
-            pre.update(filer_reference=f"{ref}-PLACI", data_set="pre_loading",
-                       items=[{"description": i["description"], "quantity": i["quantity"]}
-                              for i in items])
+            pre = {
+                k: doc[k]
+                for k in (
+                    "transport_document",
+                    "mode",
+                    "destination_country",
+                    "dispatch_country",
+                    "currency",
+                    "consignor",
+                    "consignee",
+                    "legal_date",
+                    "office",
+                )
+            }
+            pre.update(
+                filer_reference=f"{ref}-PLACI",
+                data_set="pre_loading",
+                items=[{"description": i["description"], "quantity": i["quantity"]} for i in items],
+            )
             filings.insert(0, _jsonable(pre))
         return GeneratedParcel(filings, violations)
 
-    def _collection(self, dest: str, currency: str, declared: Decimal,
-                    platform: dict[str, str], violations: list[str]) -> dict[str, Any]:
+    def _collection(
+        self,
+        dest: str,
+        currency: str,
+        declared: Decimal,
+        platform: dict[str, str],
+        violations: list[str],
+    ) -> dict[str, Any]:
         low = declared <= _SPLIT_TARGET[currency]
         if dest == "US" or not low:
             return {"model": "consumer"}
