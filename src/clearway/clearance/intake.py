@@ -38,10 +38,19 @@ def split_records(content: bytes) -> Iterator[bytes]:
             yield bytes(part)
         return
     lines = [ln for ln in content.split(b"\n") if ln.strip()]
-    if len(lines) > 1 and all(ln.lstrip()[:1] == b"{" for ln in lines[:2]):
+    if len(lines) > 1 and _is_json(lines[0]):
+        # JSON Lines: the first line is a whole JSON value (a pretty-printed object's is not)
         yield from lines
         return
     yield content
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 def read_submissions(content: bytes) -> Iterator[Submission]:
