@@ -1,0 +1,116 @@
+"""Analyst pages: live counts, and risk-profile management (hit counts and rates; versioned,
+audited edits with effective dates, stored beside the shipped YAML profiles)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from clearway.kernel.errors import InvalidInput, NotFound, Problem
+from clearway.risk.profiles import Profile, default_profiles
+from clearway.web import core
+
+router = APIRouter(route_class=core.PageRoute, include_in_schema=False)
+ProfilePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+@router.get("/analyst/")
+async def dashboard(request: Request) -> Response:
+    core.need(request, "analyst", "officer")
+    counts = await run_in_threadpool(core.web_store(request).live_counts)
+    total = sum(counts.get("status", {}).values())
+    return core.render(request, "analyst.html", {"counts": counts, "total": total})
+
+
+def _profiles() -> dict[str, Profile]:
+    return {p.id: p for p in default_profiles().profiles}
+
+
+@router.get("/analyst/profiles")
+async def profiles(request: Request) -> Response:
+    core.need(request, "analyst")
+    store = core.web_store(request)
+    await run_in_threadpool(store.sweep)
+    decided, stats = await run_in_threadpool(store.profile_stats)
+    today = core.services(request).clock.now().date()
+    edited = await run_in_threadpool(store.effective_versions, today)
+    return core.render(
+        request,
+        "profiles.html",
+        {
+            "profiles": list(_profiles().values()),
+            "decided": decided,
+            "stats": stats,
+            "edited": edited,
+            "today": today,
+        },
+    )
+
+
+def _profile_ctx(request: Request, pid: str) -> dict[str, Any]:
+    profile = _profiles().get(pid)
+    if profile is None:
+        raise NotFound(f"no risk profile {pid}")
+    store = core.web_store(request)
+    return {
+        "p": profile,
+        "versions": store.profile_versions(pid),
+        "today": core.services(request).clock.now().date(),
+    }
+
+
+@router.get("/analyst/profiles/{profile_id}")
+async def profile(request: Request, profile_id: ProfilePath, done: str | None = None) -> Response:
+    core.need(request, "analyst")
+    ctx = await run_in_threadpool(_profile_ctx, request, profile_id)
+    ctx["done"] = done == "saved"
+    return core.render(request, "profile.html", ctx)
+
+
+def _date(fields: dict[str, str], name: str, problems: list[Problem]) -> date | None:
+    raw = fields.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems.append(Problem(f"/{name}", "date", "a date YYYY-MM-DD"))
+        return None
+
+
+@router.post("/analyst/profiles/{profile_id}")
+async def edit(request: Request, profile_id: ProfilePath) -> Response:
+    who = core.need(request, "analyst")
+    fields = await core.form_of(request)
+    ctx = await run_in_threadpool(_profile_ctx, request, profile_id)
+    problems: list[Problem] = []
+    start = _date(fields, "effective_from", problems)
+    until = _date(fields, "effective_until", problems)
+    if start is None and not problems:
+        problems.append(Problem("/effective_from", "required", "the date the version starts"))
+    try:
+        if problems:
+            raise InvalidInput(problems, "the profile version is not valid")
+        assert start is not None
+        await run_in_threadpool(
+            lambda: core.web_store(request).add_profile_version(
+                profile_id,
+                active=fields.get("active") == "yes",
+                weight=fields.get("weight", "").strip(),
+                lane=fields.get("lane") or None,
+                referral=fields.get("referral") or None,
+                reason=fields.get("reason", ""),
+                effective_from=start,
+                effective_until=until,
+                note=fields.get("note", ""),
+                edited_by=who.actor,
+            )
+        )
+    except InvalidInput as exc:
+        ctx.update({"problems": exc.problems, "error": exc.detail, "form": fields, "done": False})
+        return core.render(request, "profile.html", ctx, 422)
+    return core.redirect(request, f"/analyst/profiles/{profile_id}?done=saved")

@@ -1,0 +1,66 @@
+"""Languages of the pages (Babel catalogues): English source strings, French translation.
+
+The English catalogue only names the message ids that templates build from data keys.
+
+Catalogues are `locale/<lang>/LC_MESSAGES/messages.po`, compiled in memory on first use so the
+`.po` file is the one thing to edit. The language comes from the `lang` cookie (set by the
+language links), else the browser's Accept-Language, else English.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from importlib import resources
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LANGUAGES = {"en": "English", "fr": "Français"}
+DEFAULT = "en"
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    if lang not in LANGUAGES:
+        lang = DEFAULT
+    po = resources.files("clearway.web").joinpath(f"locale/{lang}/LC_MESSAGES/messages.po")
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def pick(cookie: str | None, accept_language: str | None) -> str:
+    """The page language: the cookie if it names a known language, else the first known one
+    in Accept-Language, else English."""
+    if cookie in LANGUAGES:
+        return str(cookie)
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+def dynamic_messages() -> set[str]:
+    """Message ids that templates build from data (`_("param_" ~ name)`), which extraction
+    cannot see; both catalogues must translate them (English too: they are keys, not text)."""
+    from clearway.storage.web_repository import SORTS
+    from clearway.web.law import SECTIONS
+    from clearway.web.officer import OFFICER_PAGE_ACTIONS
+    from clearway.web.public import CATEGORIES, MODELS
+
+    out = set(CATEGORIES)
+    out |= {f"collection_{m}" for m in MODELS}
+    out |= {f"payable_by_{p}" for p in ("none", "vendor", "intermediary", "consumer")}
+    out |= {f"section_{s}" for s in SECTIONS}
+    out |= {f"param_{n}" for names in SECTIONS.values() for n in names}
+    out |= {f"sort_{s}" for s in SORTS}
+    out |= {f"by_{c}" for c in ("status", "lane", "destination_country", "payment_status")}
+    out |= {f"action_{a}" for a in (*OFFICER_PAGE_ACTIONS, "hold", "lift_hold")}
+    return out
