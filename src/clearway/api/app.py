@@ -21,11 +21,19 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearway import __version__
-from clearway.api import routes_consignments, routes_filings, routes_messages, routes_quotes
+from clearway.api import (
+    routes_accounts,
+    routes_agencies,
+    routes_consignments,
+    routes_filings,
+    routes_messages,
+    routes_quotes,
+)
 from clearway.api.openapi import components, responses
 from clearway.api.problems import PROBLEM_TYPES, problem_response
 from clearway.api.schemas import Health
 from clearway.kernel.errors import ClearwayError, InvalidInput, Problem, Unauthorized
+from clearway.web import mount_web
 from clearway.wiring.services import Services
 
 
@@ -47,7 +55,10 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_filings.router)
     app.include_router(routes_consignments.router)
     app.include_router(routes_quotes.router)
+    app.include_router(routes_accounts.router)
     app.include_router(routes_messages.router)
+    app.include_router(routes_agencies.router)
+    mount_web(app)  # officer, agency, analyst and public pages (clearway.web)
     _ops_routes(app)
     _openapi(app)
     return app
