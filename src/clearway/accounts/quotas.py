@@ -88,3 +88,16 @@ class QuotaLedger:
         if not identifier or not identifier.strip():
             return None
         return self.used(identity_key(identifier), on.year)
+
+
+def quota_limits(country: str, on: date) -> tuple[Decimal, Decimal, str] | None:
+    """(annual limit, per-transaction limit, currency) of the destination's retail import regime
+    on `on`, read from its revenue pack (`cbec`); None where no such regime is in force."""
+    from clearway.revenue.assessor import PackAssessor
+
+    rules = PackAssessor.load_default().rules(country.upper(), on)
+    cbec = rules.value("cbec") if rules is not None else None
+    if cbec is None:
+        return None
+    annual, single = cbec["annual_limit"], cbec["transaction_limit"]
+    return Decimal(annual["amount"]), Decimal(single["amount"]), str(annual["currency"])

@@ -29,7 +29,8 @@ from clearway.accounts.model import (
     Total,
 )
 from clearway.accounts.quotas import person_key
-from clearway.accounts.service import AccountsService
+from clearway.accounts.service import GUARANTEE_HOLD, AccountsService
+from clearway.clearance.handlers import Clearance
 from clearway.domain.assessment import Assessment
 from clearway.domain.filing import FilingDocument
 from clearway.kernel.clock import Clock
@@ -888,3 +889,20 @@ def wire_accounts(engine: Engine, clock: Clock) -> AccountsWiring:
         AccountsGate(accounts),
         legislation,
     )
+
+
+def release_within_guarantee(
+    wiring: AccountsWiring, clearance: Clearance, account_id: str, actor: str, reason: str
+) -> list[str]:
+    """After a payment or a higher guarantee: release the account's held parcels that now fit
+    under its guarantee (oldest first); the others stay held with their reason."""
+    marker = f"{GUARANTEE_HOLD}: account {account_id}"
+    ids = wiring.store.held_by(marker)
+    if not ids:
+        return []
+    parcels = sorted(
+        clearance.store.load_many(ids).values(), key=lambda c: (c.arrived_at or c.updated_at, c.id)
+    )
+    still = wiring.accounts.guarantee_holds(parcels)
+    fits = [c.id for c in parcels if c.id not in still]
+    return clearance.lift_holds_with(fits, marker, actor, reason)
