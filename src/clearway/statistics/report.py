@@ -1,0 +1,184 @@
+"""The HTML report: every figure of a snapshot's period, with charts as local files.
+
+`write_report(snapshot_dir, out_dir)` writes `index.html`, `report.json` (the same figures,
+amounts as decimal strings) and `charts/*.svg|png`. No network: the page loads nothing remote.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_EVEN, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+
+from clearway.statistics import charts
+from clearway.statistics.figures import collect, jsonable
+from clearway.statistics.measures import REVENUE_KEYS
+from clearway.statistics.snapshot import Period, Snapshot
+from clearway.statistics.whatif import COST_KEYS, WORKLOAD, Study, load_study, run_study
+
+OVERVIEW_ROWS: Final = (
+    ("parcels", "parcels"),
+    ("items", "items"),
+    ("value", "value of goods"),
+    ("revenue", "revenue assessed"),
+    ("arrived", "arrived"),
+    ("released", "released"),
+    ("inspected", "inspected"),
+    ("random_sample", "in the random control sample"),
+    ("registration_numbers", "registration numbers used"),
+)
+BREAKDOWN_COLS: Final = ("parcels", "items", "value", "duty", "tax", "fees", "revenue")
+REGISTRATION_COLS: Final = (
+    "parcels",
+    "declared_vendor",
+    "vendor_collected",
+    "refused",
+    "invalid",
+    "value",
+    "tax_recorded",
+    "platforms",
+    "sellers",
+    "destinations",
+)
+WHATIF_COUNTS: Final = (
+    "parcels",
+    "owing",
+    "dutiable",
+    "taxable",
+    "became_dutiable",
+    "became_taxable",
+    "no_longer_dutiable",
+    "no_longer_taxable",
+)
+_CENT = Decimal("0.01")
+
+
+def fmt(v: Any) -> str:
+    """Display form: amounts to the cent (half-even) with thousands separators."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, Decimal):
+        return f"{v.quantize(_CENT, ROUND_HALF_EVEN):,}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
+
+
+def pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def hours(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 3600:,.2f}"
+
+
+def write_report(
+    snapshot_dir: Path,
+    out_dir: Path,
+    period: Period | None = None,
+    study: Study | Path | None = None,
+    formats: tuple[str, ...] = charts.FORMATS,
+) -> Path:
+    """Compute the figures of the period (default: everything in the snapshot), draw the charts,
+    and write the report; returns the path of `index.html`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chart_dir = out_dir / "charts"
+    with Snapshot(snapshot_dir, period) as snap:
+        figures = collect(snap)
+        whatif: dict[str, Any] | None = None
+        if study is not None:
+            study = load_study(study) if isinstance(study, Path) else study
+            results = [r.as_dict() for r in run_study(snap, study)]
+            whatif = {
+                "title": study.title,
+                "costs": _costs(study),
+                "results": results,
+                "count_keys": WHATIF_COUNTS,
+                "charts": {},
+            }
+        manifest = snap.manifest
+        rc = snap.reporting_currency
+    paths = _charts(figures, chart_dir, rc, formats)
+    if whatif is not None:
+        base = whatif["results"][0]
+        for r in whatif["results"][1:]:
+            fig = charts.scenario(r["name"], _decimals(r), _decimals(base), WORKLOAD)
+            name = f"whatif_{_slug(r['name'])}"
+            whatif["charts"][r["name"]] = _rel(charts.save(fig, chart_dir, name, formats), out_dir)
+    html = _template().render(
+        **figures,
+        manifest=manifest,
+        rc=rc,
+        overview_rows=OVERVIEW_ROWS,
+        revenue_cols=REVENUE_KEYS,
+        breakdown_cols=BREAKDOWN_COLS,
+        registration_cols=REGISTRATION_COLS,
+        charts={k: _rel(p, out_dir) for k, p in paths.items()},
+        whatif=whatif,
+        fmt=fmt,
+        pct=pct,
+        hours=hours,
+    )
+    index = out_dir / "index.html"
+    index.write_text(html, encoding="utf-8")
+    data = jsonable({**figures, "manifest": manifest, "whatif": whatif})
+    (out_dir / "report.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return index
+
+
+def _costs(study: Study) -> dict[str, Any]:
+    c = study.costs
+    out: dict[str, Any] = {"currency": c.currency, "reference": c.reference}
+    out.update({k: getattr(c, k) for k in COST_KEYS})
+    return out
+
+
+def _decimals(result: dict[str, Any]) -> dict[str, Any]:
+    """A scenario result from `as_dict()` (decimal strings) with Decimal amounts again."""
+    revenue = {
+        cur: {k: Decimal(v) for k, v in amounts.items()}
+        for cur, amounts in result["revenue"].items()
+    }
+    return {**result, "revenue": revenue}
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name).strip("_") or "scenario"
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _charts(
+    figures: dict[str, Any], folder: Path, rc: str, formats: tuple[str, ...]
+) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for dim, rows in figures["breakdowns"].items():
+        label = dim.replace("_", " ")
+        fig = charts.bars(rows, ["parcels"], f"parcels by {label}", "parcels")
+        out[dim] = charts.save(fig, folder, f"parcels_by_{dim}", formats)
+    dest = figures["breakdowns"].get("destination_country", [])
+    by_revenue = sorted(dest, key=lambda r: (-r["revenue"], r["key"]))
+    fig = charts.bars(by_revenue, ["duty", "tax", "fees"], "revenue by destination", rc)
+    out["revenue"] = charts.save(fig, folder, "revenue_by_destination", formats)
+    fig = charts.hit_rates(figures["hit_rates"], "inspection hit rates (95 % Wilson intervals)")
+    out["hit_rates"] = charts.save(fig, folder, "hit_rates", formats)
+    for by, rows in figures["time_release"].items():
+        fig = charts.durations(rows, "arrive_to_release", f"arrival to release by {by}")
+        out[f"time_{by}"] = charts.save(fig, folder, f"arrive_to_release_by_{by}", formats)
+    return out
+
+
+def _template() -> jinja2.Template:
+    text = resources.files("clearway.statistics").joinpath("templates", "report.html")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return env.from_string(text.read_text("utf-8"))
