@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from clearway.accounts.service import COLLECTING, AccountsService
+from clearway.accounts.service import COLLECTING, AccountsService, counts_toward_quota
 from clearway.domain.consignment import Consignment
 
 
@@ -26,9 +26,7 @@ class AccountsGate:
             a = c.assessment
             if a is None or c.status != "released":
                 continue
-            if (a.payable_by in COLLECTING and a.total > 0) or any(
-                f.startswith("cbec_") for f in a.flags
-            ):
+            if (a.payable_by in COLLECTING and a.total > 0) or counts_toward_quota(a.flags):
                 r = self.service.released_parcel(c, c.closed_at or now)
                 if r is not None:
                     todo.append(r)

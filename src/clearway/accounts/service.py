@@ -34,6 +34,13 @@ from clearway.kernel.money import round_amount
 ZERO = Decimal(0)
 COLLECTING = ("vendor", "intermediary")
 GUARANTEE_HOLD = "account guarantee exceeded"
+# Assessment flags of parcels that count toward a person's yearly quota (a single item above the
+# per-transaction limit pays full tax and still counts; general trade beyond the year does not).
+QUOTA_FLAGS = frozenset({"cbec_within_limits", "cbec_single_item_above_transaction_limit"})
+
+
+def counts_toward_quota(flags: list[str]) -> bool:
+    return any(f in QUOTA_FLAGS for f in flags)
 
 
 def month_of(when: datetime | date) -> str:
@@ -263,7 +270,7 @@ class AccountsService:
             a.jurisdiction,
             a.customs_value,
             person_key(doc.consignee),
-            any(f.startswith("cbec_") for f in a.flags),
+            counts_toward_quota(a.flags),
         )
 
     def accrue(self, released: Sequence[Released]) -> int:

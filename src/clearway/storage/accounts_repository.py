@@ -29,7 +29,7 @@ from clearway.accounts.model import (
     Total,
 )
 from clearway.accounts.quotas import person_key
-from clearway.accounts.service import GUARANTEE_HOLD, AccountsService
+from clearway.accounts.service import GUARANTEE_HOLD, AccountsService, counts_toward_quota
 from clearway.clearance.handlers import Clearance
 from clearway.domain.assessment import Assessment
 from clearway.domain.filing import FilingDocument
@@ -245,7 +245,7 @@ class SqlAccounts:
         with self.engine.connect() as conn:
             for cid, td, owner, closed, doc_text, a_text in conn.execute(stmt):
                 a = _ASSESSMENT.decode(a_text)
-                cbec = any(f.startswith("cbec_") for f in a.flags)
+                cbec = counts_toward_quota(a.flags)
                 if not cbec and not (a.payable_by in ("vendor", "intermediary") and a.total > 0):
                     continue
                 doc = _DOC.decode(doc_text)
