@@ -58,6 +58,8 @@ class MergeResult:
 
 def _similar(a: str, b: str) -> Decimal:
     left, right = (" ".join(x.lower().split()) for x in (a, b))
+    if left == right:
+        return Decimal(1)
     return Decimal(str(round(SequenceMatcher(None, left, right).ratio(), 3)))
 
 

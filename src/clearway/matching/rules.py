@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -45,6 +45,7 @@ def _table() -> dict[str, list[MatchRules]]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def rules_for(destination: str, at: date) -> MatchRules:
     """The rules in force for a destination on a date (falling back to `default`)."""
     table = _table()

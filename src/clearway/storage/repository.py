@@ -30,6 +30,7 @@ from clearway.kernel.errors import Conflict, NotFound
 from clearway.kernel.ids import new_id
 from clearway.matching.merge import Leg
 from clearway.storage import tables as t
+from clearway.storage.bulk import bulk_insert
 from clearway.storage.engine import writer
 
 _DOC = msgspec.json.Decoder(FilingDocument)
@@ -205,7 +206,7 @@ class SqlStore:
 
     def _write(self, conn: Connection, changes: ChangeSet) -> None:
         if changes.created:
-            conn.execute(insert(t.consignments), [_row(c) for c in changes.created])
+            bulk_insert(conn, t.consignments, [_row(c) for c in changes.created])
         c = t.consignments.c
         for cons, old_status in changes.updated:
             row = _row(cons)
@@ -217,15 +218,16 @@ class SqlStore:
             if done.rowcount != 1:
                 raise StaleWrite(f"consignment {cons.id} changed concurrently")
         if changes.filings:
-            conn.execute(insert(t.filings), [vars_of(f) for f in changes.filings])
+            bulk_insert(conn, t.filings, [vars_of(f) for f in changes.filings])
         evs = [e for cons in changes.created for e in cons.events] + [
             e for cons, _ in changes.updated for e in cons.events
         ]
         if evs:
-            conn.execute(insert(t.events), [_event_row(e) for e in evs])
+            bulk_insert(conn, t.events, [_event_row(e) for e in evs])
         if changes.notices:
-            conn.execute(
-                insert(t.notices),
+            bulk_insert(
+                conn,
+                t.notices,
                 [
                     {
                         "operator_id": n.operator_id,
@@ -435,7 +437,7 @@ def _event_row(e: Event) -> dict[str, Any]:
         "actor": e.actor,
         "from_status": e.from_status,
         "to_status": e.to_status,
-        "data": msgspec.to_builtins(e.data) if e.data else None,
+        "data": encode(e.data).decode() if e.data else None,
     }
 
 
