@@ -39,7 +39,7 @@ def test_the_happy_path_records_an_event_per_transition() -> None:
 
 def test_illegal_transitions_are_refused_and_say_what_is_allowed() -> None:
     c = _consignment()
-    with pytest.raises(IllegalTransition, match="allowed now: .*assess"):
+    with pytest.raises(IllegalTransition, match=r"allowed now: .*assess"):
         c.apply("release", at=AT, actor="officer:x")
     assert c.status == "filed" and c.events == []
 
