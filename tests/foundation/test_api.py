@@ -53,16 +53,18 @@ def test_file_read_and_resubmit(client: TestClient, services: Services) -> None:
     assert [e["kind"] for e in got["events"]][:3] == ["file", "assess", "decide"]
 
 
-def test_operators_see_only_their_own_consignments(client: TestClient,
-                                                   services: Services) -> None:
+def test_operators_see_only_their_own_consignments(client: TestClient, services: Services) -> None:
     mine = _auth(services, "Mercato Global", "platform")
     cid = client.post("/v1/filings", json=make_filing(), headers=mine).json()["consignment_id"]
     theirs = _auth(services, "Bazaar Direct", "platform")
     _is_problem(client.get(f"/v1/consignments/{cid}", headers=theirs), 404)
     officer = _auth(services, "Border Office", "officer")
     assert client.get(f"/v1/consignments/{cid}", headers=officer).status_code == 200
-    arrival = client.post("/v1/arrivals", json={"transport_documents": ["LX123456785CN"]},
-                          headers=_auth(services, "Other Post", "post"))
+    arrival = client.post(
+        "/v1/arrivals",
+        json={"transport_documents": ["LX123456785CN"]},
+        headers=_auth(services, "Other Post", "post"),
+    )
     assert arrival.json()["results"][0]["answer"] == "unknown"
 
 
@@ -87,24 +89,26 @@ def test_bad_bodies_get_problem_documents(
     client: TestClient, services: Services, content: bytes, ctype: str, status: int
 ) -> None:
     platform = _auth(services, "Mercato Global", "platform")
-    resp = client.post("/v1/filings", content=content,
-                       headers={**platform, "Content-Type": ctype})
+    resp = client.post("/v1/filings", content=content, headers={**platform, "Content-Type": ctype})
     _is_problem(resp, status)
 
 
 def test_huge_bodies_are_refused(client: TestClient, services: Services) -> None:
     platform = _auth(services, "Mercato Global", "platform")
     big = b"[" + b" " * (services.settings.max_body_bytes + 10) + b"]"
-    resp = client.post("/v1/filings/batch", content=big,
-                       headers={**platform, "Content-Type": "application/json"})
+    resp = client.post(
+        "/v1/filings/batch", content=big, headers={**platform, "Content-Type": "application/json"}
+    )
     _is_problem(resp, 413)
 
 
 def test_batch_returns_a_result_per_filing(client: TestClient, services: Services) -> None:
     platform = _auth(services, "Mercato Global", "platform")
-    docs = [make_filing(), make_filing(filer_reference="ORD-2",
-                                       transport_document="LX123456799CN"),
-            {"filer_reference": "broken"}]
+    docs = [
+        make_filing(),
+        make_filing(filer_reference="ORD-2", transport_document="LX123456799CN"),
+        {"filer_reference": "broken"},
+    ]
     resp = client.post("/v1/filings/batch", json=docs, headers=platform)
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -114,45 +118,56 @@ def test_batch_returns_a_result_per_filing(client: TestClient, services: Service
     _is_problem(client.post("/v1/filings/batch", json=too_many, headers=platform), 422)
 
 
-def test_officer_inspects_and_releases_a_held_parcel(client: TestClient,
-                                                     services: Services) -> None:
+def test_officer_inspects_and_releases_a_held_parcel(
+    client: TestClient, services: Services
+) -> None:
     platform = _auth(services, "Mercato Global", "platform")
     officer = _auth(services, "Border Office", "officer")
-    cid = client.post("/v1/filings", json=make_filing(), headers=platform).json()[
-        "consignment_id"
-    ]
-    hold = client.post(f"/v1/consignments/{cid}/actions",
-                       json={"action": "hold", "reason": "suspected counterfeit"},
-                       headers=officer)
+    cid = client.post("/v1/filings", json=make_filing(), headers=platform).json()["consignment_id"]
+    hold = client.post(
+        f"/v1/consignments/{cid}/actions",
+        json={"action": "hold", "reason": "suspected counterfeit"},
+        headers=officer,
+    )
     assert hold.status_code == 200, hold.text
     assert hold.json()["status"] == "held"
-    _is_problem(client.post(f"/v1/consignments/{cid}/actions", json={"action": "release"},
-                            headers=platform), 403)
+    _is_problem(
+        client.post(
+            f"/v1/consignments/{cid}/actions", json={"action": "release"}, headers=platform
+        ),
+        403,
+    )
     inspected = client.post(
         f"/v1/consignments/{cid}/actions",
         json={"action": "record_inspection", "found": False, "notes": "genuine goods"},
         headers=officer,
     )
     assert inspected.json()["status"] == "inspected"
-    arrived = client.post("/v1/arrivals", json={"transport_documents": ["LX123456785CN"]},
-                          headers=officer).json()["results"][0]
+    arrived = client.post(
+        "/v1/arrivals", json={"transport_documents": ["LX123456785CN"]}, headers=officer
+    ).json()["results"][0]
     assert arrived["answer"] == "hold"
-    released = client.post(f"/v1/consignments/{cid}/actions",
-                           json={"action": "release", "reason": "inspection clear"},
-                           headers=officer).json()
+    released = client.post(
+        f"/v1/consignments/{cid}/actions",
+        json={"action": "release", "reason": "inspection clear"},
+        headers=officer,
+    ).json()
     assert released["status"] == "released"
     assert all(h["lifted_at"] for h in released["holds"])
-    again = client.post(f"/v1/consignments/{cid}/actions", json={"action": "seize"},
-                        headers=officer)
+    again = client.post(
+        f"/v1/consignments/{cid}/actions", json={"action": "seize"}, headers=officer
+    )
     _is_problem(again, 409)
 
 
 def test_notices_feed_pages_with_a_cursor(client: TestClient, services: Services) -> None:
     platform = _auth(services, "Mercato Global", "platform")
     client.post("/v1/filings", json=make_filing(), headers=platform)
-    client.post("/v1/filings", json=make_filing(filer_reference="ORD-2",
-                                                transport_document="LX123456799CN"),
-                headers=platform)
+    client.post(
+        "/v1/filings",
+        json=make_filing(filer_reference="ORD-2", transport_document="LX123456799CN"),
+        headers=platform,
+    )
     page = client.get("/v1/notices?limit=1", headers=platform).json()
     assert len(page["notices"]) == 1
     rest = client.get(f"/v1/notices?after={page['next_cursor']}", headers=platform).json()
@@ -167,10 +182,28 @@ def test_health_metrics_and_openapi(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
     props = spec["components"]["schemas"]["FilingDocument"]["properties"]
-    for name in ("filer_reference", "data_set", "transport_document", "master_document", "mode",
-                 "legal_date", "destination_country", "dispatch_country", "currency",
-                 "transport_cost", "insurance_cost", "category", "collection", "consignor",
-                 "consignee", "seller", "platform", "order", "payment", "items"):
+    for name in (
+        "filer_reference",
+        "data_set",
+        "transport_document",
+        "master_document",
+        "mode",
+        "legal_date",
+        "destination_country",
+        "dispatch_country",
+        "currency",
+        "transport_cost",
+        "insurance_cost",
+        "category",
+        "collection",
+        "consignor",
+        "consignee",
+        "seller",
+        "platform",
+        "order",
+        "payment",
+        "items",
+    ):
         assert name in props
     assert client.get("/problems/invalid-input").status_code == 200
 
@@ -182,17 +215,18 @@ def test_unknown_paths_and_methods_are_problems(client: TestClient) -> None:
 
 def test_payment_endpoint_validates_amounts(client: TestClient, services: Services) -> None:
     platform = _auth(services, "Mercato Global", "platform")
-    cid = client.post("/v1/filings", json=make_filing(), headers=platform).json()[
-        "consignment_id"
-    ]
+    cid = client.post("/v1/filings", json=make_filing(), headers=platform).json()["consignment_id"]
     payer = _auth(services, "PayFast", "payment_provider")
-    resp = client.post(f"/v1/consignments/{cid}/payments",
-                       json={"amount": "1.00", "currency": "EUR", "reference": "X"},
-                       headers=payer)
+    resp = client.post(
+        f"/v1/consignments/{cid}/payments",
+        json={"amount": "1.00", "currency": "EUR", "reference": "X"},
+        headers=payer,
+    )
     _is_problem(resp, 404)  # the payment provider never filed about this parcel
     officer = _auth(services, "Border Office", "officer")
-    resp = client.post(f"/v1/consignments/{cid}/payments",
-                       json={"amount": 1.5, "currency": "EUR"}, headers=officer)
+    resp = client.post(
+        f"/v1/consignments/{cid}/payments", json={"amount": 1.5, "currency": "EUR"}, headers=officer
+    )
     _is_problem(resp, 422)
     assert msgspec.json.decode(resp.content)["problems"]
 

@@ -37,8 +37,10 @@ def test_generate_then_file_reports_every_filing(tmp_path: Path) -> None:
 
 def test_file_takes_a_folder_of_mixed_formats(tmp_path: Path) -> None:
     folder = tmp_path / "messages"
-    done = runner.invoke(app, ["generate", "--parcels", "150", "--seed", "2", "--format", "mixed",
-                               "--out", str(folder)])
+    done = runner.invoke(
+        app,
+        ["generate", "--parcels", "150", "--seed", "2", "--format", "mixed", "--out", str(folder)],
+    )
     assert done.exit_code == 0, done.output
     kinds = {p.suffix for p in folder.iterdir()}
     assert {".json", ".xml"} <= kinds
@@ -63,13 +65,17 @@ def test_file_continues_past_bad_records_and_explains_them(tmp_path: Path) -> No
 
 def test_demo_summary_matches_the_database(tmp_path: Path) -> None:
     db = tmp_path / "demo.sqlite"
-    done = runner.invoke(app, ["demo", "--parcels", "600", "--seed", "3", "--database", str(db),
-                               "--json"])
+    done = runner.invoke(
+        app, ["demo", "--parcels", "600", "--seed", "3", "--database", str(db), "--json"]
+    )
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     with create_engine(f"sqlite:///{db}").connect() as conn:
-        statuses = dict(conn.execute(select(t.consignments.c.status, func.count())
-                                     .group_by(t.consignments.c.status)).all())
+        statuses = dict(
+            conn.execute(
+                select(t.consignments.c.status, func.count()).group_by(t.consignments.c.status)
+            ).all()
+        )
     assert summary["status"] == {k: v for k, v in statuses.items()}
     assert sum(summary["arrivals"].values()) == sum(statuses.values())
     for counts in summary["planted_violations"].values():
@@ -82,9 +88,11 @@ def test_demo_summary_matches_the_database(tmp_path: Path) -> None:
 
 def test_keys_are_created_for_valid_roles_only(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'k.sqlite'}"
-    ok = runner.invoke(app, ["keys", "create", "--operator", "Post", "--role", "post",
-                             "--database", db])
+    ok = runner.invoke(
+        app, ["keys", "create", "--operator", "Post", "--role", "post", "--database", db]
+    )
     assert ok.exit_code == 0 and ok.stdout.startswith("cw_")
-    bad = runner.invoke(app, ["keys", "create", "--operator", "Post", "--role", "king",
-                              "--database", db])
+    bad = runner.invoke(
+        app, ["keys", "create", "--operator", "Post", "--role", "king", "--database", db]
+    )
     assert bad.exit_code == 2

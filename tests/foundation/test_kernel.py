@@ -8,8 +8,11 @@ from clearway.kernel import codes
 from clearway.kernel.money import Money, MoneyError, parse_amount, round_amount
 
 
-@given(st.sampled_from(["LX", "RR", "CP", "UA"]), st.integers(0, 99_999_999),
-       st.sampled_from(["CN", "DE", "US", "GB"]))
+@given(
+    st.sampled_from(["LX", "RR", "CP", "UA"]),
+    st.integers(0, 99_999_999),
+    st.sampled_from(["CN", "DE", "US", "GB"]),
+)
 def test_built_s10_ids_are_valid_and_any_other_check_digit_is_not(
     prefix: str, serial: int, country: str
 ) -> None:

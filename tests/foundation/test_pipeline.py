@@ -86,10 +86,13 @@ def test_bad_filings_in_a_batch_are_rejected_and_the_rest_accepted(services: Ser
 
 def test_pre_loading_data_gets_a_referral_then_the_full_data_a_lane(services: Services) -> None:
     carrier = _filer(services, "Swift Air Express", "carrier")
-    pre = make_filing(filer_reference="PLACI-1", data_set="pre_loading", mode="express",
-                      transport_document="1234567890",
-                      items=[{"description": "Plastic phone case", "hs_code": "392690",
-                              "quantity": 2}])
+    pre = make_filing(
+        filer_reference="PLACI-1",
+        data_set="pre_loading",
+        mode="express",
+        transport_document="1234567890",
+        items=[{"description": "Plastic phone case", "hs_code": "392690", "quantity": 2}],
+    )
     [r] = services.pipeline.process(carrier, [Submission(from_builtins(pre))])
     assert r.status == "referred" and r.decision is not None
     assert r.decision.referral == "assessment_complete" and r.decision.lane is None
@@ -102,8 +105,9 @@ def test_pre_loading_data_gets_a_referral_then_the_full_data_a_lane(services: Se
     assert full.status == "decided" and full.decision is not None and full.decision.lane
 
 
-def test_arrival_releases_green_and_holds_with_reasons(services: Services,
-                                                       clock: FixedClock) -> None:
+def test_arrival_releases_green_and_holds_with_reasons(
+    services: Services, clock: FixedClock
+) -> None:
     r = _file(services, _filer(services))
     clock.advance(timedelta(hours=30))
     [a] = services.clearance.arrive(["LX123456785CN"], "post:DHL")
@@ -119,10 +123,24 @@ def test_arrival_releases_green_and_holds_with_reasons(services: Services,
 
 def test_consumer_collection_waits_for_payment(services: Services) -> None:
     # EUR 160 of trainers: above the EUR 150 IOSS ceiling, so the consignee pays at the border.
-    items = [{"description": "Sports shoes with textile uppers", "hs_code": "640411",
-              "quantity": 1, "value": "160.00", "origin_country": "CN", "net_mass_kg": "0.8"}]
-    r = _file(services, _filer(services), items=items, data_set="full",
-              order={"id": "O", "total": "164.50"}, payment={"id": "P", "amount": "164.50"})
+    items = [
+        {
+            "description": "Sports shoes with textile uppers",
+            "hs_code": "640411",
+            "quantity": 1,
+            "value": "160.00",
+            "origin_country": "CN",
+            "net_mass_kg": "0.8",
+        }
+    ]
+    r = _file(
+        services,
+        _filer(services),
+        items=items,
+        data_set="full",
+        order={"id": "O", "total": "164.50"},
+        payment={"id": "P", "amount": "164.50"},
+    )
     c = services.store.load(r.consignment_id)
     assert c is not None and c.assessment is not None
     assert c.payment_status == "due" and c.assessment.due_at_border > 0

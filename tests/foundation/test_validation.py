@@ -22,8 +22,14 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         currency="EUX",
         transport_document="LX123456784CN",
         items=[
-            {"description": "gift", "hs_code": "999999", "quantity": 0, "value": "-1",
-             "origin_country": "ZZ", "net_mass_kg": "0"},
+            {
+                "description": "gift",
+                "hs_code": "999999",
+                "quantity": 0,
+                "value": "-1",
+                "origin_country": "ZZ",
+                "net_mass_kg": "0",
+            },
         ],
     )
     assert found == {
@@ -71,13 +77,18 @@ def test_each_data_set_requires_its_elements() -> None:
     assert {p.path for p in check_filing(pre, served=SERVED)} == {"/consignor/name"}
     full = from_builtins(make_filing(data_set="full", items=[item]))
     missing = {p.path for p in check_filing(full, served=SERVED)}
-    assert {"/items/0/value", "/items/0/hs_code", "/items/0/origin_country",
-            "/items/0/net_mass_kg"} <= missing
+    assert {
+        "/items/0/value",
+        "/items/0/hs_code",
+        "/items/0/origin_country",
+        "/items/0/net_mass_kg",
+    } <= missing
 
 
 def test_totals_and_mass_inconsistencies_are_warnings_not_rejections() -> None:
-    doc = from_builtins(make_filing(order={"id": "O", "total": "270.00"},
-                                    payment={"id": "P", "amount": "270.00"}))
+    doc = from_builtins(
+        make_filing(order={"id": "O", "total": "270.00"}, payment={"id": "P", "amount": "270.00"})
+    )
     [p] = check_filing(doc, served=SERVED)
     assert (p.path, p.code, p.severity) == ("/order/total", "totals_mismatch", "warning")
     doc = from_builtins(make_filing(payment={"id": "P", "amount": "2.74"}))
@@ -90,9 +101,7 @@ def test_totals_and_mass_inconsistencies_are_warnings_not_rejections() -> None:
 
 
 def test_destination_without_a_jurisdiction_pack_is_refused() -> None:
-    assert _problems(destination_country="JP") == {
-        "/destination_country": "destination_not_served"
-    }
+    assert _problems(destination_country="JP") == {"/destination_country": "destination_not_served"}
 
 
 def test_vague_descriptions() -> None:

@@ -32,13 +32,26 @@ def cn_filing(**overrides: object) -> FilingDocument:
         transport_document="SF1234567890",
         transport_cost="30.00",
         collection={"model": "vendor", "registration_number": "3101960001"},
-        consignee={"name": "Wang Fang", "address": "Nanjing Road 8", "city": "Shanghai",
-                   "postcode": "200001", "country": "CN", "identifier": "310101199001011234"},
+        consignee={
+            "name": "Wang Fang",
+            "address": "Nanjing Road 8",
+            "city": "Shanghai",
+            "postcode": "200001",
+            "country": "CN",
+            "identifier": "310101199001011234",
+        },
         order={"id": "O-CN-1", "total": "830.00"},
         payment={"id": "P-CN-1", "amount": "830.00", "currency": "CNY", "payer_name": "Wang Fang"},
-        items=[{"description": "Facial moisturising cream 50 ml", "hs_code": "330499",
-                "quantity": 2, "value": "800.00", "origin_country": "KR",
-                "net_mass_kg": "0.2"}],
+        items=[
+            {
+                "description": "Facial moisturising cream 50 ml",
+                "hs_code": "330499",
+                "quantity": 2,
+                "value": "800.00",
+                "origin_country": "KR",
+                "net_mass_kg": "0.2",
+            }
+        ],
     )
     doc.update(overrides)
     return from_builtins(doc)
@@ -55,8 +68,9 @@ def _key(services: Services, name: str, role: str) -> dict[str, str]:
 
 
 def _post_xml(client: TestClient, body: bytes, headers: dict[str, str]) -> dict[str, object]:
-    resp = client.post("/v1/messages", content=body,
-                       headers={**headers, "Content-Type": "application/xml"})
+    resp = client.post(
+        "/v1/messages", content=body, headers={**headers, "Content-Type": "application/xml"}
+    )
     assert resp.status_code == 200, resp.text
     out: dict[str, object] = resp.json()
     return out
@@ -68,8 +82,11 @@ def test_three_legs_from_three_parties_merge_into_one_consignment(
     doc = cn_filing()
     legs = cn_legs(doc, pay_code="PAY01", pay_name="Alipay", carrier=CARRIER)
     platform = _key(services, "Bazaar Direct", "platform")
-    first = client.post("/v1/filings", content=msgspec.json.encode(doc),
-                        headers={**platform, "Content-Type": "application/json"}).json()
+    first = client.post(
+        "/v1/filings",
+        content=msgspec.json.encode(doc),
+        headers={**platform, "Content-Type": "application/json"},
+    ).json()
     reasons = {r["code"] for r in first["decision"]["reasons"]}
     assert "match_leg_missing" in reasons  # CN requires payment and waybill records
     pay = _post_xml(client, legs.payment, _key(services, "Alipay", "payment_provider"))
@@ -92,13 +109,16 @@ def test_a_payment_that_disagrees_with_the_order_is_a_reason_and_a_check(
 ) -> None:
     doc = cn_filing()
     wrong = msgspec.structs.replace(
-        doc, payment=msgspec.structs.replace(doc.payment, amount=Decimal("500.00"),
-                                             payer_name="Li Wei")
+        doc,
+        payment=msgspec.structs.replace(doc.payment, amount=Decimal("500.00"), payer_name="Li Wei"),
     )
     legs = cn_legs(wrong, pay_code="PAY01", pay_name="Alipay", carrier=CARRIER)
     platform = _key(services, "Bazaar Direct", "platform")
-    first = client.post("/v1/filings", content=msgspec.json.encode(doc),
-                        headers={**platform, "Content-Type": "application/json"}).json()
+    first = client.post(
+        "/v1/filings",
+        content=msgspec.json.encode(doc),
+        headers={**platform, "Content-Type": "application/json"},
+    ).json()
     _post_xml(client, legs.payment, _key(services, "Alipay", "payment_provider"))
     c = services.store.load(first["consignment_id"])
     assert c is not None and c.decision is not None
@@ -108,8 +128,9 @@ def test_a_payment_that_disagrees_with_the_order_is_a_reason_and_a_check(
 
 
 def test_a_parcel_still_missing_a_leg_is_held_on_arrival(services: Services) -> None:
-    filer = Filer(services.operators.ensure("Bazaar Direct", "platform"), "Bazaar Direct",
-                  "platform")
+    filer = Filer(
+        services.operators.ensure("Bazaar Direct", "platform"), "Bazaar Direct", "platform"
+    )
     [r] = services.pipeline.process(filer, [Submission(cn_filing())])
     [arrival] = services.clearance.arrive(["SF1234567890"], "officer:x")
     assert arrival.answer == "hold"
@@ -121,8 +142,9 @@ def test_merge_takes_goods_from_the_declaration_and_keys_from_the_legs() -> None
     declaration = cn_filing(transport_document="")
     waybill = cn_filing(filer_reference="W", items=[], order=None, payment=None)
     rules = rules_for("CN", declaration.legal_date)  # type: ignore[arg-type]
-    result = merge([Leg("waybill", "carrier", waybill), Leg("declaration", "platform",
-                                                             declaration)], rules)
+    result = merge(
+        [Leg("waybill", "carrier", waybill), Leg("declaration", "platform", declaration)], rules
+    )
     assert result.document.transport_document == "SF1234567890"
     assert result.document.items == declaration.items
     assert result.missing == ["payment"]
@@ -140,24 +162,28 @@ def test_h7_declarations_are_answered_in_kind(client: TestClient, services: Serv
 
 
 def test_csv_from_excel_is_filed(client: TestClient, services: Services) -> None:
-    docs = [from_builtins(make_filing()),
-            from_builtins(make_filing(filer_reference="ORD-2",
-                                      transport_document="LX123456799CN"))]
+    docs = [
+        from_builtins(make_filing()),
+        from_builtins(make_filing(filer_reference="ORD-2", transport_document="LX123456799CN")),
+    ]
     body = csv_file(docs, excel=True)
-    resp = client.post("/v1/messages", content=body,
-                       headers={**_key(services, "Small Shop", "platform"),
-                                "Content-Type": "text/csv"})
+    resp = client.post(
+        "/v1/messages",
+        content=body,
+        headers={**_key(services, "Small Shop", "platform"), "Content-Type": "text/csv"},
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["format"] == "csv" and resp.json()["accepted"] == 2
 
 
-def test_unreadable_messages_are_problems_not_errors(client: TestClient,
-                                                     services: Services) -> None:
+def test_unreadable_messages_are_problems_not_errors(
+    client: TestClient, services: Services
+) -> None:
     key = _key(services, "Someone", "platform")
-    xxe = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-           b"<x>&e;</x>")
-    resp = client.post("/v1/messages", content=xxe,
-                       headers={**key, "Content-Type": "application/xml"})
+    xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    resp = client.post(
+        "/v1/messages", content=xxe, headers={**key, "Content-Type": "application/xml"}
+    )
     assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json"
     resp = client.post("/v1/messages", content=b"", headers={**key, "Content-Type": "text/csv"})
     assert resp.status_code == 422
@@ -166,10 +192,15 @@ def test_unreadable_messages_are_problems_not_errors(client: TestClient,
 def test_a_filer_can_withdraw_before_arrival(services: Services) -> None:
     filer = Filer(services.operators.ensure("Mercato", "platform"), "Mercato", "platform")
     [r] = services.pipeline.process(filer, [Submission(from_builtins(make_filing()))])
-    [w] = services.pipeline.process(filer, [Submission(None, action="cancel",
-                                                       reference="ORD-1001")])
-    assert (w.outcome, w.status, w.consignment_id) == ("invalidated", "invalidated",
-                                                       r.consignment_id)
-    [again] = services.pipeline.process(filer, [Submission(None, action="cancel",
-                                                           reference="NOPE")])
+    [w] = services.pipeline.process(
+        filer, [Submission(None, action="cancel", reference="ORD-1001")]
+    )
+    assert (w.outcome, w.status, w.consignment_id) == (
+        "invalidated",
+        "invalidated",
+        r.consignment_id,
+    )
+    [again] = services.pipeline.process(
+        filer, [Submission(None, action="cancel", reference="NOPE")]
+    )
     assert again.outcome == "rejected"
