@@ -611,8 +611,11 @@ class WebStore:
             out["reason"] = sorted(((str(k), int(n)) for k, n in rows), key=lambda x: -x[1])
         return out
 
-    def explain_queue(self, f: QueueFilter) -> list[str]:
-        """The database's plan for the queue query (SQLite or PostgreSQL), one line per step."""
+    def explain_queue(self, f: QueueFilter, force_index: bool = False) -> list[str]:
+        """The database's plan for the queue query (SQLite or PostgreSQL), one line per step.
+
+        `force_index` disables sequential scans on PostgreSQL for the one statement, which shows
+        which index serves the query on a table too small for the planner to bother."""
         c = t.consignments.c
         conds = [c.status.in_(QUEUE_STATUSES), *self._filters(f)]
         q: Select[Any] = (
@@ -622,7 +625,10 @@ class WebStore:
             sql = str(q.compile(conn, compile_kwargs={"literal_binds": True}))
             if conn.dialect.name == "sqlite":
                 return [str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql))]
-            return [str(r[0]) for r in conn.execute(text("EXPLAIN " + sql))]
+            with conn.begin():
+                if force_index:
+                    conn.execute(text("SET LOCAL enable_seqscan = off"))
+                return [str(r[0]) for r in conn.execute(text("EXPLAIN " + sql))]
 
     # ------------------------------------------------------------ analysts
     def live_counts(self) -> dict[str, dict[str, int]]:
