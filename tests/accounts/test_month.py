@@ -49,6 +49,20 @@ def _parcel(serial: int, number: str | None, model: str = "vendor", **extra: Any
         filer_reference=f"REF-{serial}",
         transport_document=make_s10("LX", 20_000_000 + serial, "CN"),
         collection=collection,
+        # one consignee per parcel: several parcels of one buyer on one day are a split shipment
+        consignee={
+            "name": f"Customer {serial}",
+            "address": "Hauptstraße 5",
+            "city": "Berlin",
+            "postcode": "10115",
+            "country": "DE",
+        },
+        payment={
+            "id": f"P-{serial}",
+            "amount": "27.40",
+            "currency": "EUR",
+            "payer_name": f"Customer {serial}",
+        },
         **extra,
     )
 

@@ -1,4 +1,4 @@
-"""Accounts legislation as dated data: return windows, split-shipment thresholds, periods.
+"""Accounts legislation as dated data: the return windows and whether returns restore quotas.
 
 `rules/*.yaml` hold one timeline per parameter, each period with `from`, optional `until`
 (inclusive), `value` (null ends a rule) and an http(s) `reference`, like the revenue packs. The
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -17,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from clearway.kernel.codes import is_currency
 from clearway.kernel.errors import DomainError
 
 # parameter -> expected value kind
@@ -25,10 +23,7 @@ SCHEMA: dict[str, str] = {
     "returns.window_days": "days",
     "returns.goods_back_days": "days",
     "returns.restores_quota": "bool",
-    "split_shipment.threshold": "money",
-    "declaration.period": "period",
 }
-_PERIODS = ("monthly", "quarterly")
 
 
 class LegislationError(DomainError):
@@ -84,15 +79,7 @@ def _parse_value(kind: str, raw: Any, where: str) -> Any:
         if not isinstance(raw, bool):
             raise LegislationError(f"{where}: true or false, got {raw!r}")
         return raw
-    if kind == "period":
-        if raw not in _PERIODS:
-            raise LegislationError(f"{where}: one of {_PERIODS}, got {raw!r}")
-        return raw
-    if not isinstance(raw, dict) or set(raw) != {"amount", "currency"}:
-        raise LegislationError(f"{where}: {{amount, currency}} expected, got {raw!r}")
-    if not isinstance(raw["amount"], str) or not is_currency(str(raw["currency"])):
-        raise LegislationError(f"{where}: amount must be a decimal string with an ISO currency")
-    return (Decimal(raw["amount"]), str(raw["currency"]))
+    raise LegislationError(f"{where}: unknown kind {kind!r}")
 
 
 def parse(data: dict[str, Any], source: str) -> dict[str, dict[str, tuple[Dated, ...]]]:
