@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from clearway.accounts.standing import TrustedTraderSelector
 from clearway.clearance.handlers import Clearance
 from clearway.clearance.pipeline import Pipeline
 from clearway.domain.ports import Assessor, Selector
@@ -66,7 +67,9 @@ def build(
         operators=Operators(engine, clock),
         assessor=assessor,
         selector=selector,
-        pipeline=Pipeline(store, assessor, selector, clock),
+        pipeline=Pipeline(
+            store, assessor, TrustedTraderSelector(selector, accounts.accounts.registry), clock
+        ),
         clearance=Clearance(store, clock, accounts.gate),
         clock=clock,
         accounts=accounts,
