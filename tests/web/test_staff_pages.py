@@ -186,3 +186,13 @@ def test_analyst_sees_counts_and_versions_a_profile(
     page = client.get("/analyst/profiles/WPN-BLADE-STUN")
     assert "covered by a national list now" in page.text and "analyst:anna.analyst" in page.text
     assert client.get("/analyst/profiles/NO-SUCH").status_code == 404
+
+
+def test_queue_filters_tolerate_empty_fields_and_refuse_bad_ones(
+    client: TestClient, web: WebStore
+) -> None:
+    login(client, web, "ana.officer", "officer")
+    empty = {"lane": "", "office": "", "reason": "", "authority": "", "min_age_hours": ""}
+    assert client.get("/officer/", params=empty).status_code == 200
+    assert client.get("/officer/", params={"min_age_hours": "old"}).status_code == 422
+    assert client.get("/officer/", params={"page": "0"}).status_code == 422

@@ -58,12 +58,15 @@ async def queue(
     office: Annotated[str | None, Query(max_length=32)] = None,
     reason: Annotated[str | None, Query(max_length=300)] = None,
     authority: Annotated[str | None, Query(max_length=64)] = None,
-    min_age_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
+    min_age_hours: Annotated[str | None, Query(max_length=6)] = None,
     sort: Annotated[str, Query(max_length=10)] = "age",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     core.need(request, "officer")
-    f = queue_filter(lane, office, reason, authority, min_age_hours, sort, page)
+    hours = (min_age_hours or "").strip()
+    if hours and not hours.isdigit():
+        raise InvalidInput([Problem("/min_age_hours", "integer", "a whole number of hours")])
+    f = queue_filter(lane, office, reason, authority, int(hours) if hours else None, sort, page)
     result = await run_in_threadpool(core.web_store(request).queue, f)
     return core.render(
         request, "officer_queue.html", {"f": f, "result": result, "sorts": list(SORTS)}
