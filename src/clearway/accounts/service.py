@@ -3,6 +3,7 @@ parcel, monthly consolidated declarations, operator reports, payment, and quota 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -34,6 +35,7 @@ from clearway.kernel.money import round_amount
 ZERO = Decimal(0)
 COLLECTING = ("vendor", "intermediary")
 GUARANTEE_HOLD = "account guarantee exceeded"
+OPEN_TTL = 2.0  # seconds an account's open liability is trusted from memory
 # Assessment flags of parcels that count toward a person's yearly quota (a single item above the
 # per-transaction limit pays full tax and still counts; general trade beyond the year does not).
 QUOTA_FLAGS = frozenset({"cbec_within_limits", "cbec_single_item_above_transaction_limit"})
@@ -70,7 +72,9 @@ class AccountsService:
         self.clock = clock
         self.registry = registry or Registry(store)
         self.quotas = quotas or QuotaLedger(store)
-        self._open: dict[str, Decimal] = {}
+        # account -> (open liability, when loaded): kept up to date by this process's accruals
+        # and payments, reloaded after OPEN_TTL seconds for what other processes did
+        self._open: dict[str, tuple[Decimal, float]] = {}
 
     # ------------------------------------------------------------------ registrations
     def register(
@@ -205,9 +209,11 @@ class AccountsService:
         return new
 
     def open_liability(self, account_id: str, *, fresh: bool = False) -> Decimal:
-        if fresh or account_id not in self._open:
-            self._open[account_id] = self.store.open_liability(account_id)
-        return self._open[account_id]
+        cached = self._open.get(account_id)
+        if fresh or cached is None or time.monotonic() - cached[1] > OPEN_TTL:
+            cached = (self.store.open_liability(account_id), time.monotonic())
+            self._open[account_id] = cached
+        return cached[0]
 
     def account_for(
         self, registration_number: str | None, owner_id: str, model: str, currency: str
@@ -239,7 +245,7 @@ class AccountsService:
             if acc is None:
                 continue
             if acc.id not in running:
-                running[acc.id] = self.open_liability(acc.id, fresh=True)
+                running[acc.id] = self.open_liability(acc.id)
             after = running[acc.id] + a.total
             if after > acc.guarantee:
                 out[c.id] = (
@@ -312,8 +318,14 @@ class AccountsService:
         if quota:
             self.store.add_quota_entries(quota)
             self.quotas.invalidate()
-        for acc_id in {li.account_id for li in liabilities}:
-            self._open.pop(acc_id, None)
+        if added == len(liabilities):
+            for li in liabilities:
+                cached = self._open.get(li.account_id)
+                if cached is not None:
+                    self._open[li.account_id] = (cached[0] + li.amount, cached[1])
+        else:  # some were accrued already (a concurrent sweep): reload from the database
+            for acc_id in {li.account_id for li in liabilities}:
+                self._open.pop(acc_id, None)
         return added
 
     def catch_up(self, since: datetime, until: datetime) -> int:
