@@ -88,7 +88,9 @@ class DictHistory:
     def reference_unit_prices(self, hs6: Collection[str], currency: str) -> Mapping[str, float]:
         return {}
 
-    def same_day_totals(self, keys: Collection[SameDayKey]) -> Mapping[SameDayKey, SameDayTotal]:
+    def same_day_totals(
+        self, keys: Collection[SameDayKey], exclude: Collection[str] = ()
+    ) -> Mapping[SameDayKey, SameDayTotal]:
         return {}
 
 

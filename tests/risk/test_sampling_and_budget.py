@@ -85,7 +85,8 @@ def test_office_budgets_are_separate() -> None:
 def test_share_of_officer_lanes_respects_budget(share: float, seed: int) -> None:
     sel = RiskSelector.load_default(seed=seed, sample_rate=0.0, budget=share)
     findings = [Problem("items", code, "suspicious", "warning") for code in WARNINGS]
-    inputs = [make_input(i, findings=findings) for i in range(200)]
+    # distinct consignees: one consignee's 200 parcels of a day would be a split shipment
+    inputs = [make_input(i, findings=findings, consignee=f"Consignee {i}") for i in range(200)]
     decisions = sel.decide_batch(inputs)
     officer = sum(d.lane in ("yellow", "red") for d in decisions)
     assert officer <= 1 + share * 200

@@ -41,6 +41,25 @@ def party_key(party: Party | None) -> str:
     return normalise_name(party.name)
 
 
+def identity_key(party: Party | None) -> str:
+    """Who a party is for same-day totals: name, postcode and country, normalised.
+
+    Same text as the `consignee_key` / `seller_key` columns the storage writes, so a history
+    provider can find a consignee's earlier parcels of the day through its index.
+    """
+    if party is None or not party.name:
+        return ""
+    name = " ".join(party.name.lower().split())
+    return (
+        f"{name}|{(party.postcode or '').replace(' ', '').lower()}|{(party.country or '').upper()}"
+    )
+
+
+def description_key(text: str | None) -> str:
+    """A goods description as a history key: normalised like a party name."""
+    return normalise_name(text)
+
+
 def _f(value: Decimal | int | None) -> float:
     return float(value) if value is not None else float("nan")
 
@@ -86,6 +105,8 @@ CONSIGNMENT_FIELDS: dict[str, Callable[[RiskInput], object]] = {
     "seller.key": lambda r: party_key(r.document.seller),
     "consignee.key": lambda r: party_key(r.document.consignee),
     "consignor.key": lambda r: party_key(r.document.consignor),
+    "consignee.identity": lambda r: identity_key(r.document.consignee),
+    "seller.identity": lambda r: identity_key(r.document.seller),
 }
 for _role in ("consignee", "consignor", "seller", "platform"):
     for _part in ("name", "address", "city", "country", "identifier", "email"):
@@ -120,6 +141,7 @@ ITEM_FIELDS: dict[str, Callable[[Item | None], object]] = {
     "item.description": lambda i: i.description if i else "",
     "item.hs_code": lambda i: (i.hs_code or "").replace(".", "").replace(" ", "") if i else "",
     "item.hs6": _hs6,
+    "item.description_key": lambda i: description_key(i.description) if i else "",
     "item.origin_country": lambda i: (i.origin_country or "") if i else "",
     "item.url": lambda i: (i.url or "") if i else "",
     "item.value": lambda i: _f(i.value) if i else float("nan"),

@@ -33,6 +33,8 @@ ENTITY_KINDS: tuple[str, ...] = (
     "hs6",
     "origin",
     "route",
+    "description",  # normalised goods description
+    "description+hs2",  # description with the HS chapter it was declared under
 )
 
 
@@ -74,8 +76,11 @@ class HistoryProvider(Protocol):
         """Reference (typical) unit value per HS6 in `currency`; missing = no reference."""
         ...
 
-    def same_day_totals(self, keys: Collection[SameDayKey]) -> Mapping[SameDayKey, SameDayTotal]:
-        """Earlier consignments (not the batch itself) for a consignee+seller on one day."""
+    def same_day_totals(
+        self, keys: Collection[SameDayKey], exclude: Collection[str] = ()
+    ) -> Mapping[SameDayKey, SameDayTotal]:
+        """Stored consignments for a consignee+seller on one day, leaving out the consignment
+        ids in `exclude` (the batch being decided: an amendment must not count its old self)."""
         ...
 
 
@@ -108,7 +113,10 @@ class InMemoryHistory:
         table = self.prices.get(currency, {})
         return {k: table[k] for k in hs6 if k in table}
 
-    def same_day_totals(self, keys: Collection[SameDayKey]) -> Mapping[SameDayKey, SameDayTotal]:
+    def same_day_totals(
+        self, keys: Collection[SameDayKey], exclude: Collection[str] = ()
+    ) -> Mapping[SameDayKey, SameDayTotal]:
+        """Totals as given: the dict holds other days' or other parcels' totals only."""
         return {k: self.same_day[k] for k in keys if k in self.same_day}
 
     def counts_by_hash(self, kind: str, hashes: UInt64Array) -> tuple[FloatArray, FloatArray]:

@@ -24,8 +24,11 @@ Conditions: `equals`, `not_equals`, `in`, `not_in`, `hs_prefix`, `not_hs_prefix`
 (case-insensitive search), `min`/`max` (numeric range, min inclusive, max exclusive), `empty`,
 `below_reference` (ratio of a unit value to the HS6 reference price from history),
 `watch_list` (normalised name in a named list), `sanctioned` (fuzzy match against the sanctions
-list, with a minimum score), `new_party` (an entity kind never seen before or unnamed), and the
-combinators `any` and `not`. A bad file fails at load time with the file and profile named.
+list, with a minimum score), `new_party` (an entity kind never seen before or unnamed),
+`same_day` (a consignee's parcels from one seller on one day, in the batch and in history, add
+up above a threshold per destination currency), `unusual_hs` (the item's HS chapter is rarely
+declared in history for the same description), and the combinators `any` and `not`. A bad file
+fails at load time with the file and profile named.
 """
 
 from __future__ import annotations
@@ -44,7 +47,12 @@ import yaml
 
 from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER
 from clearway.risk.columns import Columns, normalise_name
-from clearway.risk.history import HistoryProvider
+from clearway.risk.history import (
+    KEY_SEPARATOR,
+    HistoryProvider,
+    SameDayKey,
+    SameDayTotal,
+)
 from clearway.risk.sanctions import SanctionsHit, SanctionsList
 
 BoolArray = npt.NDArray[np.bool_]
@@ -66,6 +74,8 @@ class Context:
     watch_lists: Mapping[str, frozenset[str]]
     # item row -> sanctions hit, filled by `sanctioned` conditions for reason texts
     sanction_hits: dict[int, SanctionsHit] = field(default_factory=dict)
+    # per-batch answers shared by the profiles that ask the same question
+    cache: dict[str, Any] = field(default_factory=dict)
 
 
 Condition = Callable[[Context], BoolArray]  # one bool per item row
@@ -274,6 +284,91 @@ def _cond_new_party(kind: str) -> Condition:
     return cond
 
 
+def _same_day_groups(ctx: Context) -> tuple[dict[SameDayKey, list[int]], npt.NDArray[np.float64]]:
+    """Consignments of the batch grouped by consignee+seller+day, with their stored totals
+    folded in: key -> rows, and per consignment the group's total value (destination currency)
+    and count. Asked once per batch, whatever the number of profiles."""
+    if "same_day" in ctx.cache:
+        cached: tuple[dict[SameDayKey, list[int]], npt.NDArray[np.float64]] = ctx.cache["same_day"]
+        return cached
+    cols = ctx.columns
+    consignee = cols.consignment("consignee.identity")
+    seller = cols.consignment("seller.identity")
+    data_set = cols.consignment("data_set")
+    value = cols.consignment("value_dest").astype(np.float64)
+    same_currency = cols.consignment("currency") == cols.consignment("dest_currency")
+    fallback = cols.consignment("value").astype(np.float64)
+    value = np.where(np.isnan(value) & same_currency, fallback, value)
+    groups: dict[SameDayKey, list[int]] = {}
+    for row, r in enumerate(cols.inputs):
+        if consignee[row] and seller[row] and data_set[row] != "pre_loading":
+            key = SameDayKey(str(consignee[row]), str(seller[row]), r.legal_date)
+            groups.setdefault(key, []).append(row)
+    stored: Mapping[SameDayKey, SameDayTotal] = {}
+    if ctx.history is not None and groups:
+        ids = [r.consignment_id for r in cols.inputs]
+        stored = ctx.history.same_day_totals(list(groups), exclude=ids)
+    totals = np.full((cols.n, 2), np.nan)  # total value, consignments
+    for key, rows in groups.items():
+        before = stored.get(key, SameDayTotal())
+        total = before.value + float(np.nansum(value[rows]))
+        totals[rows] = (total, before.consignments + len(rows))
+    ctx.cache["same_day"] = (groups, totals)
+    ctx.cache["same_day_value"] = value
+    return groups, totals
+
+
+def _cond_same_day(spec: Any, where: str) -> Condition:
+    """Split shipments: parcels each at or under the threshold, together above it."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("above"), dict):
+        raise ProfileError(f"{where}: same_day needs `above: {{currency: threshold}}`")
+    above = {str(k): float(v) for k, v in spec["above"].items()}
+    min_count = int(spec.get("min_consignments", 2))
+
+    def cond(ctx: Context) -> BoolArray:
+        _, totals = _same_day_groups(ctx)
+        value: npt.NDArray[np.float64] = ctx.cache["same_day_value"]
+        currency = ctx.columns.consignment("dest_currency")
+        limit = np.fromiter(
+            (above.get(str(c), np.nan) for c in currency), np.float64, len(currency)
+        )
+        with np.errstate(invalid="ignore"):
+            hit = (totals[:, 1] >= min_count) & (totals[:, 0] > limit) & (value <= limit)
+        return hit[ctx.columns.item_owner]
+
+    return cond
+
+
+def _cond_unusual_hs(spec: Any, where: str) -> Condition:
+    """The item's HS chapter is declared for under `below` of the history's items with the
+    same description (given at least `min_seen` of them)."""
+    if not isinstance(spec, dict) or "below" not in spec:
+        raise ProfileError(f"{where}: unusual_hs needs `below` (a share) and `min_seen`")
+    below = float(spec["below"])
+    min_seen = int(spec.get("min_seen", 20))
+
+    def cond(ctx: Context) -> BoolArray:
+        desc = ctx.columns.item("item.description_key").astype(object)
+        mask = np.zeros(len(desc), dtype=bool)
+        if ctx.history is None:
+            return mask
+        hs6 = ctx.columns.item("item.hs6").astype(object)
+        pairs = [
+            f"{d}{KEY_SEPARATOR}{str(h)[:2]}" if d and h else ""
+            for d, h in zip(desc, hs6, strict=True)
+        ]
+        seen = ctx.history.entity_stats("description", {str(d) for d in desc if d})
+        paired = ctx.history.entity_stats("description+hs2", {p for p in pairs if p})
+        for row, (d, p) in enumerate(zip(desc, pairs, strict=True)):
+            if not p or d not in seen or seen[d].seen < min_seen:
+                continue
+            with_chapter = paired[p].seen if p in paired else 0
+            mask[row] = with_chapter < below * seen[d].seen
+        return mask
+
+    return cond
+
+
 def compile_condition(spec: Any, where: str) -> Condition:
     """Turn one YAML condition (or a list, meaning all of them) into a column function."""
     if isinstance(spec, list):
@@ -307,6 +402,10 @@ def compile_condition(spec: Any, where: str) -> Condition:
         return lambda ctx: ~inner(ctx)
     if "new_party" in spec:
         return _cond_new_party(str(spec["new_party"]))
+    if "same_day" in spec:
+        return _cond_same_day(spec["same_day"], where)
+    if "unusual_hs" in spec:
+        return _cond_unusual_hs(spec["unusual_hs"], where)
     name = spec.get("field")
     if not isinstance(name, str):
         raise ProfileError(f"{where}: condition needs a field: {spec!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -15,6 +16,7 @@ from clearway.revenue.assessor import PackAssessor
 from clearway.risk.selector import RiskSelector
 from clearway.storage.accounts_repository import AccountsWiring, wire_accounts
 from clearway.storage.engine import make_engine
+from clearway.storage.history import SqlHistory
 from clearway.storage.migrate import upgrade
 from clearway.storage.repository import Operators, SqlStore
 from clearway.wiring.settings import Settings
@@ -57,8 +59,13 @@ def build(
         registration_status=accounts.accounts.registry.status,
         annual_usage=accounts.accounts.quotas.annual_usage,
     )
+    history = SqlHistory(engine)  # risk history (entities, reference prices, same-day totals)
     selector = selector or RiskSelector.load_default(
-        seed=settings.seed, sample_rate=settings.sample_rate, budget=settings.budget
+        seed=settings.seed,
+        sample_rate=settings.sample_rate,
+        budget=settings.budget,
+        history=history,
+        model_dir=Path(settings.risk_model) if settings.risk_model else None,
     )
     return Services(
         settings=settings,

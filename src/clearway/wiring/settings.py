@@ -23,3 +23,5 @@ class Settings:
         default_factory=lambda: int(_env("MAX_BODY_BYTES", str(16 * 1024 * 1024)))
     )
     max_batch: int = 1000
+    # Folder of a trained targeting model (`clearway risk retrain --out DIR`); rules only if unset
+    risk_model: str | None = field(default_factory=lambda: os.environ.get("CLEARWAY_RISK_MODEL"))
