@@ -99,6 +99,14 @@ def traffic(traffic_services: Services, clock: FixedClock) -> Traffic:
 
 
 @pytest.fixture
+def sqlite_traffic(sqlite_url: str, clock: FixedClock) -> Iterator[Traffic]:
+    """The same day on SQLite only, for tests whose subject is not the storage backend."""
+    svc = build(Settings(database_url=sqlite_url, sample_rate=0.2), clock=clock)
+    yield populate(svc, clock)
+    svc.close()
+
+
+@pytest.fixture
 def snapshot_dir(traffic: Traffic, tmp_path: Path) -> Path:
     out = tmp_path / "snapshot"
     export(traffic.services.engine, out)

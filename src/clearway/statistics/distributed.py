@@ -97,6 +97,7 @@ class DaskStatistics:
         self.client: Any = client
         # The snapshot gives the period's files and the manifest; DuckDB does no work here.
         self.snap = Snapshot(root, period)
+        self._milestone_frame: Any = None
 
     def close(self) -> None:
         self.snap.close()
@@ -264,14 +265,22 @@ class DaskStatistics:
         return sort_hits(rows)
 
     # ------------------------------------------------------------ time release
+    def _per_consignment(self) -> Any:
+        """Milestones per consignment with its lane, mode and office; computed once and kept
+        in the cluster's memory for every grouping."""
+        if self._milestone_frame is None:
+            ev = self.frame("events", ["consignment_id", "kind", "at", "office"])
+            marks = ev.map_partitions(_mark_milestones, meta=_milestone_meta())
+            agg: dict[str, str] = {m: how for m, (_, how) in _MILESTONES.items()}
+            agg["arrival_office"] = "first"  # one arrival per consignment (lifecycle)
+            per = marks.groupby("consignment_id").agg(agg).reset_index()
+            cons = self.frame("consignments", ["consignment_id", "lane", "mode", "office"])
+            merged = per.merge(cons, on="consignment_id", how="inner")
+            self._milestone_frame = self.client.persist(merged)
+        return self._milestone_frame
+
     def _milestones(self, by: str) -> Any:
-        ev = self.frame("events", ["consignment_id", "kind", "at", "office"])
-        marks = ev.map_partitions(_mark_milestones, meta=_milestone_meta())
-        agg: dict[str, str] = {m: how for m, (_, how) in _MILESTONES.items()}
-        agg["arrival_office"] = "first"
-        per = marks.groupby("consignment_id").agg(agg).reset_index()
-        cons = self.frame("consignments", ["consignment_id", "lane", "mode", "office"])
-        m = per.merge(cons, on="consignment_id", how="inner")
+        m = self._per_consignment()
         if by == "agency":
             holds = self.frame("holds", ["consignment_id", "authority"]).drop_duplicates()
             m = m.merge(holds, on="consignment_id", how="inner")
@@ -295,10 +304,15 @@ class DaskStatistics:
             seconds = (ok[b] - ok[a]).dt.total_seconds()
             parts.append(ok[["key"]].assign(interval=name, seconds=seconds))
         d = dd.concat(parts)
-        stats = d.groupby(["key", "interval"])["seconds"].apply(
-            _summary, meta=("seconds", "object")
+        # every duration of a group is needed for exact percentiles: gather them per group by
+        # a tree reduction (no shuffle), summarise on the worker holding the group
+        summaries = dd.Aggregation(
+            name="durations",
+            chunk=lambda g: g.apply(list),
+            agg=lambda g: g.apply(lambda lists: [x for part in lists for x in part]),
+            finalize=lambda s: s.map(_summary),
         )
-        result = self._compute(stats)
+        result = self._compute(d.groupby(["key", "interval"])["seconds"].agg(summaries))
         names = ["n", "mean", *(f"p{int(p * 100)}" for p in PERCENTILES), "max"]
         rows = []
         for (key, interval), summary in result.items():
@@ -370,8 +384,8 @@ def _mark_milestones(ev: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _summary(seconds: pd.Series) -> tuple[Any, ...]:
+def _summary(seconds: list[float]) -> tuple[Any, ...]:
     """(n, mean, percentiles…, max) of one group's durations."""
-    values = seconds.to_numpy(dtype="float64")
+    values = np.asarray(seconds, dtype="float64")
     quantiles = [float(q) for q in np.quantile(values, PERCENTILES)]
     return (len(values), float(values.mean()), *quantiles, float(values.max()))
