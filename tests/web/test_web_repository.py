@@ -58,6 +58,7 @@ def test_routing_sends_parcels_to_agencies_by_chapter_and_keyword(
     shirt = file_parcel(services, 2, [SHIRT])
     keyword = file_parcel(services, 3, [("Raw cheese, 200 g", "392690")])  # wrong code, keyword
     assert web.sweep() == 3
+    assert web.sweep() == 0  # incremental: nothing changed, nothing read again
     assert [a for a, _, _ in web.routes_of(honey)] == ["food_safety"]
     assert web.routes_of(shirt) == []
     assert web.routes_of(keyword)[0][2] == "keyword 'cheese'"

@@ -148,7 +148,6 @@ async def hold(
     body = decode_as(await read_body(request, 16 * 1024), AgencyHoldIn)
     if not body.reason.strip() or len(body.reason) > 1000:
         raise InvalidInput([Problem("/reason", "length", "1 to 1000 characters")])
-    await run_in_threadpool(store.sweep)
     await run_in_threadpool(store.require_routed, consignment_id, code)
     req = ActionRequest(
         action=body.action,

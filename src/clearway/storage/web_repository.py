@@ -26,7 +26,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     Engine,
     Select,
-    and_,
     case,
     delete,
     distinct,
@@ -50,7 +49,6 @@ from clearway.storage.repository import Operators
 ROLES = ("officer", "agency", "analyst", "admin")
 SESSION_TTL = timedelta(hours=10)
 SWEEP_MARGIN = timedelta(seconds=5)  # re-read rows committed late with an earlier timestamp
-SWEEP_CHUNK = 2000
 QUEUE_STATUSES = ("held", "inspected")
 OPEN_STATUSES = ("filed", "referred", "assessed", "decided", "arrived", "held", "inspected")
 _HASHER = PasswordHasher()
@@ -286,6 +284,7 @@ class WebStore:
         self.clock = clock or SystemClock()
         self.routing = routing or default_routing()
         self._writer = writer(engine)
+        self._recent: dict[str, Any] = {}  # id -> updated_at indexed within the margin
 
     # ------------------------------------------------------------ users and sessions
     def create_user(
@@ -379,7 +378,11 @@ class WebStore:
 
     # ------------------------------------------------------------ routing and hit index
     def sweep(self) -> int:
-        """Route and index every consignment changed since the last sweep; returns how many."""
+        """Route and index every consignment changed since the last sweep; returns how many.
+
+        Rows are found by `updated_at` from the watermark minus a margin (a unit of work may
+        commit a little after it read the clock); rows already indexed at the same `updated_at`
+        by this process are not read again, so a quiet system costs one index range scan."""
         c = t.consignments.c
         done = 0
         with self._writer.begin() as conn:
@@ -389,89 +392,75 @@ class WebStore:
                 .with_for_update()
             ).first()
             since = _utc(mark[0]) if mark else None
-            cursor: tuple[datetime, str] | None = None
-            newest = since
-            while True:
-                q = select(
-                    c.id, c.version, c.legal_date, c.document, c.decision, c.updated_at
-                ).order_by(c.updated_at, c.id)
-                if since is not None:
-                    q = q.where(c.updated_at >= since - SWEEP_MARGIN)
-                if cursor is not None:
-                    q = q.where(
-                        or_(
-                            c.updated_at > cursor[0],
-                            and_(c.updated_at == cursor[0], c.id > cursor[1]),
-                        )
-                    )
-                rows = conn.execute(q.limit(SWEEP_CHUNK)).all()
-                if not rows:
-                    break
-                ids = [r[0] for r in rows]
-                conn.execute(delete(w.web_routes).where(w.web_routes.c.consignment_id.in_(ids)))
-                conn.execute(
-                    delete(w.web_rule_hits).where(w.web_rule_hits.c.consignment_id.in_(ids))
-                )
-                routes: list[dict[str, Any]] = []
-                hits: list[dict[str, Any]] = []
-                for cid, version, legal, document, decision, _ in rows:
-                    doc = _DOC.decode(document)
-                    legal_date = legal if isinstance(legal, date) else date.fromisoformat(legal)
-                    found = self.routing.route(
-                        legal_date, ((i.description, i.hs_code) for i in doc.items)
-                    )
-                    routes.extend(
-                        {
-                            "consignment_id": cid,
-                            "agency": a,
-                            "rule": rule,
-                            "matched": m,
-                            "version": version,
-                        }
-                        for a, (rule, m) in found.items()
-                    )
-                    if decision:
-                        codes = {
-                            r.code for r in _DEC.decode(decision).reasons if r.source == "rule"
-                        }
-                        hits.extend({"consignment_id": cid, "profile_id": p} for p in codes)
-                if routes:
-                    conn.execute(insert(w.web_routes), routes)
-                if hits:
-                    conn.execute(insert(w.web_rule_hits), hits)
-                done += len(rows)
-                last = rows[-1]
-                cursor = (last[5], last[0])
-                stamp = _utc(last[5])
-                if stamp is not None and (newest is None or stamp > newest):
-                    newest = stamp
+            q = select(c.id, c.updated_at)
+            if since is not None:
+                q = q.where(c.updated_at >= since - SWEEP_MARGIN)
+            changed = conn.execute(q).all()
+            todo = [cid for cid, at in changed if self._recent.get(cid) != at]
+            for i in range(0, len(todo), 500):
+                self._index(conn, todo[i : i + 500])
+                done += len(todo[i : i + 500])
+            stamps = [_utc(at) for _, at in changed]
+            newest = max((s for s in stamps if s is not None), default=since)
             if newest is not None and newest != since:
                 conn.execute(
                     update(w.web_sweeps)
                     .where(w.web_sweeps.c.name == "index")
                     .values(watermark=newest)
                 )
+        if newest is not None:
+            floor = newest - SWEEP_MARGIN
+            self._recent = {cid: at for cid, at in changed if (_utc(at) or floor) >= floor}
         return done
 
+    def _index(self, conn: Any, ids: list[str]) -> None:
+        c = t.consignments.c
+        rows = conn.execute(
+            select(c.id, c.version, c.legal_date, c.document, c.decision).where(c.id.in_(ids))
+        ).all()
+        conn.execute(delete(w.web_routes).where(w.web_routes.c.consignment_id.in_(ids)))
+        conn.execute(delete(w.web_rule_hits).where(w.web_rule_hits.c.consignment_id.in_(ids)))
+        routes: list[dict[str, Any]] = []
+        hits: list[dict[str, Any]] = []
+        for cid, version, legal, document, decision in rows:
+            for agency, (rule, matched) in self._route_document(legal, document).items():
+                routes.append(
+                    {
+                        "consignment_id": cid,
+                        "agency": agency,
+                        "rule": rule,
+                        "matched": matched,
+                        "version": version,
+                    }
+                )
+            if decision:
+                codes = {r.code for r in _DEC.decode(decision).reasons if r.source == "rule"}
+                hits.extend({"consignment_id": cid, "profile_id": p} for p in codes)
+        if routes:
+            conn.execute(insert(w.web_routes), routes)
+        if hits:
+            conn.execute(insert(w.web_rule_hits), hits)
+
+    def _route_document(self, legal: Any, document: str) -> dict[str, Any]:
+        doc = _DOC.decode(document)
+        legal_date = legal if isinstance(legal, date) else date.fromisoformat(str(legal))
+        return self.routing.route(legal_date, ((i.description, i.hs_code) for i in doc.items))
+
     def routes_of(self, consignment_id: str) -> list[tuple[str, str, str]]:
-        """(agency, rule, what matched) for one consignment."""
-        r = w.web_routes.c
+        """(agency, rule, what matched) for one consignment, from its current document."""
+        c = t.consignments.c
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(r.agency, r.rule, r.matched)
-                .where(r.consignment_id == consignment_id)
-                .order_by(r.agency)
-            )
-            return [(str(a), str(b), str(m)) for a, b, m in rows]
+            row = conn.execute(
+                select(c.legal_date, c.document).where(c.id == consignment_id)
+            ).first()
+        if row is None:
+            return []
+        found = self._route_document(row[0], row[1])
+        return [(a, rule, m) for a, (rule, m) in sorted(found.items())]
 
     def require_routed(self, consignment_id: str, agency: str) -> None:
         """NotFound unless the consignment is routed to `agency` (an agency sees nothing else)."""
-        r = w.web_routes.c
-        with self.engine.connect() as conn:
-            hit = conn.execute(
-                select(r.rule).where(r.consignment_id == consignment_id, r.agency == agency)
-            ).first()
-        if hit is None:
+        if agency not in {a for a, _, _ in self.routes_of(consignment_id)}:
             raise NotFound(f"no consignment {consignment_id} routed to {agency}")
 
     # ------------------------------------------------------------ work queues

@@ -69,7 +69,6 @@ async def consignment(
     who = core.need(request, "agency")
     code = agency_of(request, who, agency)
     store = core.web_store(request)
-    await run_in_threadpool(store.sweep)
     await run_in_threadpool(store.require_routed, consignment_id, code)
     ctx = await run_in_threadpool(consignment_context, request, consignment_id)
     ctx.update(_agency_ctx(code, store.routing.agencies[code], ctx, done))

@@ -79,7 +79,6 @@ def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]
     c = svc.store.load(consignment_id)
     if c is None:
         raise NotFound(f"no consignment {consignment_id}")
-    store.sweep()
     holds = svc.store.holds(c.id)
     by_authority: dict[str, list[Any]] = {}
     for h in holds:
