@@ -240,3 +240,15 @@ def test_quotes_need_no_account_and_explain_each_amount(client: TestClient) -> N
     assert q["irg_category"] in (2, 3, 4)
     bad = client.post("/v1/quotes", json=make_filing(destination_country="XX"))
     _is_problem(bad, 422)
+
+
+def test_posts_get_a_per_item_answer_in_their_notices(
+    client: TestClient, services: Services
+) -> None:
+    post = _auth(services, "Deutsche Post", "post")
+    client.post("/v1/filings", json=make_filing(), headers=post)
+    client.post("/v1/arrivals", json={"transport_documents": ["LX123456785CN"]}, headers=post)
+    notices = client.get("/v1/notices", headers=post).json()["notices"]
+    answers = [n["notice"]["item_answer"] for n in notices if "item_answer" in n["notice"]]
+    assert answers and answers[-1]["item_id"] == "LX123456785CN"
+    assert answers[-1]["answer"] in ("release", "hold")

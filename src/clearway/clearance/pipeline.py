@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+import msgspec
+
 from clearway.clearance.ports import (
     ChangeSet,
     ConsignmentHead,
@@ -32,6 +34,7 @@ from clearway.domain.filing import FILING_ROLES, FilingDocument, encode
 from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.domain.ports import AssessmentRequest, Assessor, RiskInput, Selector
 from clearway.domain.validation import check_filing
+from clearway.ingestion.cusrsp import answer_for
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Forbidden, Problem
 from clearway.kernel.ids import new_id
@@ -525,6 +528,20 @@ def notice_body(c: Consignment, kind: str) -> dict[str, object]:
     if c.assessment is not None:
         body["amount_due"] = str(c.assessment.due_at_border)
         body["currency"] = c.assessment.currency
+    # Posts read the same notice as a per-item customs response (CUSRSP-like).
+    answer = answer_for(
+        status=c.status,
+        item_id=c.transport_document,
+        reasons=[r.text for r in d.reasons if r.source in ("validation", "match")] if d else [],
+        referral=d.referral if d else None,
+        documents_requested=kind == "request_documents",
+        consignment_id=c.id,
+        amount_due=c.assessment.due_at_border if c.assessment else None,
+        currency=c.assessment.currency if c.assessment else None,
+        at=c.updated_at,
+    )
+    if answer is not None:
+        body["item_answer"] = msgspec.to_builtins(answer)
     return body
 
 

@@ -389,6 +389,7 @@ _STATUS_TO_CEB = {
     "seized": "502",
     "returned_to_sender": "700",
     "abandoned": "899",
+    "invalidated": "899",  # withdrawn by the filer before arrival (CEB623 cancellation)
 }
 _DETENTION = {"clearance": "501", "anti_smuggling": "502", "legal": "503", "other": "599"}
 
