@@ -4,7 +4,9 @@ Input is a *risk frame*: a pandas DataFrame of strings, one row per goods item, 
 column names (below). The product builds it from consignments (`frame_from_columns`); the
 benchmark reader builds it from the Customs Import Declaration Datasets layout. Features are:
 
-- numbers: declared value, net mass, duty rate, log value per kg;
+- numbers: declared value, net mass, duty rate, log value per kg; for the product's consignments
+  also the unit value as a share of the HS6 reference price and how usual the HS chapter is for
+  the description (both read from the HistoryProvider's traffic, never from labels);
 - codes: low-cardinality categories (office, mode, …) as vocabulary indices from training;
 - history: for each key group (one column such as `importer`, or a pair such as `hs6`+`value`),
   the smoothed irregularity rate and the number of inspected consignments with that key, read
@@ -58,9 +60,11 @@ FRAME_COLUMNS: tuple[str, ...] = (
     "import_use",
     "payment_type",
     "origin_indicator",
+    "price_ratio",  # item unit value / HS6 reference unit price (product frames with history)
+    "hs_share",  # share of history items with the same description under the same HS chapter
 )
 
-NUMERIC = ("value", "mass", "duty_rate")
+NUMERIC = ("value", "mass", "duty_rate", "price_ratio", "hs_share")
 CODED = (
     "office",
     "mode",
@@ -271,8 +275,39 @@ def _decimal_text(value: object) -> str:
         return ""
 
 
-def frame_from_columns(columns: Columns) -> pd.DataFrame:
-    """One row per item of a batch of consignments, in canonical risk-frame columns."""
+def _price_ratio(columns: Columns, history: HistoryProvider) -> list[str]:
+    unit = columns.item("item.unit_value").astype(np.float64)
+    hs6 = columns.item("item.hs6").astype(object)
+    currency = columns.item("currency").astype(object)
+    reference = np.full(len(unit), np.nan)
+    for cur in set(currency.tolist()):
+        rows = np.flatnonzero(currency == cur)
+        prices = history.reference_unit_prices({str(hs6[i]) for i in rows if hs6[i]}, str(cur))
+        reference[rows] = [prices.get(str(hs6[i]), np.nan) for i in rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = unit / reference
+    return [f"{r:.4g}" if np.isfinite(r) else "" for r in ratio]
+
+
+def _hs_share(columns: Columns, history: HistoryProvider) -> list[str]:
+    desc = columns.item("item.description_key").astype(object)
+    hs6 = columns.item("item.hs6").astype(object)
+    pairs = [
+        f"{d}{KEY_SEPARATOR}{str(h)[:2]}" if d and h else "" for d, h in zip(desc, hs6, strict=True)
+    ]
+    seen = history.entity_stats("description", {str(d) for d in desc if d})
+    paired = history.entity_stats("description+hs2", {p for p in pairs if p})
+    out = []
+    for d, p in zip(desc, pairs, strict=True):
+        total = seen[d].seen if p and d in seen else 0
+        out.append(f"{(paired[p].seen if p in paired else 0) / total:.4g}" if total else "")
+    return out
+
+
+def frame_from_columns(columns: Columns, history: HistoryProvider | None = None) -> pd.DataFrame:
+    """One row per item of a batch of consignments, in canonical risk-frame columns.
+
+    With a history provider, `price_ratio` and `hs_share` are filled from its traffic."""
     items = columns.items
     data: dict[str, Any] = {
         "row_id": columns.item("consignment_id"),
@@ -291,6 +326,9 @@ def frame_from_columns(columns: Columns) -> pd.DataFrame:
         "value": [_decimal_text(i.value) if i is not None else "" for i in items],
         "mass": [_decimal_text(i.net_mass_kg) if i is not None else "" for i in items],
     }
+    if history is not None:
+        data["price_ratio"] = _price_ratio(columns, history)
+        data["hs_share"] = _hs_share(columns, history)
     frame = pd.DataFrame(data)
     for c in FRAME_COLUMNS:
         if c not in frame:

@@ -105,7 +105,7 @@ class TargetingModel:
         self, columns: Columns, history: HistoryProvider | None
     ) -> tuple[FloatArray, list[list[Contribution]]]:
         """Per consignment: the score of its riskiest item, and that item's contributions."""
-        frame = frame_from_columns(columns)
+        frame = frame_from_columns(columns, history if history is not None else self.history)
         matrix = self.matrix(frame, history)
         item_scores = np.asarray(
             self.booster.predict(matrix, num_threads=PREDICT_THREADS), dtype=np.float64

@@ -23,12 +23,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from clearway.domain.filing import FilingDocument
 from clearway.domain.ports import RiskInput
@@ -251,18 +251,8 @@ class SqlHistory:
                     self._count(Columns([inputs[cid]]), seen=0, inspected=1, irregular=int(found))
 
     def _inputs(self, conn: Any, ids: Sequence[str]) -> list[RiskInput]:
-        """Stored consignments as risk inputs (the filer is the owning operator)."""
-        c, o = t.consignments, t.operators
         self.queries += 1
-        rows = conn.execute(
-            select(c.c.id, c.c.document, c.c.legal_date, c.c.data_set, o.c.name, o.c.role)
-            .join(o, o.c.id == c.c.owner_id)
-            .where(c.c.id.in_(sorted(set(ids))), c.c.data_set != "pre_loading")
-        ).all()
-        return [
-            RiskInput(r.id, _DOC.decode(r.document), _day(r.legal_date), r.name, r.role)
-            for r in rows
-        ]
+        return stored_inputs(conn, ids)
 
     def _count(
         self, columns: Columns, *, seen: int, inspected: int = 0, irregular: int = 0
@@ -278,6 +268,70 @@ class SqlHistory:
                 counts[0] += seen
                 counts[1] += inspected
                 counts[2] += irregular
+
+
+def stored_inputs(conn: Any, ids: Sequence[str]) -> list[RiskInput]:
+    """Stored consignments (not pre-loading only) as risk inputs, in the order of `ids`; the
+    filer is the owning operator. At most `_CHUNK` ids per call."""
+    c, o = t.consignments, t.operators
+    rows = conn.execute(
+        select(c.c.id, c.c.document, c.c.legal_date, o.c.name, o.c.role)
+        .join(o, o.c.id == c.c.owner_id)
+        .where(c.c.id.in_(sorted(set(ids))), c.c.data_set != "pre_loading")
+    ).all()
+    found = {
+        r.id: RiskInput(r.id, _DOC.decode(r.document), _day(r.legal_date), r.name, r.role)
+        for r in rows
+    }
+    return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+
+def latest_outcomes(engine: Engine) -> dict[str, int]:
+    """Consignment id -> its latest inspection outcome (1 found), ordered by that inspection."""
+    i = t.inspections
+    latest: dict[str, int] = {}
+    with engine.connect() as conn:
+        for cid, found in conn.execute(
+            select(i.c.consignment_id, i.c.found).order_by(i.c.at, i.c.id)
+        ):
+            latest.pop(cid, None)  # re-inserted: ordered by the latest inspection
+            latest[cid] = int(bool(found))
+    return latest
+
+
+def inspection_outcomes(engine: Engine) -> tuple[list[RiskInput], list[int]]:
+    """Inspected consignments and their latest outcome (1 = irregularity found), in the order
+    of their latest inspection: the labels `clearway risk retrain` learns from."""
+    latest = latest_outcomes(engine)
+    with engine.connect() as conn:
+        ids = list(latest)
+        inputs: list[RiskInput] = []
+        for chunk in _chunks(ids):
+            inputs += stored_inputs(conn, chunk)
+    return inputs, [latest[r.consignment_id] for r in inputs]
+
+
+def recent_consignments(engine: Engine, days: int, limit: int = 100_000) -> list[RiskInput]:
+    """Consignments with a legal date in the last `days` days of stored traffic (newest first,
+    at most `limit`): the recent population a drift report scores."""
+    c = t.consignments
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(c.c.legal_date))).scalar()
+        if newest is None:
+            return []
+        since = _day(newest) - timedelta(days=days - 1)
+        ids = list(
+            conn.execute(
+                select(c.c.id)
+                .where(c.c.legal_date >= since, c.c.data_set != "pre_loading")
+                .order_by(c.c.id.desc())
+                .limit(limit)
+            ).scalars()
+        )
+        inputs: list[RiskInput] = []
+        for chunk in _chunks(ids):
+            inputs += stored_inputs(conn, chunk)
+    return inputs
 
 
 def _day(value: Any) -> date:
