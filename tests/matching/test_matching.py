@@ -204,3 +204,27 @@ def test_a_filer_can_withdraw_before_arrival(services: Services) -> None:
         filer, [Submission(None, action="cancel", reference="NOPE")]
     )
     assert again.outcome == "rejected"
+
+
+def test_a_leg_still_missing_after_the_wait_is_flagged(services: Services, clock: object) -> None:
+    from datetime import timedelta
+
+    from clearway.matching.rules import destinations_requiring_legs
+
+    filer = Filer(
+        services.operators.ensure("Bazaar Direct", "platform"), "Bazaar Direct", "platform"
+    )
+    [r] = services.pipeline.process(filer, [Submission(cn_filing())])
+    assert services.clearance.flag_overdue_legs([r.consignment_id]) == []  # still waiting
+    clock.advance(timedelta(hours=25))  # type: ignore[attr-defined]
+    now = services.clock.now()
+    candidates = services.store.awaiting_legs(
+        destinations_requiring_legs(now.date()), now - timedelta(hours=1)
+    )
+    assert candidates == [r.consignment_id]
+    assert services.clearance.flag_overdue_legs(candidates) == [r.consignment_id]
+    c = services.store.load(r.consignment_id)
+    assert c is not None and c.decision is not None
+    assert "match_leg_overdue" in {x.code for x in c.decision.reasons}
+    assert c.decision.lane in ("yellow", "red")
+    assert services.clearance.flag_overdue_legs(candidates) == []  # flagged once

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+import msgspec
+
 from clearway.clearance.pipeline import notice_body
 from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
 from clearway.domain.consignment import Consignment
+from clearway.domain.decision import Reason, worst_lane
 from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import DomainError, NotFound
@@ -236,6 +239,37 @@ class Clearance:
         self.store.commit(changes)
         self._accrue(changes)
         return c
+
+    # ------------------------------------------------------------------ overdue record legs
+    def flag_overdue_legs(self, consignment_ids: Sequence[str]) -> list[str]:
+        """Legs still missing after the destination's wait become a reason on the decision and
+        at least a documentary check. Returns the consignments flagged."""
+        now = self.clock.now()
+        changes = ChangeSet()
+        flagged: list[str] = []
+        for c in self.store.load_many(list(consignment_ids)).values():
+            doc = c.document
+            if c.status not in ("referred", "decided") or c.decision is None or not c.created_at:
+                continue
+            rules = rules_for(doc.destination_country, doc.legal_date or c.created_at.date())
+            missing = missing_legs(c)
+            waited = (now - c.created_at).total_seconds() / 3600
+            already = any(r.code == "match_leg_overdue" for r in c.decision.reasons)
+            if not missing or waited < rules.wait_hours or already:
+                continue
+            text = f"no {' or '.join(missing)} record {rules.wait_hours} h after filing"
+            reasons = [*c.decision.reasons, Reason("match", "match_leg_overdue", text)]
+            lane = worst_lane(c.decision.lane, "yellow") if c.decision.lane else None
+            c.decision = msgspec.structs.replace(c.decision, reasons=reasons, lane=lane)
+            old = c.status
+            c.apply("flag", at=now, actor="system:matching", data={"reason": text})
+            changes.updated.append((c, old))
+            for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
+                changes.notices.append(Notice(op, c.id, "flag", notice_body(c, "flag")))
+            flagged.append(c.id)
+        if changes:
+            self.store.commit(changes)
+        return flagged
 
     # ------------------------------------------------------------------ payment
     def record_payment(

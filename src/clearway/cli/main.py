@@ -255,3 +255,25 @@ def db_upgrade(
     url = _settings(database).database_url
     upgrade(make_engine(url), revision)
     err.print(f"schema at {revision}: {url}")
+
+
+match_app = typer.Typer(help="Multi-source record matching.", no_args_is_help=True)
+app.add_typer(match_app, name="match")
+
+
+@match_app.command("sweep")
+def match_sweep(database: DatabaseOpt = None) -> None:
+    """Flag parcels whose required record legs are still missing after the waiting time."""
+    from datetime import timedelta
+
+    from clearway.matching.rules import destinations_requiring_legs
+    from clearway.wiring.services import build
+
+    services = build(_settings(database))
+    now = services.clock.now()
+    destinations = destinations_requiring_legs(now.date())
+    # the shortest wait is one hour: anything younger cannot be overdue anywhere
+    candidates = services.store.awaiting_legs(destinations, now - timedelta(hours=1))
+    flagged = services.clearance.flag_overdue_legs(candidates)
+    err.print(f"checked {len(candidates)} parcels awaiting record legs, flagged {len(flagged)}")
+    services.close()

@@ -48,6 +48,8 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     **{(s, "hold"): "held" for s in ("decided", *_AT_BORDER)},
     **{(s, "request_documents"): "held" for s in ("decided", *_AT_BORDER)},
     **{(s, "lift_hold"): s for s in ("decided", *_AT_BORDER)},
+    # a reason added to a standing decision (e.g. a record leg overdue); the status stays
+    **{(s, "flag"): s for s in ("referred", "decided")},
     ("arrived", "inspect"): "inspected",
     ("held", "inspect"): "inspected",
     ("inspected", "inspect"): "inspected",

@@ -45,6 +45,11 @@ def _table() -> dict[str, list[MatchRules]]:
     return out
 
 
+def destinations_requiring_legs(at: date) -> list[str]:
+    """Destinations whose rules in force require legs beyond the filing itself."""
+    return sorted(k for k in _table() if k != "default" and rules_for(k, at).required_legs)
+
+
 @lru_cache(maxsize=4096)
 def rules_for(destination: str, at: date) -> MatchRules:
     """The rules in force for a destination on a date (falling back to `default`)."""

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -168,7 +168,7 @@ class SqlStore:
                     select(t.holds).where(h.consignment_id.in_(chunk), h.lifted_at.is_(None))
                 ).mappings()
                 for r in rows:
-                    out.setdefault(r["consignment_id"], []).append(Hold(**dict(r)))
+                    out.setdefault(r["consignment_id"], []).append(_hold(r))
         return out
 
     def holds(self, consignment_id: str) -> list[Hold]:
@@ -178,7 +178,7 @@ class SqlStore:
                 .where(t.holds.c.consignment_id == consignment_id)
                 .order_by(t.holds.c.placed_at)
             ).mappings()
-            return [Hold(**dict(r)) for r in rows]
+            return [_hold(r) for r in rows]
 
     def operators_of(self, consignment_ids: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -280,7 +280,7 @@ class SqlStore:
                 Event(
                     r["consignment_id"],
                     r["kind"],
-                    r["at"],
+                    aware(r["at"]) or r["at"],
                     r["actor"],
                     r["from_status"],
                     r["to_status"],
@@ -327,6 +327,20 @@ class SqlStore:
                 out.append((nid, data))
             return out
 
+    def awaiting_legs(self, destinations: Sequence[str], filed_before: datetime) -> list[str]:
+        """Consignments before arrival, to destinations requiring record legs, filed before
+        a time (candidates for an overdue-leg flag)."""
+        c = t.consignments.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.id).where(
+                    c.status.in_(("referred", "decided")),
+                    c.destination_country.in_(list(destinations)),
+                    c.created_at < filed_before,
+                )
+            )
+            return [str(r[0]) for r in rows]
+
     def counts(self, column: str) -> dict[str, int]:
         col = t.consignments.c[column]
         with self.engine.connect() as conn:
@@ -347,6 +361,20 @@ class SqlStore:
                     }
                 )
         return out
+
+
+def _hold(row: Any) -> Hold:
+    data = dict(row)
+    data["placed_at"] = aware(data["placed_at"])
+    data["lifted_at"] = aware(data["lifted_at"])
+    return Hold(**data)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes (stored in UTC); make them aware like PostgreSQL's."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -421,10 +449,10 @@ def _consignment(row: Any) -> Consignment:
         version=row["version"],
         decision=_DECISION.decode(row["decision"]) if row["decision"] else None,
         assessment=_ASSESSMENT.decode(row["assessment"]) if row["assessment"] else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        arrived_at=row["arrived_at"],
-        closed_at=row["closed_at"],
+        created_at=aware(row["created_at"]),
+        updated_at=aware(row["updated_at"]),
+        arrived_at=aware(row["arrived_at"]),
+        closed_at=aware(row["closed_at"]),
         legs=row["legs"].split(",") if row["legs"] else [],
     )
 
