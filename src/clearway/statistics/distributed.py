@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import dask
 import dask.dataframe
@@ -97,7 +97,7 @@ class DaskStatistics:
         self.client: Any = client
         # The snapshot gives the period's files and the manifest; DuckDB does no work here.
         self.snap = Snapshot(root, period)
-        self._milestone_frame: Any = None
+        self._milestone_frames: dict[bool, Any] = {}
 
     def close(self) -> None:
         self.snap.close()
@@ -153,17 +153,21 @@ class DaskStatistics:
                 tax=("reporting_tax", "sum"),
                 fees=("reporting_fees", "sum"),
                 revenue=("reporting_total", "sum"),
+                split_out=1,
             )
         else:
+            # The export writes a consignment's items in the part file of the consignment, so
+            # distinct consignments per key are counted within each file and summed.
+            df = df.assign(first=df.map_partitions(_first_per_consignment, meta=("first", "i8")))
             agg = df.groupby("key").agg(
+                parcels=("first", "sum"),
                 items=("consignment_id", "count"),
                 value=("reporting_value", "sum"),
                 duty=("reporting_duty", "sum"),
                 tax=("reporting_tax", "sum"),
                 fees=("reporting_fees", "sum"),
+                split_out=1,
             )
-            parcels = df.groupby("key")["consignment_id"].nunique()
-            agg = agg.assign(parcels=parcels)
         result = self._compute(agg)
         rows = []
         for key, r in result.iterrows():
@@ -200,7 +204,7 @@ class DaskStatistics:
             n=1,
         )
         agg = df.groupby(["assessed_currency", "collection_model"]).agg(
-            {"n": "sum", "owing": "sum", **dict.fromkeys(money, "sum")}
+            {"n": "sum", "owing": "sum", **dict.fromkeys(money, "sum")}, split_out=1
         )
         result = self._compute(agg)
         rows = []
@@ -265,25 +269,33 @@ class DaskStatistics:
         return sort_hits(rows)
 
     # ------------------------------------------------------------ time release
-    def _per_consignment(self) -> Any:
-        """Milestones per consignment with its lane, mode and office; computed once and kept
-        in the cluster's memory for every grouping."""
-        if self._milestone_frame is None:
-            ev = self.frame("events", ["consignment_id", "kind", "at", "office"])
-            marks = ev.map_partitions(_mark_milestones, meta=_milestone_meta())
-            agg: dict[str, str] = {m: how for m, (_, how) in _MILESTONES.items()}
-            agg["arrival_office"] = "first"  # one arrival per consignment (lifecycle)
-            per = marks.groupby("consignment_id").agg(agg).reset_index()
-            cons = self.frame("consignments", ["consignment_id", "lane", "mode", "office"])
-            merged = per.merge(cons, on="consignment_id", how="inner")
-            self._milestone_frame = self.client.persist(merged)
-        return self._milestone_frame
+    def _per_consignment(self, with_authority: bool) -> Any:
+        """Milestones per consignment with its lane, mode and office (and, for the agency
+        grouping, one row per authority that held it). A day partition holds whole consignments
+        with all their events, so each day is computed on one worker without a shuffle; the
+        result is kept in the cluster's memory for every grouping."""
+        frame = self._milestone_frames.get(with_authority)
+        if frame is None:
+            days = [
+                DayFiles(
+                    tuple(str(f) for f in self.snap.day_files("events", d)),
+                    tuple(str(f) for f in self.snap.day_files("consignments", d)),
+                    tuple(str(f) for f in self.snap.day_files("holds", d)),
+                    with_authority,
+                )
+                for d in self.snap.days("consignments")
+            ]
+            meta = day_milestones(DayFiles((), (), (), with_authority))
+            if not days:
+                frame = dd.from_pandas(meta, npartitions=1)
+            else:
+                frame = dd.from_map(day_milestones, days, meta=meta, enforce_metadata=False)
+            frame = self._milestone_frames[with_authority] = self.client.persist(frame)
+        return frame
 
     def _milestones(self, by: str) -> Any:
-        m = self._per_consignment()
+        m = self._per_consignment(by == "agency")
         if by == "agency":
-            holds = self.frame("holds", ["consignment_id", "authority"]).drop_duplicates()
-            m = m.merge(holds, on="consignment_id", how="inner")
             source = m["authority"]
         elif by == "office":
             source = m["arrival_office"].fillna(m["office"])
@@ -346,6 +358,11 @@ def _objects() -> Any:
     return dask.config.set({"dataframe.convert-string": False})
 
 
+def _first_per_consignment(items: pd.DataFrame) -> pd.Series:
+    """1 on the first row of each (key, consignment) in a partition, else 0."""
+    return (~items.duplicated(["key", "consignment_id"])).astype("int64")
+
+
 def _keys(series: pd.Series) -> pd.Series:
     return series.astype("string").fillna(NONE_KEY).astype(object)
 
@@ -370,10 +387,32 @@ def _score_bands(series: pd.Series) -> pd.Series:
     return series.map(band).astype(object)
 
 
-def _milestone_meta() -> pd.DataFrame:
-    columns = ["consignment_id", "kind", "at", "office"]
-    empty = pa.Table.from_pylist([], schema=pa.schema([s.EVENTS.field(c) for c in columns]))
-    return _mark_milestones(_to_pandas(empty))
+class DayFiles(NamedTuple):
+    events: tuple[str, ...]
+    consignments: tuple[str, ...]
+    holds: tuple[str, ...]
+    with_authority: bool
+
+
+def _read(files: tuple[str, ...], target: pa.Schema, columns: list[str]) -> pd.DataFrame:
+    sub = pa.schema([target.field(c) for c in columns])
+    tables = [pq.read_table(f, columns=columns) for f in files] or [sub.empty_table()]
+    return _to_pandas(pa.concat_tables(tables))
+
+
+def day_milestones(day: DayFiles) -> pd.DataFrame:
+    """The milestones of one legal date's consignments, from that day's files only."""
+    ev = _read(day.events, s.EVENTS, ["consignment_id", "kind", "at", "office"])
+    marks = _mark_milestones(ev)
+    agg: dict[str, str] = {m: how for m, (_, how) in _MILESTONES.items()}
+    agg["arrival_office"] = "first"  # one arrival per consignment (lifecycle)
+    per = marks.groupby("consignment_id").agg(agg).reset_index()
+    cons = _read(day.consignments, s.CONSIGNMENTS, ["consignment_id", "lane", "mode", "office"])
+    out = per.merge(cons, on="consignment_id", how="inner")
+    if day.with_authority:
+        holds = _read(day.holds, s.HOLDS, ["consignment_id", "authority"]).drop_duplicates()
+        out = out.merge(holds, on="consignment_id", how="inner")
+    return out
 
 
 def _mark_milestones(ev: pd.DataFrame) -> pd.DataFrame:

@@ -102,11 +102,10 @@ class Snapshot:
         return out
 
     def files(self, table: str) -> list[Path]:
-        return [
-            f
-            for day in self.days(table)
-            for f in sorted((self.root / s.partition_dir(table, day.isoformat())).glob("*.parquet"))
-        ]
+        return [f for day in self.days(table) for f in self.day_files(table, day)]
+
+    def day_files(self, table: str, day: date) -> list[Path]:
+        return sorted((self.root / s.partition_dir(table, day.isoformat())).glob("*.parquet"))
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params or [])

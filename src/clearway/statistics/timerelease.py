@@ -44,7 +44,13 @@ class UnknownGroup(DomainError):
     problem_type = "unknown-group"
 
 
-def _grouped(by: str) -> str:
+def _milestones(snap: Snapshot) -> str:
+    """The per-consignment milestones, computed once per snapshot connection (a temp table)."""
+    snap.con.execute(f"CREATE TEMP TABLE IF NOT EXISTS milestones AS {MILESTONES_SQL}")
+    return "milestones"
+
+
+def _grouped(snap: Snapshot, by: str) -> str:
     """One row per (consignment, group key) with its milestones."""
     if by == "agency":
         # A parcel counts for every authority that stopped it (customs, or an agency code).
@@ -60,7 +66,7 @@ def _grouped(by: str) -> str:
         join = ""
     return f"""
         SELECT coalesce(CAST({key_sql} AS VARCHAR), '{NONE_KEY}') AS key, m.*
-        FROM ({MILESTONES_SQL}) m JOIN consignments c USING (consignment_id) {join}"""
+        FROM {_milestones(snap)} m JOIN consignments c USING (consignment_id) {join}"""
 
 
 def time_release(snap: Snapshot, by: str) -> list[dict[str, Any]]:
@@ -74,7 +80,7 @@ def time_release(snap: Snapshot, by: str) -> list[dict[str, Any]]:
             f"FROM g WHERE {a} IS NOT NULL AND {b} IS NOT NULL"
         )
     rows = snap.rows(
-        f"""WITH g AS ({_grouped(by)}), d AS ({" UNION ALL ".join(parts)})
+        f"""WITH g AS ({_grouped(snap, by)}), d AS ({" UNION ALL ".join(parts)})
         SELECT key, interval, count(*) AS n, avg(seconds) AS mean,
                quantile_cont(seconds, {list(PERCENTILES)}) AS q, max(seconds) AS max
         FROM d GROUP BY key, interval"""
@@ -105,7 +111,7 @@ def shares(snap: Snapshot, by: str) -> list[dict[str, Any]]:
     if by not in GROUPS:
         raise UnknownGroup(f"unknown group {by!r}; groups: {', '.join(GROUPS)}")
     rows = snap.rows(
-        f"""WITH g AS ({_grouped(by)})
+        f"""WITH g AS ({_grouped(snap, by)})
         SELECT key, count(*) AS parcels,
                count(*) FILTER (WHERE arrived IS NOT NULL) AS arrived,
                count(*) FILTER (WHERE released IS NOT NULL) AS released,
