@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clearway.cli.accounts import summarise as summarise_accounts
 from clearway.clearance.handlers import missing_legs
 from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
@@ -49,6 +50,7 @@ def demo(
     results, formats = _file_day(services, day, seed)
     arrivals = _present(services, results)
     summary = _summary(services, day, results, arrivals)
+    summary["accounts"] = summarise_accounts(services)
     summary["filings_by_format"] = dict(formats)
     services.close()
     if as_json:
@@ -241,6 +243,21 @@ def _print(s: dict[str, Any]) -> None:
             ),
         )
     console.print(t)
+    acc = s["accounts"]
+    t = Table(title="accounts: monthly consolidated declarations")
+    for col in ("operator", "period", "currency", "lines", "total", "reconciles",
+                "report differences", "status"):
+        t.add_column(col)
+    for d in acc["declarations"]:
+        t.add_row(str(d["operator"]), str(d["period"]), str(d["currency"]), str(d["lines"]),
+                  str(d["total"]), "yes" if d["reconciles"] else "NO",
+                  str(d["report_differences"]), str(d["status"]))
+    console.print(t)
+    console.print(
+        f"registrations {acc['registrations']}, accounts {acc['accounts']}, liabilities "
+        f"accrued {acc['liabilities_accrued']}, every declaration reconciles: "
+        f"{'yes' if acc['all_reconcile'] else 'NO'}"
+    )
     share = s["clean_parcels_targeted"] / max(1, s["clean_parcels"])
     console.print(
         f"clean parcels targeted: {s['clean_parcels_targeted']} of {s['clean_parcels']} "

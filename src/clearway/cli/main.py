@@ -14,9 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
+from clearway.cli import accounts as accounts_cmd
+from clearway.cli import analysis as analysis_cmd
 from clearway.cli import demo as demo_cmd
 from clearway.cli import quote as quote_cmd
 from clearway.cli import risk as risk_cmd
+from clearway.cli import users as users_cmd
 from clearway.cli.reading import files_under
 from clearway.domain.filing import FILING_ROLES
 from clearway.kernel.errors import InvalidInput, Problem
@@ -34,6 +37,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(risk_cmd.app, name="risk")
 quote_cmd.register(app)
 demo_cmd.register(app)
+accounts_cmd.register(app)
+analysis_cmd.register(app)
+users_cmd.register(app)
 err = Console(stderr=True)
 _ENC = msgspec.json.Encoder(decimal_format="string")
 
