@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clearway.cli.accounts import summarise as summarise_accounts
 from clearway.clearance.handlers import missing_legs
 from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
+from clearway.cli.accounts import summarise as summarise_accounts
 from clearway.domain.consignment import Consignment
 from clearway.simulation.channels import messages
 from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
@@ -245,13 +245,28 @@ def _print(s: dict[str, Any]) -> None:
     console.print(t)
     acc = s["accounts"]
     t = Table(title="accounts: monthly consolidated declarations")
-    for col in ("operator", "period", "currency", "lines", "total", "reconciles",
-                "report differences", "status"):
+    for col in (
+        "operator",
+        "period",
+        "currency",
+        "lines",
+        "total",
+        "reconciles",
+        "report differences",
+        "status",
+    ):
         t.add_column(col)
     for d in acc["declarations"]:
-        t.add_row(str(d["operator"]), str(d["period"]), str(d["currency"]), str(d["lines"]),
-                  str(d["total"]), "yes" if d["reconciles"] else "NO",
-                  str(d["report_differences"]), str(d["status"]))
+        t.add_row(
+            str(d["operator"]),
+            str(d["period"]),
+            str(d["currency"]),
+            str(d["lines"]),
+            str(d["total"]),
+            "yes" if d["reconciles"] else "NO",
+            str(d["report_differences"]),
+            str(d["status"]),
+        )
     console.print(t)
     console.print(
         f"registrations {acc['registrations']}, accounts {acc['accounts']}, liabilities "
