@@ -48,6 +48,9 @@ def test_file_read_and_resubmit(client: TestClient, services: Services) -> None:
     again = client.post("/v1/filings", json=make_filing(), headers=platform)
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
     assert again.json()["consignment_id"] == body["consignment_id"]
+    metrics = client.get("/metrics").text
+    assert 'clearway_filings_total{outcome="accepted"} 1.0' in metrics
+    assert 'clearway_filings_total{outcome="duplicate"} 1.0' in metrics
     got = client.get(f"/v1/consignments/{body['consignment_id']}", headers=platform).json()
     assert got["status"] == "decided" and got["assessment"]["trace"]
     assert [e["kind"] for e in got["events"]][:3] == ["file", "assess", "decide"]

@@ -96,6 +96,15 @@ def _errors(app: FastAPI) -> None:
 def _metrics(app: FastAPI) -> None:
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
+    app.state.filings_counter = Counter(
+        "clearway_filings", "Filings processed, by outcome", ["outcome"], registry=registry
+    )
+    app.state.decisions_counter = Counter(
+        "clearway_decisions",
+        "Decisions made, by lane or referral",
+        ["outcome"],
+        registry=registry,
+    )
     requests = Counter(
         "clearway_http_requests",
         "HTTP requests",

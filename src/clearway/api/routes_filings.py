@@ -19,6 +19,16 @@ router = APIRouter(tags=["filings"])
 _ENC = msgspec.json.Encoder(decimal_format="string")
 
 
+def count(request: Request, results: list[FilingResult]) -> None:
+    """Feed the Prometheus counters: filings by outcome, decisions by lane or referral."""
+    filings = request.app.state.filings_counter
+    decisions = request.app.state.decisions_counter
+    for r in results:
+        filings.labels(r.outcome).inc()
+        if r.decision is not None and r.outcome in ("accepted", "amended", "attached"):
+            decisions.labels(r.decision.lane or r.decision.referral or "none").inc()
+
+
 def result_out(r: FilingResult) -> FilingResultOut:
     return FilingResultOut(
         r.index,
@@ -45,6 +55,7 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
     sub = submission(body)
     filer = Filer(who.operator_id, who.operator, who.role)
     [result] = await run_in_threadpool(svc.pipeline.process, filer, [sub])
+    count(request, [result])
     if result.outcome == "rejected":
         raise InvalidInput(result.problems, "the filing is not valid; see problems")
     if result.outcome == "conflict":
@@ -76,6 +87,7 @@ async def file_batch(request: Request, svc: ServicesDep, who: PrincipalDep) -> R
     subs = [submission(bytes(one)) for one in raw]
     filer = Filer(who.operator_id, who.operator, who.role)
     results = await run_in_threadpool(svc.pipeline.process, filer, subs)
+    count(request, results)
     outs = [result_out(r) for r in results]
     accepted = sum(1 for r in results if r.accepted)
     return Response(

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from clearway.api.deps import PrincipalDep, ServicesDep, read_body
 from clearway.api.openapi import responses
-from clearway.api.routes_filings import result_out
+from clearway.api.routes_filings import count, result_out
 from clearway.api.schemas import FilingResultOut
 from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult
@@ -120,6 +120,7 @@ async def messages(
     subs = [from_record(r, batch.format) for r in batch.records]
     filer = Filer(who.operator_id, who.operator, who.role)
     results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
+    count(request, results)
     at = datetime.now(UTC)
     outs: list[MessageResultOut] = []
     for record, r in zip(batch.records, results, strict=True):
