@@ -28,13 +28,13 @@ from sqlalchemy import (
     Select,
     case,
     delete,
-    distinct,
     exists,
     func,
     insert,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 
@@ -211,9 +211,8 @@ _DEC = msgspec.json.Decoder(_Decision)
 SORTS: dict[str, Any] = {
     "age": lambda c: (c.arrived_at.asc(), c.id.asc()),
     "newest": lambda c: (c.arrived_at.desc(), c.id.desc()),
-    "score": lambda c: (c.score.desc(), c.arrived_at.asc()),
-    "lane": lambda c: (c.lane.desc(), c.arrived_at.asc()),
-    "office": lambda c: (c.office.asc(), c.arrived_at.asc()),
+    "score": lambda c: (c.score.desc().nulls_last(), c.arrived_at.asc(), c.id.asc()),
+    "office": lambda c: (c.office.asc(), c.arrived_at.asc(), c.id.asc()),
 }
 
 
@@ -466,10 +465,7 @@ class WebStore:
     # ------------------------------------------------------------ work queues
     def queue(self, f: QueueFilter) -> QueuePage:
         """Held parcels (status held or inspected) with filters, sorting and facet counts."""
-        c = t.consignments.c
-        conds: list[Any] = [c.status.in_(QUEUE_STATUSES)]
-        conds.extend(self._filters(f))
-        return self._page(conds, f, facets=self._facets(f))
+        return self._page(self._filters(f), f, self._facets(), QUEUE_STATUSES)
 
     def agency_queue(self, agency: str, f: QueueFilter, only_held: bool = False) -> QueuePage:
         """Open parcels routed to `agency`; with `only_held`, those it holds now."""
@@ -478,7 +474,7 @@ class WebStore:
         h = t.holds.c
         conds: list[Any] = [
             c.status.in_(OPEN_STATUSES),
-            exists().where(r.consignment_id == c.id, r.agency == agency),
+            c.id.in_(select(r.consignment_id).where(r.agency == agency)),
         ]
         if only_held:
             conds.append(
@@ -520,35 +516,24 @@ class WebStore:
             out.append(exists().where(*sub))
         return out
 
-    def _page(self, conds: list[Any], f: QueueFilter, facets: dict[str, Any]) -> QueuePage:
-        c = t.consignments.c
-        order = SORTS.get(f.sort, SORTS["age"])(c)
+    def _page(
+        self,
+        conds: list[Any],
+        f: QueueFilter,
+        facets: dict[str, Any],
+        statuses: tuple[str, ...] = (),
+    ) -> QueuePage:
+        """One page of consignments. With `statuses`, each status is read on its own, in index
+        order, up to the page's end, and the pieces are merged: an `IN (...)` on the status
+        would make the database sort every matching row to find one page."""
         size = max(1, min(f.page_size, 200))
         page = max(1, f.page)
-        q = (
-            select(
-                c.id,
-                c.transport_document,
-                c.status,
-                c.lane,
-                c.office,
-                c.destination_country,
-                c.score,
-                c.random_sample,
-                c.intrinsic_value,
-                c.currency,
-                c.arrived_at,
-            )
-            .where(*conds)
-            .order_by(*order)
-            .limit(size)
-            .offset((page - 1) * size)
-        )
+        q, counted = _queue_select(conds, f, statuses, page, size)
         now = self.clock.now()
         with self.engine.connect() as conn:
             total = int(
                 conn.execute(
-                    select(func.count()).select_from(t.consignments).where(*conds)
+                    select(func.count()).select_from(t.consignments).where(*counted)
                 ).scalar_one()
             )
             rows = []
@@ -581,8 +566,8 @@ class WebStore:
                     by_id[cid].holds.append((authority, reason))
         return QueuePage(rows, total, page, size, facets)
 
-    def _facets(self, f: QueueFilter) -> dict[str, list[tuple[str, int]]]:
-        """Counts of held parcels by lane, office and open-hold reason (ignoring filters)."""
+    def _facets(self) -> dict[str, list[tuple[str, int]]]:
+        """Counts of held parcels by lane and office, and of open holds by reason."""
         c = t.consignments.c
         h = t.holds.c
         held = c.status.in_(QUEUE_STATUSES)
@@ -591,11 +576,10 @@ class WebStore:
             for name, col in (("lane", c.lane), ("office", c.office)):
                 rows = conn.execute(select(col, func.count()).where(held).group_by(col))
                 out[name] = sorted(((str(k or "-"), int(n)) for k, n in rows), key=lambda x: -x[1])
+            # Open holds by reason, read from the partial index alone (a join to the parcels
+            # costs a lookup per hold; a closed parcel rarely keeps an open hold).
             rows = conn.execute(
-                select(h.reason, func.count(distinct(h.consignment_id)))
-                .select_from(t.holds.join(t.consignments, c.id == h.consignment_id))
-                .where(h.lifted_at.is_(None), held)
-                .group_by(h.reason)
+                select(h.reason, func.count()).where(h.lifted_at.is_(None)).group_by(h.reason)
             )
             out["reason"] = sorted(((str(k), int(n)) for k, n in rows), key=lambda x: -x[1])
         return out
@@ -605,11 +589,7 @@ class WebStore:
 
         `force_index` disables sequential scans on PostgreSQL for the one statement, which shows
         which index serves the query on a table too small for the planner to bother."""
-        c = t.consignments.c
-        conds = [c.status.in_(QUEUE_STATUSES), *self._filters(f)]
-        q: Select[Any] = (
-            select(c.id).where(*conds).order_by(*SORTS.get(f.sort, SORTS["age"])(c)).limit(50)
-        )
+        q, _ = _queue_select(self._filters(f), f, QUEUE_STATUSES, max(1, f.page), 50)
         with self.engine.connect() as conn:
             sql = str(q.compile(conn, compile_kwargs={"literal_binds": True}))
             if conn.dialect.name == "sqlite":
@@ -763,3 +743,41 @@ class WebStore:
 
 def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _queue_select(
+    conds: list[Any], f: QueueFilter, statuses: tuple[str, ...], page: int, size: int
+) -> tuple[Select[Any], list[Any]]:
+    """The page query and the conditions to count its total (see `WebStore._page`)."""
+    c = t.consignments.c
+    sort = SORTS.get(f.sort, SORTS["age"])
+    cols = (
+        c.id,
+        c.transport_document,
+        c.status,
+        c.lane,
+        c.office,
+        c.destination_country,
+        c.score,
+        c.random_sample,
+        c.intrinsic_value,
+        c.currency,
+        c.arrived_at,
+    )
+    q: Select[Any]
+    if statuses:
+        parts = [
+            select(*cols)
+            .where(c.status == st, *conds)
+            .order_by(*sort(c))
+            .limit(page * size)
+            .subquery()
+            for st in statuses
+        ]
+        merged = union_all(*(select(*p.c) for p in parts)).subquery()
+        q = select(*merged.c).order_by(*sort(merged.c))
+        counted = [c.status.in_(statuses), *conds]
+    else:
+        q = select(*cols).where(*conds).order_by(*sort(c))
+        counted = conds
+    return q.limit(size).offset((page - 1) * size), counted
