@@ -100,3 +100,6 @@ def test_refuses_a_folder_that_is_not_a_snapshot(services: Services, tmp_path: P
     assert (tmp_path / "notes.txt").read_text() == "keep me"
     with pytest.raises(DomainError, match="after"):
         export(services.engine, tmp_path / "x", since=date(2026, 2, 1), until=date(2026, 1, 1))
+    with pytest.raises(DomainError, match="reporting currency 'XAF'"):
+        export(services.engine, tmp_path / "x", reporting_currency="XAF")
+    assert not (tmp_path / "x").exists()

@@ -56,6 +56,9 @@ def _problems() -> Iterator[None]:
     except ClearwayError as exc:
         err.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(2) from None
+    except OSError as exc:  # unreadable files, unreachable Dask scheduler
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _engine(database: str | None) -> Any:
@@ -164,7 +167,7 @@ def _on_dask(snapshot: Path, period: Period, scheduler: str, dims: tuple[str, ..
             dist.Client(cluster) as client,
         ):
             return run(client)
-    with dist.Client(scheduler) as client:
+    with dist.Client(scheduler, timeout=15) as client:
         return run(client)
 
 

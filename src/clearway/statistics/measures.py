@@ -50,6 +50,10 @@ def _bands_file() -> dict[str, list[str]]:
     return data
 
 
+def value_band_currencies() -> list[str]:
+    return sorted(_bands_file())
+
+
 def value_band_edges(currency: str) -> list[Decimal]:
     edges = _bands_file().get(currency)
     if edges is None:

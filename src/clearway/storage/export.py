@@ -31,9 +31,12 @@ from clearway.kernel.errors import ClearwayError, DomainError
 from clearway.kernel.money import round_amount
 from clearway.revenue.fx import FxTable, FxUnavailable, load_fx
 from clearway.statistics import schema as s
+from clearway.statistics.measures import value_band_currencies
 from clearway.storage import tables as t
 
 CHUNK = 20_000
+# Currencies with value bands for the statistics (statistics/data/value_bands.yaml)
+REPORTING_CURRENCIES = tuple(value_band_currencies())
 _DOC = msgspec.json.Decoder(FilingDocument)
 _DECISION = msgspec.json.Decoder(Decision)
 _ASSESSMENT = msgspec.json.Decoder(Assessment)
@@ -72,6 +75,10 @@ def export(
     """Write the consignments with a legal date in [since, until] (open ends: everything)."""
     if since is not None and until is not None and since > until:
         raise DomainError(f"--since {since} is after --until {until}")
+    if reporting_currency not in REPORTING_CURRENCIES:
+        raise DomainError(
+            f"reporting currency {reporting_currency!r}: one of {', '.join(REPORTING_CURRENCIES)}"
+        )
     started = time.perf_counter()
     _prepare(out_dir)
     result = _Exporter(engine, out_dir, reporting_currency, fx or load_fx(), chunk).run(
