@@ -4,6 +4,7 @@ file, then a summary of what happened."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
 from clearway.cli.accounts import summarise as summarise_accounts
+from clearway.cli.risk_demo import prepare
 from clearway.domain.consignment import Consignment
 from clearway.simulation.channels import messages
 from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
@@ -40,11 +42,18 @@ def demo(
         "var/demo.sqlite"
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+    history: Annotated[
+        bool, typer.Option(help="File a generated day of earlier traffic first")
+    ] = True,
 ) -> None:
     """Generate a day of traffic, file, decide and present it, and summarise what happened."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     services = build(Settings(database_url=f"sqlite:///{database}"))
+    if history:
+        # a day of earlier traffic, so risk has reference prices and histories to compare with
+        console.print("filing a history day first (risk compares parcels with past traffic)")
+        prepare(services, parcels=parcels, seed=seed)
     gen = TrafficGenerator(seed)
     day = list(gen.parcels(parcels))
     results, formats = _file_day(services, day, seed)
@@ -155,6 +164,7 @@ def _summary(
     store = services.store
     ids = sorted({r.consignment_id for r in results.values() if r.consignment_id})
     cons = store.load_many(ids)
+    day_cons = list(cons.values())
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     for c in cons.values():
         if c.assessment is not None:
@@ -184,11 +194,15 @@ def _summary(
         "parcels": len(day),
         "filings": sum(len(p.filings) for p in day),
         "filing_outcomes": dict(outcomes),
-        "status": store.counts("status"),
-        "lane": store.counts("lane"),
-        "referral": store.counts("referral"),
-        "irg_category": store.counts("irg_category"),
-        "collection_model": store.counts("collection_model"),
+        "status": _count(c.status for c in day_cons),
+        "lane": _count(c.decision.lane if c.decision else None for c in day_cons),
+        "referral": _count(c.decision.referral if c.decision else None for c in day_cons),
+        "irg_category": _count(
+            c.assessment.irg_category if c.assessment else None for c in day_cons
+        ),
+        "collection_model": _count(
+            c.assessment.collection_model if c.assessment else None for c in day_cons
+        ),
         "arrivals": dict(arrivals),
         "revenue": {k: str(v) for k, v in sorted(revenue.items())},
         "planted_violations": {k: dict(v) for k, v in planted.items() if v},
@@ -200,6 +214,10 @@ def _summary(
         "clean_parcels": clean,
         "clean_parcels_targeted": clean_targeted,
     }
+
+
+def _count(values: Iterable[object]) -> dict[str, int]:
+    return {str(k): v for k, v in sorted(Counter(values).items(), key=lambda kv: str(kv[0]))}
 
 
 def _print(s: dict[str, Any]) -> None:

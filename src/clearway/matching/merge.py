@@ -175,7 +175,13 @@ def _cross_checks(
     waybill = by_kind.get("waybill")
     goods = next((by_kind[k] for k in ("declaration", "inventory", "order") if k in by_kind), None)
     if waybill is not None and goods is not None and waybill.items and goods.items:
-        w = {" ".join(i.description.lower().split()) for i in waybill.items}
+        # a waybill often lists all goods in one description, separated by semicolons
+        w = {
+            " ".join(part.lower().split())
+            for i in waybill.items
+            for part in i.description.split(";")
+            if part.strip()
+        }
         g = {" ".join(i.description.lower().split()) for i in goods.items}
         unmatched = [
             d
