@@ -28,7 +28,7 @@ from clearway.domain.assessment import Assessment
 from clearway.domain.decision import Decision
 from clearway.domain.filing import FilingDocument
 from clearway.kernel.errors import ClearwayError, DomainError
-from clearway.kernel.money import round_amount
+from clearway.kernel.money import quantum
 from clearway.revenue.fx import FxTable, FxUnavailable, load_fx
 from clearway.statistics import schema as s
 from clearway.statistics.measures import value_band_currencies
@@ -42,6 +42,7 @@ _DECISION = msgspec.json.Decoder(Decision)
 _ASSESSMENT = msgspec.json.Decoder(Assessment)
 _Q = Decimal(1).scaleb(-s.MONEY_SCALE)
 _QMASS = Decimal("0.000001")
+_ZERO = Decimal(0)
 _TAX = ("vat", "consumption_tax", "excise")
 
 
@@ -148,6 +149,7 @@ class _Exporter:
         self.rows: dict[str, int] = dict.fromkeys(s.TABLES, 0)
         self.parts: dict[tuple[str, str], int] = {}
         self._rates: dict[tuple[str, date], Decimal | None] = {}
+        self._minor = quantum(reporting_currency)
 
     def run(self, since: date | None, until: date | None) -> ExportResult:
         c = t.consignments.c
@@ -356,7 +358,10 @@ class _Exporter:
         rate = self._rates[key]
         if rate is None:
             return None
-        return _money(round_amount(amount * rate, self.rc, "half_even"))
+        if not amount:
+            return _ZERO
+        # the minor unit (at most 3 decimals) fits the 4-decimal column exactly
+        return (amount * rate).quantize(self._minor, rounding=ROUND_HALF_EVEN)
 
     # ------------------------------------------------------------------ files
     def _write(self, table: str, day: date, rows: list[dict[str, Any]]) -> None:
