@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,6 +56,7 @@ def demo(
         console.print("filing a history day first (risk compares parcels with past traffic)")
         prepare(services, parcels=parcels, seed=seed)
     gen = TrafficGenerator(seed)
+    _register_platforms(services, gen)
     day = list(gen.parcels(parcels))
     results, formats = _file_day(services, day, seed)
     arrivals = _present(services, results)
@@ -73,6 +75,23 @@ def demo(
             "[bold].venv/bin/clearway keys create --operator me --role officer "
             f"--database sqlite:///{database}[/bold]"
         )
+
+
+def _register_platforms(services: Services, gen: TrafficGenerator) -> None:
+    """The registry a deployment would have: each platform's genuine collection numbers, so
+    that unknown or malformed numbers on parcels fall back to consumer collection."""
+    if services.accounts is None:
+        return
+    for platform, number, scheme, jurisdiction in gen.registrations():
+        if services.accounts.accounts.registry.registration(number) is None:
+            services.operators.ensure(platform, "platform")
+            services.accounts.accounts.register(
+                operator=platform,
+                number=number,
+                scheme=scheme,
+                jurisdiction=jurisdiction,
+                valid_from=date(2021, 7, 1),
+            )
 
 
 def _file_day(

@@ -165,7 +165,11 @@ class TrafficGenerator:
         self.destinations = {k: (v[0], v[1], Decimal(v[2])) for k, v in cat["destinations"].items()}
         self.origins: dict[str, int] = cat["origins"]
         self._serial = 0
-        self._iosss = [f"IM{self.rng.randrange(10**9, 10**10)}" for _ in self.platforms]
+        # registration numbers belong to the platform, whatever the day's seed
+        self._iosss = [
+            f"IM{1_000_000_000 + zlib.crc32(p['identifier'].encode()) % 9_000_000_000}"
+            for p in self.platforms
+        ]
 
     # ------------------------------------------------------------------ public
     def parcels(self, n: int) -> Iterator[GeneratedParcel]:
@@ -333,6 +337,11 @@ class TrafficGenerator:
         }
         if doc["category"] == "gift":
             doc["collection"] = {"model": "consumer"}
+        if doc["collection"].get("model") != "vendor":
+            # a registration number can only be missing or wrong where the vendor collects
+            violations[:] = [
+                v for v in violations if v not in ("missing_registration", "invalid_registration")
+            ]
         filings = [_jsonable(doc)]
         if mode in ("express", "air_cargo") and rng.random() < 0.2 and not violations:
             pre = {
@@ -376,6 +385,19 @@ class TrafficGenerator:
                 number = number[:2] + "X" + number[5:]
             return {"model": "vendor", "registration_number": number}
         return {"model": "intermediary"}
+
+    def registrations(self) -> list[tuple[str, str, str, str]]:
+        """Every platform's genuine numbers: (platform, number, scheme, jurisdiction)."""
+        out = []
+        for p in self.platforms:
+            for dest, scheme, jurisdiction in (
+                ("DE", "ioss", "EU"),
+                ("GB", "uk_vat", "GB"),
+                ("AU", "au_gst", "AU"),
+                ("CN", "cbec", "CN"),
+            ):
+                out.append((p["name"], self._registration(dest, p), scheme, jurisdiction))
+        return out
 
     def _registration(self, dest: str, platform: dict[str, str]) -> str:
         i = self.platforms.index(platform)
