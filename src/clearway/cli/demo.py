@@ -3,9 +3,11 @@ file, then a summary of what happened."""
 
 from __future__ import annotations
 
+import random
+import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,15 +18,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clearway.clearance.handlers import missing_legs
+from clearway.clearance.handlers import ActionRequest, missing_legs
 from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
 from clearway.cli.accounts import summarise as summarise_accounts
 from clearway.cli.risk_demo import prepare
 from clearway.domain.consignment import Consignment
+from clearway.kernel.clock import FixedClock
 from clearway.simulation.channels import messages
 from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
+from clearway.statistics.report import write_report
+from clearway.storage.export import export
 from clearway.wiring.services import Services, build
 from clearway.wiring.settings import Settings
 
@@ -50,25 +55,34 @@ def demo(
     """Generate a day of traffic, file, decide and present it, and summarise what happened."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    services = build(Settings(database_url=f"sqlite:///{database}"))
+    gen = TrafficGenerator(seed)
+    # The demo runs on simulated time: filings through the day, arrivals the next morning,
+    # officers and consignees acting hours later — so the time-release figures mean something.
+    clock = FixedClock(datetime.combine(gen.day - timedelta(days=1), time(6), UTC))
+    services = build(Settings(database_url=f"sqlite:///{database}"), clock=clock)
     if history:
         # a day of earlier traffic, so risk has reference prices and histories to compare with
         console.print("filing a history day first (risk compares parcels with past traffic)")
         prepare(services, parcels=parcels, seed=seed)
-    gen = TrafficGenerator(seed)
     _register_platforms(services, gen)
     day = list(gen.parcels(parcels))
-    results, formats = _file_day(services, day, seed)
-    arrivals = _present(services, results)
+    clock.set(datetime.combine(gen.day, time(6), UTC))
+    results, formats = _file_day(services, day, seed, clock)
+    clock.set(datetime.combine(gen.day + timedelta(days=1), time(7), UTC))
+    arrivals = _present(services, results, clock)
+    work = _border_work(services, day, results, clock)
     summary = _summary(services, day, results, arrivals)
+    summary["border_work"] = work
     summary["accounts"] = summarise_accounts(services)
     summary["filings_by_format"] = dict(formats)
+    summary["report"] = str(_report(services, database))
     services.close()
     if as_json:
         print(msgspec.json.encode(summary).decode())
     else:
         _print(summary)
         console.print(
+            f"\nReport: {summary['report']}"
             f"\nDatabase: {database}\nNext: start the API with "
             f"[bold]CLEARWAY_DATABASE_URL=sqlite:///{database} .venv/bin/clearway serve[/bold] "
             "and open http://127.0.0.1:8000/docs — create a key first with "
@@ -95,7 +109,7 @@ def _register_platforms(services: Services, gen: TrafficGenerator) -> None:
 
 
 def _file_day(
-    services: Services, day: list[GeneratedParcel], seed: int
+    services: Services, day: list[GeneratedParcel], seed: int, clock: FixedClock
 ) -> tuple[dict[str, FilingResult], Counter[str]]:
     """Send the day's messages as the parties would; returns the result per filer reference
     and the number of filings per format."""
@@ -103,6 +117,7 @@ def _file_day(
     formats: Counter[str] = Counter()
     msgs = list(messages(day, seed))
     filers: dict[tuple[str, str], Filer] = {}
+    step = timedelta(hours=14) / max(1, len(msgs))  # filings spread over 06:00-20:00
     with Progress(
         TextColumn("filing"),
         BarColumn(),
@@ -135,12 +150,15 @@ def _file_day(
                 if r.filer_reference:
                     results.setdefault(r.filer_reference, r)
             bar.advance(task, j - i)
+            clock.advance(step * (j - i))
             i = j
     return results, formats
 
 
-def _present(services: Services, results: dict[str, FilingResult]) -> Counter[str]:
-    """Every accepted parcel arrives at the border: the border office presents them all."""
+def _present(
+    services: Services, results: dict[str, FilingResult], clock: FixedClock
+) -> Counter[str]:
+    """Every accepted parcel arrives at the border the next morning, in batches."""
     officer = "officer:Demo Border Office"
     tds = sorted(
         {
@@ -148,13 +166,85 @@ def _present(services: Services, results: dict[str, FilingResult]) -> Counter[st
             for c in services.store.load_many(
                 sorted({r.consignment_id for r in results.values() if r.consignment_id})
             ).values()
+            if c.status not in ("invalidated",)
         }
     )
     answers: Counter[str] = Counter()
     for i in range(0, len(tds), BATCH):
         for a in services.clearance.arrive(tds[i : i + BATCH], officer):
             answers[a.answer] += 1
+        clock.advance(timedelta(minutes=20))
     return answers
+
+
+def _border_work(
+    services: Services,
+    day: list[GeneratedParcel],
+    results: dict[str, FilingResult],
+    clock: FixedClock,
+) -> dict[str, int]:
+    """What happens to held parcels: officers inspect the ones the risk engine stopped (finding
+    what is really in the box), consignees pay what is due, and cleared parcels are released."""
+    officer = "officer:Demo Border Office"
+    truth = {p.filings[-1]["filer_reference"]: p.violations for p in day}
+    by_id = {r.consignment_id: truth.get(ref, []) for ref, r in results.items() if r.consignment_id}
+    held = [c for c in services.store.load_many(sorted(by_id)).values() if c.status == "held"]
+    rng = random.Random(len(held))
+    done: Counter[str] = Counter()
+    for c in sorted(held, key=lambda x: x.id):
+        clock.advance(timedelta(minutes=3))
+        lane = c.decision.lane if c.decision else None
+        found = bool(by_id.get(c.id))
+        if lane in ("yellow", "red") or c.decision is None:
+            services.clearance.act(
+                c.id,
+                ActionRequest(
+                    "record_inspection",
+                    officer,
+                    found=found,
+                    notes="irregularity found" if found else "goods as declared",
+                ),
+            )
+            done["inspected"] += 1
+            done["found"] += found
+            if found and "prohibited_goods" in by_id[c.id]:
+                services.clearance.act(
+                    c.id, ActionRequest("seize", officer, reason="prohibited goods")
+                )
+                done["seized"] += 1
+                continue
+        current = services.store.load(c.id)
+        if current is None:
+            continue
+        pays = rng.random() < 0.85  # most consignees pay within hours
+        if current.payment_status == "due" and current.assessment is not None and pays:
+            current = services.clearance.record_payment(
+                c.id,
+                current.assessment.due_at_border,
+                current.assessment.currency,
+                f"PAY-{c.id[-8:]}",
+                "payment_provider:Demo Pay",
+            )
+            done["paid"] += 1
+        if current.status in ("held", "inspected") and current.payment_status != "due":
+            holds = services.store.open_holds([c.id]).get(c.id, [])
+            if all(h.authority == "customs" for h in holds):
+                services.clearance.act(
+                    c.id, ActionRequest("release", officer, reason="cleared after checks")
+                )
+                done["released_by_officer"] += 1
+    return dict(done)
+
+
+def _report(services: Services, database: Path) -> Path:
+    """Export a Parquet snapshot of the database and write the HTML report from it."""
+    snapshot = database.parent / f"{database.stem}-snapshot"
+    out = database.parent / f"{database.stem}-report"
+    for folder in (snapshot, out):
+        if folder.exists():
+            shutil.rmtree(folder)
+    export(services.engine, snapshot)
+    return write_report(snapshot, out)
 
 
 def _caught(result: FilingResult | None, c: Consignment | None) -> str | None:
@@ -242,7 +332,10 @@ def _count(values: Iterable[object]) -> dict[str, int]:
 def _print(s: dict[str, Any]) -> None:
     console.print(f"[bold]Demo day[/bold]: {s['parcels']} parcels, {s['filings']} filings")
     for title in (
+        "filings_by_format",
+        "record_match",
         "filing_outcomes",
+        "border_work",
         "status",
         "lane",
         "referral",
@@ -281,34 +374,20 @@ def _print(s: dict[str, Any]) -> None:
         )
     console.print(t)
     acc = s["accounts"]
-    t = Table(title="accounts: monthly consolidated declarations")
-    for col in (
-        "operator",
-        "period",
-        "currency",
-        "lines",
-        "total",
-        "reconciles",
-        "report differences",
-        "status",
-    ):
-        t.add_column(col)
+    per_currency: dict[str, list[Decimal]] = defaultdict(list)
     for d in acc["declarations"]:
-        t.add_row(
-            str(d["operator"]),
-            str(d["period"]),
-            str(d["currency"]),
-            str(d["lines"]),
-            str(d["total"]),
-            "yes" if d["reconciles"] else "NO",
-            str(d["report_differences"]),
-            str(d["status"]),
-        )
+        per_currency[str(d["currency"])].append(Decimal(str(d["total"])))
+    t = Table(title="accounts: monthly consolidated declarations")
+    for col in ("currency", "declarations", "total declared"):
+        t.add_column(col)
+    for currency, totals in sorted(per_currency.items()):
+        t.add_row(currency, str(len(totals)), str(sum(totals, Decimal(0))))
     console.print(t)
     console.print(
         f"registrations {acc['registrations']}, accounts {acc['accounts']}, liabilities "
-        f"accrued {acc['liabilities_accrued']}, every declaration reconciles: "
-        f"{'yes' if acc['all_reconcile'] else 'NO'}"
+        f"accrued {acc['liabilities_accrued']}, operator report differences found "
+        f"{acc['report_differences_found']}, every declaration reconciles with the parcel "
+        f"assessments: {'yes' if acc['all_reconcile'] else 'NO'}"
     )
     share = s["clean_parcels_targeted"] / max(1, s["clean_parcels"])
     console.print(

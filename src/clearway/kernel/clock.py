@@ -26,3 +26,6 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+    def set(self, at: datetime) -> None:
+        self._at = at

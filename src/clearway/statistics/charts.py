@@ -84,8 +84,9 @@ def hit_rates(rows: Sequence[dict[str, Any]], title: str, limit: int = 20) -> Fi
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(rows), 3) + 1.2))
     labels = [f"{r['group']}: {r['key']}" for r in rows][::-1]
     rates = [r["hit_rate"] for r in rows][::-1]
-    low = [r["hit_rate"] - r["ci_low"] for r in rows][::-1]
-    high = [r["ci_high"] - r["hit_rate"] for r in rows][::-1]
+    # clamp: at a rate of 0 or 1 float rounding can put the Wilson bound a hair inside it
+    low = [max(0.0, r["hit_rate"] - r["ci_low"]) for r in rows][::-1]
+    high = [max(0.0, r["ci_high"] - r["hit_rate"]) for r in rows][::-1]
     ax.errorbar(rates, labels, xerr=[low, high], fmt="o", color=COLOURS[0], capsize=3)
     base = next((r for r in rows if r["group"] == "baseline"), None)
     if base is not None:
