@@ -4,6 +4,7 @@ file, then a summary of what happened."""
 from __future__ import annotations
 
 import random
+import secrets
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -26,10 +27,12 @@ from clearway.cli.accounts import summarise as summarise_accounts
 from clearway.cli.risk_demo import prepare
 from clearway.domain.consignment import Consignment
 from clearway.kernel.clock import FixedClock
+from clearway.kernel.errors import ClearwayError
 from clearway.simulation.channels import messages
 from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
 from clearway.statistics.report import write_report
 from clearway.storage.export import export
+from clearway.storage.web_repository import WebStore
 from clearway.wiring.services import Services, build
 from clearway.wiring.settings import Settings
 
@@ -76,19 +79,40 @@ def demo(
     summary["accounts"] = summarise_accounts(services)
     summary["filings_by_format"] = dict(formats)
     summary["report"] = str(_report(services, database))
+    summary["logins"] = _demo_logins(services)
     services.close()
     if as_json:
         print(msgspec.json.encode(summary).decode())
     else:
         _print(summary)
+        url = f"sqlite:///{database}"
         console.print(
-            f"\nReport: {summary['report']}"
-            f"\nDatabase: {database}\nNext: start the API with "
-            f"[bold]CLEARWAY_DATABASE_URL=sqlite:///{database} .venv/bin/clearway serve[/bold] "
-            "and open http://127.0.0.1:8000/docs — create a key first with "
-            "[bold].venv/bin/clearway keys create --operator me --role officer "
-            f"--database sqlite:///{database}[/bold]"
+            f"\nHTML report: {summary['report']}\nDatabase: {database}\n"
+            f"\nNext, start the server on the demo data:\n"
+            f"  [bold].venv/bin/clearway serve --database {url}[/bold]\n"
+            "then open http://127.0.0.1:8000/ (public estimator and restricted goods), "
+            "http://127.0.0.1:8000/officer/ (work queues) and http://127.0.0.1:8000/docs (API).\n"
+            "Demo logins (this database only): "
+            + ", ".join(f"{u} / {pw}" for u, pw in summary["logins"].items())
         )
+
+
+def _demo_logins(services: Services) -> dict[str, str]:
+    """People to log in as on the demo database: an officer, an analyst and an agency."""
+    store = WebStore(services.engine)
+    logins: dict[str, str] = {}
+    for username, role, agency in (
+        ("officer", "officer", None),
+        ("analyst", "analyst", None),
+        ("food-safety", "agency", "food_safety"),
+    ):
+        password = secrets.token_urlsafe(9)
+        try:
+            store.create_user(username, password, role, agency)
+        except ClearwayError:
+            continue  # e.g. an agency code the routing data does not know
+        logins[username] = password
+    return logins
 
 
 def _register_platforms(services: Services, gen: TrafficGenerator) -> None:
