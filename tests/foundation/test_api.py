@@ -163,6 +163,24 @@ def test_officer_inspects_and_releases_a_held_parcel(
     _is_problem(again, 409)
 
 
+def test_seizing_closes_every_open_hold(client: TestClient, services: Services) -> None:
+    platform = _auth(services, "Mercato Global", "platform")
+    officer = _auth(services, "Border Office", "officer")
+    cid = client.post("/v1/filings", json=make_filing(), headers=platform).json()["consignment_id"]
+    client.post(
+        f"/v1/consignments/{cid}/actions",
+        json={"action": "hold", "reason": "suspected counterfeit"},
+        headers=officer,
+    )
+    seized = client.post(
+        f"/v1/consignments/{cid}/actions",
+        json={"action": "seize", "reason": "counterfeit"},
+        headers=officer,
+    )
+    assert seized.json()["status"] == "seized"
+    assert [h["lift_reason"] for h in seized.json()["holds"]] == ["closed: seized"]
+
+
 def test_notices_feed_pages_with_a_cursor(client: TestClient, services: Services) -> None:
     platform = _auth(services, "Mercato Global", "platform")
     client.post("/v1/filings", json=make_filing(), headers=platform)

@@ -17,6 +17,7 @@ from clearway.clearance.pipeline import notice_body
 from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
 from clearway.domain.consignment import Consignment
 from clearway.domain.decision import Reason, worst_lane
+from clearway.domain.lifecycle import FINAL_STATUSES
 from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import DomainError, NotFound
@@ -234,6 +235,10 @@ class Clearance:
             c.apply("release", at=now, actor=req.actor, data=data)
         else:
             c.apply(req.action, at=now, actor=req.actor, data=data)
+            if c.status in FINAL_STATUSES:
+                # the parcel's fate is decided: every open hold ends with it, audited as such
+                why = f"closed: {c.status.replace('_', ' ')}"
+                changes.lifted.extend(_lifted(h, req.actor, now, why) for h in open_holds)
         for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
             changes.notices.append(Notice(op, c.id, req.action, notice_body(c, req.action)))
         self.store.commit(changes)
