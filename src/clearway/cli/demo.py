@@ -78,7 +78,8 @@ def demo(
     summary["border_work"] = work
     summary["accounts"] = summarise_accounts(services)
     summary["filings_by_format"] = dict(formats)
-    summary["report"] = str(_report(services, database))
+    snapshot, report = _report(services, database)
+    summary["snapshot"], summary["report"] = str(snapshot), str(report)
     summary["logins"] = _demo_logins(services)
     services.close()
     if as_json:
@@ -89,9 +90,11 @@ def demo(
         console.print(
             f"\nHTML report: {summary['report']}\nDatabase: {database}\n"
             f"\nNext, start the server on the demo data:\n"
-            f"  [bold].venv/bin/clearway serve --database {url}[/bold]\n"
+            f"  [bold]CLEARWAY_SNAPSHOT_DIR={summary['snapshot']} "
+            f"CLEARWAY_REPORT_DIR={Path(summary['report']).parent} "
+            f".venv/bin/clearway serve --database {url}[/bold]\n"
             "then open http://127.0.0.1:8000/ (public estimator and restricted goods), "
-            "http://127.0.0.1:8000/officer/ (work queues) and http://127.0.0.1:8000/docs (API).\n"
+            "/officer/ (work queues), /analyst/statistics (dashboards) and /docs (API).\n"
             "Demo logins (this database only): "
             + ", ".join(f"{u} / {pw}" for u, pw in summary["logins"].items())
         )
@@ -260,7 +263,7 @@ def _border_work(
     return dict(done)
 
 
-def _report(services: Services, database: Path) -> Path:
+def _report(services: Services, database: Path) -> tuple[Path, Path]:
     """Export a Parquet snapshot of the database and write the HTML report from it."""
     snapshot = database.parent / f"{database.stem}-snapshot"
     out = database.parent / f"{database.stem}-report"
@@ -268,7 +271,7 @@ def _report(services: Services, database: Path) -> Path:
         if folder.exists():
             shutil.rmtree(folder)
     export(services.engine, snapshot)
-    return write_report(snapshot, out)
+    return snapshot, write_report(snapshot, out)
 
 
 def _caught(result: FilingResult | None, c: Consignment | None) -> str | None:

@@ -1,17 +1,20 @@
 """Analyst pages: live counts, and risk-profile management (hit counts and rates; versioned,
-audited edits with effective dates, stored beside the shipped YAML profiles)."""
+audited edits with effective dates, stored beside the shipped YAML profiles and applied by the
+risk selector from their effective date)."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
 from clearway.risk.profiles import Profile, default_profiles
+from clearway.statistics.dashboard import summary
 from clearway.web import core
 
 router = APIRouter(route_class=core.PageRoute, include_in_schema=False)
@@ -24,6 +27,39 @@ async def dashboard(request: Request) -> Response:
     counts = await run_in_threadpool(core.web_store(request).live_counts)
     total = sum(counts.get("status", {}).values())
     return core.render(request, "analyst.html", {"counts": counts, "total": total})
+
+
+@router.get("/analyst/statistics")
+async def statistics(request: Request) -> Response:
+    """The statistics dashboard: figures from the configured Parquet snapshot (DuckDB)."""
+    core.need(request, "analyst", "officer")
+    settings = core.services(request).settings
+    figures: dict[str, Any] | None = None
+    if settings.snapshot_dir and FsPath(settings.snapshot_dir).is_dir():
+        figures = await run_in_threadpool(summary, FsPath(settings.snapshot_dir))
+    return core.render(
+        request,
+        "analyst_statistics.html",
+        {
+            "figures": figures,
+            "snapshot": settings.snapshot_dir,
+            "report": bool(settings.report_dir and FsPath(settings.report_dir).is_dir()),
+        },
+    )
+
+
+@router.get("/analyst/report/{name:path}")
+async def report_file(request: Request, name: str) -> Response:
+    """The HTML report and its charts, for logged-in analysts and officers only."""
+    core.need(request, "analyst", "officer")
+    folder = core.services(request).settings.report_dir
+    if not folder:
+        raise NotFound("no report configured (CLEARWAY_REPORT_DIR)")
+    root = FsPath(folder).resolve()
+    target = (root / (name or "index.html")).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise NotFound(f"no report file {name!r}")
+    return FileResponse(target)
 
 
 def _profiles() -> dict[str, Profile]:
@@ -113,4 +149,7 @@ async def edit(request: Request, profile_id: ProfilePath) -> Response:
     except InvalidInput as exc:
         ctx.update({"problems": exc.problems, "error": exc.detail, "form": fields, "done": False})
         return core.render(request, "profile.html", ctx, 422)
+    edits = core.services(request).profile_overrides
+    if edits is not None:  # this process decides with the new version at once
+        edits.invalidate()
     return core.redirect(request, f"/analyst/profiles/{profile_id}?done=saved")

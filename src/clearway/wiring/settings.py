@@ -25,3 +25,9 @@ class Settings:
     max_batch: int = 1000
     # Folder of a trained targeting model (`clearway risk retrain --out DIR`); rules only if unset
     risk_model: str | None = field(default_factory=lambda: os.environ.get("CLEARWAY_RISK_MODEL"))
+    # Parquet snapshot (`clearway export`) and HTML report (`clearway report`) the analyst
+    # dashboard shows; statistics never read the live database
+    snapshot_dir: str | None = field(
+        default_factory=lambda: os.environ.get("CLEARWAY_SNAPSHOT_DIR")
+    )
+    report_dir: str | None = field(default_factory=lambda: os.environ.get("CLEARWAY_REPORT_DIR"))
