@@ -17,8 +17,7 @@ from clearway.clearance.pipeline import notice_body
 from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
 from clearway.domain.consignment import Consignment
 from clearway.domain.decision import Reason, worst_lane
-from clearway.domain.lifecycle import FINAL_STATUSES
-from clearway.domain.lifecycle import PRE_ARRIVAL
+from clearway.domain.lifecycle import FINAL_STATUSES, PRE_ARRIVAL
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import DomainError, NotFound
 from clearway.kernel.ids import new_id
