@@ -53,6 +53,7 @@ from clearway.risk.history import (
     SameDayKey,
     SameDayTotal,
 )
+from clearway.risk.overrides import BatchOverrides
 from clearway.risk.sanctions import SanctionsHit, SanctionsList
 
 BoolArray = npt.NDArray[np.bool_]
@@ -107,8 +108,13 @@ class ProfileSet:
         *,
         history: HistoryProvider | None,
         sanctions: SanctionsList | None,
+        overrides: BatchOverrides | None = None,
     ) -> tuple[list[tuple[Profile, BoolArray]], Context]:
-        """Hit masks (one bool per consignment) for every profile with at least one hit."""
+        """Hit masks (one bool per consignment) for every profile with at least one hit.
+
+        A profile applies to a consignment when its legal date is within the profile's dates,
+        or, where `overrides` has an edited version in force that day, when that version is
+        active."""
         ctx = Context(columns, history, sanctions, self.watch_lists)
         if columns.n == 0:
             return [], ctx
@@ -119,6 +125,8 @@ class ProfileSet:
             active = (legal >= profile.valid_from.toordinal()) & (
                 legal < profile.valid_until.toordinal()
             )
+            if overrides is not None:
+                active = overrides.active(profile.id, active)
             if len(profile.data_sets) < len(DATA_SETS):
                 active &= np.isin(data_set, list(profile.data_sets))
             if not active.any():

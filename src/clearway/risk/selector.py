@@ -26,6 +26,7 @@ from clearway.domain.decision import (
 from clearway.domain.ports import RiskInput
 from clearway.risk.columns import Columns
 from clearway.risk.history import HistoryProvider
+from clearway.risk.overrides import BatchOverrides, CachedOverrides, ProfileOverrides
 from clearway.risk.profiles import ProfileSet, default_profiles
 from clearway.risk.referral import missing_security_data, referral_from_points, referral_name
 from clearway.risk.sampling import sampled
@@ -81,8 +82,10 @@ class RiskSelector:
         history: HistoryProvider | None = None,
         sanctions: SanctionsList | None = None,
         scorer: Scorer | None = None,
+        overrides: ProfileOverrides | None = None,
     ) -> None:
         self.profiles = profiles
+        self.overrides = overrides  # edited profile versions (see `risk.overrides`)
         self.policy = policy
         self.history = history
         self.sanctions = sanctions
@@ -102,9 +105,15 @@ class RiskSelector:
         office_budgets: Mapping[str, float] | None = None,
         scorer: Scorer | None = None,
         model_dir: Path | None = None,
+        overrides: ProfileOverrides | None = None,
+        overrides_ttl: float = 2.0,
     ) -> RiskSelector:
         """Shipped profiles and sanctions list. Rules only unless a model is given, either as a
-        `scorer` or as a model folder (`clearway risk train` output or a retrained model)."""
+        `scorer` or as a model folder (`clearway risk train` output or a retrained model).
+
+        `overrides` (edited profile versions) are read per legal date and kept `overrides_ttl`
+        seconds (`CachedOverrides`, used as given when it already is one; 0 reads them for
+        every batch)."""
         if scorer is None and model_dir is not None:
             from clearway.risk.model import TargetingModel
 
@@ -115,12 +124,19 @@ class RiskSelector:
             seed=seed,
             office_budgets=dict(office_budgets or {}),
         )
+        if (
+            overrides is not None
+            and overrides_ttl > 0
+            and not isinstance(overrides, CachedOverrides)
+        ):
+            overrides = CachedOverrides(overrides, ttl=overrides_ttl)
         return cls(
             profiles=default_profiles(),
             policy=policy,
             history=history,
             sanctions=default_list(),
             scorer=scorer,
+            overrides=overrides,
         )
 
     def decide_batch(self, inputs: Sequence[RiskInput]) -> list[Decision]:
@@ -135,33 +151,47 @@ class RiskSelector:
         forced_referral = np.full(n, REFERRAL_ORDER["assessment_complete"], dtype=np.int64)
 
         data_set = columns.consignment("data_set")
-        hits, ctx = self.profiles.evaluate(columns, history=self.history, sanctions=self.sanctions)
+        edited = (
+            None
+            if self.overrides is None
+            else BatchOverrides.for_batch([r.legal_date for r in inputs], self.overrides)
+        )
+        hits, ctx = self.profiles.evaluate(
+            columns, history=self.history, sanctions=self.sanctions, overrides=edited
+        )
         first_item = np.searchsorted(columns.item_owner, np.arange(n))
         for profile, mask in hits:
-            rows = np.flatnonzero(mask)
-            self.tracker.record_hits(profile.id, len(rows))
-            points[rows] += profile.weight
-            outcome = profile.lane
-            if profile.lane is not None:
-                forced_lane[rows] = np.maximum(forced_lane[rows], LANE_ORDER[profile.lane])
-            if profile.referral is not None:
-                forced_referral[rows] = np.maximum(
-                    forced_referral[rows], REFERRAL_ORDER[profile.referral]
-                )
-            for row in rows:
-                text = profile.reason
-                if ctx.sanction_hits:
-                    text += _sanction_detail(ctx, int(first_item[row]), columns, int(row))
-                is_pre = data_set[row] == "pre_loading"
-                reasons[row].append(
-                    Reason(
-                        source="rule",
-                        code=profile.id,
-                        text=text,
-                        weight=profile.weight,
-                        outcome=profile.referral if is_pre else outcome,
+            all_rows = np.flatnonzero(mask)
+            self.tracker.record_hits(profile.id, len(all_rows))
+            groups = [(None, all_rows)] if edited is None else edited.split(profile.id, all_rows)
+            for version, rows in groups:
+                if version is None:
+                    weight, lane, referral = profile.weight, profile.lane, profile.referral
+                    reason = profile.reason
+                else:
+                    weight, lane, referral = version.weight, version.lane, version.referral
+                    reason = version.reason
+                points[rows] += weight
+                if lane is not None:
+                    forced_lane[rows] = np.maximum(forced_lane[rows], LANE_ORDER[lane])
+                if referral is not None:
+                    forced_referral[rows] = np.maximum(
+                        forced_referral[rows], REFERRAL_ORDER[referral]
                     )
-                )
+                for row in rows:
+                    text = reason
+                    if ctx.sanction_hits:
+                        text += _sanction_detail(ctx, int(first_item[row]), columns, int(row))
+                    is_pre = data_set[row] == "pre_loading"
+                    reasons[row].append(
+                        Reason(
+                            source="rule",
+                            code=profile.id,
+                            text=text,
+                            weight=weight,
+                            outcome=referral if is_pre else lane,
+                        )
+                    )
 
         for i, r in enumerate(inputs):
             for finding in r.findings:

@@ -13,11 +13,13 @@ from clearway.clearance.pipeline import Pipeline
 from clearway.domain.ports import Assessor, Selector
 from clearway.kernel.clock import Clock, SystemClock
 from clearway.revenue.assessor import PackAssessor
+from clearway.risk.overrides import CachedOverrides
 from clearway.risk.selector import RiskSelector
 from clearway.storage.accounts_repository import AccountsWiring, wire_accounts
 from clearway.storage.engine import make_engine
 from clearway.storage.history import SqlHistory
 from clearway.storage.migrate import upgrade
+from clearway.storage.profile_overrides import StoredProfileOverrides
 from clearway.storage.repository import Operators, SqlStore
 from clearway.wiring.settings import Settings
 
@@ -34,6 +36,8 @@ class Services:
     clearance: Clearance
     clock: Clock = field(default_factory=SystemClock)
     accounts: AccountsWiring | None = None  # registrations, accounts, declarations, returns
+    # edited risk-profile versions as the built selector reads them; `invalidate()` after an edit
+    profile_overrides: CachedOverrides | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -60,7 +64,9 @@ def build(
         annual_usage=accounts.accounts.quotas.annual_usage,
     )
     history = SqlHistory(engine)  # risk history (entities, reference prices, same-day totals)
+    edits = CachedOverrides(StoredProfileOverrides(engine))  # profile versions, read per day
     selector = selector or RiskSelector.load_default(
+        overrides=edits,
         seed=settings.seed,
         sample_rate=settings.sample_rate,
         budget=settings.budget,
@@ -80,4 +86,5 @@ def build(
         clearance=Clearance(store, clock, accounts.gate),
         clock=clock,
         accounts=accounts,
+        profile_overrides=edits,
     )
