@@ -4,7 +4,10 @@ from pathlib import Path
 
 import pytest
 
-FORMATS = Path("/work/shared/data/formats")
+# ../shared sits beside the project root (as in CI's clone); /work/shared on a workstation
+FORMATS = Path(__file__).resolve().parents[3] / "shared/data/formats"
+if not FORMATS.exists():
+    FORMATS = Path("/work/shared/data/formats")
 H7_SAMPLES = FORMATS / "eu_dms_dk" / "samples"
 CEB_SAMPLES = FORMATS / "cn_ceb" / "samples_import"
 
