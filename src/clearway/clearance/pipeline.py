@@ -210,6 +210,7 @@ class Pipeline:
         loaded = self.store.load_many(sorted(load_ids)) if load_ids else {}
         legs = self.store.legs_of(sorted(load_ids)) if load_ids else {}
         touched: dict[str, str] = {}  # consignment id -> status before this batch
+        created: set[str] = set()  # consignments this batch creates
         for w in valid:
             ref = w.doc.filer_reference
             earlier = in_batch.get(ref)
@@ -248,6 +249,7 @@ class Pipeline:
             w.consignment = c
             if c is None:
                 c = w.consignment = self._create(w, filer, now, changes)
+                created.add(c.id)
                 for key in _lookup_keys(w.doc):
                     new_by_key[key] = c
                 legs[c.id] = [Leg(w.kind, w.role, w.doc, f"{filer.operator_id}/{ref}")]
@@ -257,7 +259,7 @@ class Pipeline:
                 others = [leg for leg in legs.get(c.id, []) if leg.reference != mine]
                 legs[c.id] = [*others, Leg(w.kind, w.role, w.doc, mine)]
                 if c.status in PRE_ARRIVAL:
-                    if c.id not in touched and all(x is not c for x in changes.created):
+                    if c.id not in touched and c.id not in created:
                         touched[c.id] = c.status
                         changes.updated.append((c, c.status))
                     self._remerge(w, c, legs[c.id], filer, now)
