@@ -60,3 +60,9 @@ def test_rounding_is_explicit_and_follows_the_currency() -> None:
     assert round_amount(Decimal("2.345"), "EUR", "half_up") == Decimal("2.35")
     assert round_amount(Decimal("2.345"), "EUR", "half_even") == Decimal("2.34")
     assert round_amount(Decimal("1234.5"), "JPY") == Decimal("1235")
+
+
+def test_rounding_refuses_what_cannot_be_an_amount() -> None:
+    for bad in ("NaN", "Infinity", "1e9999"):
+        with pytest.raises(MoneyError):
+            round_amount(Decimal(bad), "EUR")

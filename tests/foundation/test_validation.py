@@ -114,3 +114,16 @@ def test_vague_descriptions() -> None:
 def test_amounts_decode_exactly_from_strings_and_numbers() -> None:
     doc = decode_filing(msgspec.json.encode({**make_filing(), "transport_cost": 0.1}))
     assert str(doc.transport_cost) == "0.1"
+
+
+def test_non_finite_and_absurd_numbers_are_problems_not_crashes() -> None:
+    doc = make_filing()
+    doc["items"][0]["value"] = "NaN"
+    doc["items"][1]["net_mass_kg"] = "-Infinity"
+    doc["transport_cost"] = "1e9999"
+    found = {(p.path, p.code) for p in check_filing(from_builtins(doc), served=SERVED)}
+    assert found == {
+        ("/items/0/value", "not_a_number"),
+        ("/items/1/net_mass_kg", "not_a_number"),
+        ("/transport_cost", "range"),
+    }

@@ -160,7 +160,9 @@ def check_filing(
     transport document, a payment record lists no goods, and no partial leg has to satisfy the
     data-set requirements on its own (the merged consignment is checked by matching).
     """
-    out: list[Problem] = []
+    out = _number_problems(doc)
+    if out:
+        return out  # the remaining checks compare amounts: they need finite numbers
     _top(doc, served, today, out, kind)
     for name in ("consignor", "consignee", "seller", "platform"):
         party = getattr(doc, name)
@@ -173,6 +175,40 @@ def check_filing(
         _item(item, i, doc, out)
     if currency_ok:
         _totals(doc, out)
+    return out
+
+
+# Amounts and masses beyond this are typing errors, not parcels; it also bounds storage.
+MAX_NUMBER = Decimal(10) ** 12
+
+
+def _decimals(doc: FilingDocument) -> list[tuple[str, Decimal | None]]:
+    found: list[tuple[str, Decimal | None]] = [
+        ("/transport_cost", doc.transport_cost),
+        ("/insurance_cost", doc.insurance_cost),
+        ("/gross_mass_kg", doc.gross_mass_kg),
+        ("/order/total", doc.order.total if doc.order else None),
+        ("/payment/amount", doc.payment.amount if doc.payment else None),
+    ]
+    for i, item in enumerate(doc.items):
+        found += [
+            (f"/items/{i}/value", item.value),
+            (f"/items/{i}/net_mass_kg", item.net_mass_kg),
+            (f"/items/{i}/gross_mass_kg", item.gross_mass_kg),
+        ]
+    return found
+
+
+def _number_problems(doc: FilingDocument) -> list[Problem]:
+    """NaN, infinities and absurd magnitudes decode as Decimals; refuse them up front."""
+    out = []
+    for path, value in _decimals(doc):
+        if value is None:
+            continue
+        if not value.is_finite():
+            out.append(Problem(path, "not_a_number", "must be a finite decimal number"))
+        elif abs(value) >= MAX_NUMBER:
+            out.append(Problem(path, "range", f"must be below {MAX_NUMBER:,}"))
     return out
 
 

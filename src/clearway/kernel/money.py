@@ -46,7 +46,12 @@ def round_amount(
     amount: Decimal, currency: str, mode: RoundingMode = "half_up", places: int | None = None
 ) -> Decimal:
     """Round to the currency's minor unit with an explicit rounding mode."""
-    return amount.quantize(quantum(currency, places), rounding=_ROUNDING[mode])
+    if not amount.is_finite():
+        raise MoneyError(f"{amount} {currency} is not an amount")
+    try:
+        return amount.quantize(quantum(currency, places), rounding=_ROUNDING[mode])
+    except InvalidOperation as exc:  # NaN, infinity, or more digits than the context holds
+        raise MoneyError(f"{amount} {currency} is not a roundable amount") from exc
 
 
 @dataclass(frozen=True, slots=True)
