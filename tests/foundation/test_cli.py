@@ -108,3 +108,17 @@ def test_keys_are_created_for_valid_roles_only(tmp_path: Path) -> None:
         app, ["keys", "create", "--operator", "Post", "--role", "king", "--database", db]
     )
     assert bad.exit_code == 2
+
+
+def test_a_revoked_key_is_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    key = runner.invoke(
+        app, ["keys", "create", "--operator", "P", "--role", "post", "--database", db]
+    ).stdout.strip()
+    prefix = key.split("_")[1]
+    assert runner.invoke(app, ["keys", "revoke", prefix, "--database", db]).exit_code == 0
+    assert runner.invoke(app, ["keys", "revoke", prefix, "--database", db]).exit_code == 2
+    from clearway.storage.engine import make_engine
+    from clearway.storage.repository import Operators
+
+    assert Operators(make_engine(db)).authenticate(key) is None

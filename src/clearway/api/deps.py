@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -12,6 +13,7 @@ from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
 T = TypeVar("T")
+KEY_CACHE_SECONDS = 30.0
 
 
 class PayloadTooLarge(ClearwayError):
@@ -42,15 +44,20 @@ def principal(request: Request, svc: ServicesDep) -> Principal:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key:
         raise Unauthorized("send Authorization: Bearer <API key>")
-    cache: dict[str, Principal] = request.app.state.key_cache
-    who = cache.get(key)
+    # Keys are checked against the database at most every KEY_CACHE_SECONDS, so a revoked key
+    # stops working within that time without a database read on every request.
+    cache: dict[str, tuple[Principal, float]] = request.app.state.key_cache
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    who = svc.operators.authenticate(key.strip())
     if who is None:
-        who = svc.operators.authenticate(key.strip())
-        if who is None:
-            raise Unauthorized("unknown or revoked API key")
-        if len(cache) > 10_000:
-            cache.clear()
-        cache[key] = who
+        cache.pop(key, None)
+        raise Unauthorized("unknown or revoked API key")
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[key] = (who, now + KEY_CACHE_SECONDS)
     return who
 
 

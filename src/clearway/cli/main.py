@@ -249,6 +249,24 @@ def keys_create(
     print(Operators(engine).create_key(operator, role))
 
 
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix: the part after `cw_`")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Revoke an API key (servers stop accepting it within 30 seconds)."""
+    from clearway.kernel.errors import NotFound
+    from clearway.storage.engine import make_engine
+    from clearway.storage.repository import Operators
+
+    try:
+        Operators(make_engine(_settings(database).database_url)).revoke(prefix)
+    except NotFound as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from None
+    err.print(f"revoked key {prefix}")
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "heads",
