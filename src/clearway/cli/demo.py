@@ -375,16 +375,13 @@ def _print(s: dict[str, Any]) -> None:
         for k, v in sorted(s[title].items(), key=lambda kv: str(kv[0])):
             t.add_row(str(k), str(v))
         console.print(t)
-    t = Table(title="planted violations caught")
-    for col in (
-        "violation",
-        "planted",
-        "rejected at filing",
-        "targeted",
-        "collection fallback",
-        "missed",
-    ):
-        t.add_column(col)
+    t = Table(
+        title="planted violations caught (rejected at filing / targeted by risk / "
+        "collection fallback)"
+    )
+    t.add_column("violation", no_wrap=True)
+    for col in ("planted", "rejected", "targeted", "fallback", "missed"):
+        t.add_column(col, justify="right")
     for v, c in s["planted_violations"].items():
         t.add_row(
             v,
