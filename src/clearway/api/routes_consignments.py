@@ -71,9 +71,16 @@ def consignment_out(svc: Services, consignment_id: str) -> ConsignmentOut:
             for h in svc.store.holds(c.id)
         ],
         filings=[
-            FilingRef(**f)
+            FilingRef(
+                f["id"],
+                f["operator"],
+                f["role"],
+                f["filer_reference"],
+                f["version"],
+                f["format"],
+                f["received_at"],
+            )
             for f in svc.store.filings_of(c.id)
-            if f.pop("operator_id", None) is not None
         ],
         events=[
             EventOut(e.kind, e.at, e.actor, e.from_status, e.to_status, e.data)
