@@ -307,7 +307,7 @@ class SqlStore:
                 .where(f.consignment_id == consignment_id)
                 .order_by(f.received_at, f.version)
             ).mappings()
-            return [dict(r) for r in rows]
+            return [{**r, "received_at": aware(r["received_at"])} for r in rows]
 
     def notices_after(
         self, operator_id: str, cursor: int, limit: int
@@ -323,7 +323,7 @@ class SqlStore:
             out = []
             for nid, body, created in rows:
                 data = msgspec.json.decode(body)
-                data["created_at"] = created.isoformat() if created else None
+                data["created_at"] = (aware(created) or created).isoformat() if created else None
                 out.append((nid, data))
             return out
 
