@@ -228,3 +228,76 @@ def test_a_leg_still_missing_after_the_wait_is_flagged(services: Services, clock
     assert "match_leg_overdue" in {x.code for x in c.decision.reasons}
     assert c.decision.lane in ("yellow", "red")
     assert services.clearance.flag_overdue_legs(candidates) == []  # flagged once
+
+
+def test_another_operator_cannot_take_over_a_declared_parcel(
+    client: TestClient, services: Services
+) -> None:
+    owner = _key(services, "Mercato Global", "platform")
+    first = client.post("/v1/filings", json=make_filing(), headers=owner).json()
+    rival = _key(services, "Rival Shop", "platform")
+    cheap = make_filing(filer_reference="R-1", data_set="full", collection={"model": "consumer"})
+    cheap["items"] = [
+        {
+            "description": "Plastic phone case",
+            "hs_code": "392690",
+            "quantity": 1,
+            "value": "0.50",
+            "origin_country": "CN",
+            "net_mass_kg": "0.05",
+        }
+    ]
+    resp = client.post("/v1/filings", json=cheap, headers=rival)
+    assert resp.status_code == 409
+    assert resp.json()["problems"][0]["code"] == "already_declared"
+    assert (
+        client.get(f"/v1/consignments/{first['consignment_id']}", headers=rival).status_code == 404
+    )
+    c = services.store.load(first["consignment_id"])
+    assert c is not None and c.document.items[0].value == Decimal("12.90")
+
+
+def test_only_a_declarant_can_withdraw_a_parcel(services: Services) -> None:
+    platform = Filer(
+        services.operators.ensure("Bazaar Direct", "platform"), "Bazaar Direct", "platform"
+    )
+    doc = cn_filing()
+    [r] = services.pipeline.process(platform, [Submission(doc)])
+    payer = Filer(
+        services.operators.ensure("Alipay", "payment_provider"), "Alipay", "payment_provider"
+    )
+    legs = cn_legs(doc, pay_code="PAY01", pay_name="Alipay", carrier=CARRIER)
+    from clearway.clearance.intake import read_content
+
+    _, subs = read_content(legs.payment)
+    [paid] = services.pipeline.process(payer, subs)
+    assert paid.consignment_id == r.consignment_id
+    [w] = services.pipeline.process(
+        payer, [Submission(None, action="cancel", reference=paid.filer_reference)]
+    )
+    assert (w.outcome, w.problems[0].code) == ("conflict", "withdrawal_refused")
+    c = services.store.load(r.consignment_id)
+    assert c is not None and c.status == "decided"
+
+
+def test_completing_and_withdrawing_in_one_batch_is_consistent(services: Services) -> None:
+    carrier = Filer(services.operators.ensure("Swift Air", "carrier"), "Swift Air", "carrier")
+    pre = make_filing(
+        filer_reference="PRE-1",
+        data_set="pre_loading",
+        mode="express",
+        transport_document="1234567890",
+        items=[{"description": "Plastic phone case", "hs_code": "392690", "quantity": 2}],
+    )
+    [first] = services.pipeline.process(carrier, [Submission(from_builtins(pre))])
+    full = make_filing(filer_reference="FULL-1", mode="express", transport_document="1234567890")
+    results = services.pipeline.process(
+        carrier,
+        [
+            Submission(from_builtins(full)),
+            Submission(None, action="cancel", reference="PRE-1"),
+        ],
+    )
+    assert [x.outcome for x in results] == ["attached", "invalidated"]
+    c = services.store.load(first.consignment_id)
+    assert c is not None and c.status == "invalidated"

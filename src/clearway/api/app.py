@@ -32,7 +32,7 @@ from clearway.api import (
 from clearway.api.openapi import components, responses
 from clearway.api.problems import PROBLEM_TYPES, problem_response
 from clearway.api.schemas import Health
-from clearway.kernel.errors import ClearwayError, InvalidInput, Problem, Unauthorized
+from clearway.kernel.errors import ClearwayError, Problem, Unauthorized
 from clearway.web import mount_web
 from clearway.wiring.services import Services
 
@@ -67,7 +67,7 @@ def create_app(services: Services) -> FastAPI:
 def _errors(app: FastAPI) -> None:
     @app.exception_handler(ClearwayError)
     async def clearway_error(request: Request, exc: ClearwayError) -> Response:
-        problems = exc.problems if isinstance(exc, InvalidInput) else []
+        problems = exc.problems
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return problem_response(
             exc.status, exc.problem_type, exc.detail, problems, request.url.path, headers

@@ -59,7 +59,9 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
     if result.outcome == "rejected":
         raise InvalidInput(result.problems, "the filing is not valid; see problems")
     if result.outcome == "conflict":
-        raise Conflict(result.problems[0].message if result.problems else "conflict")
+        raise Conflict(
+            result.problems[0].message if result.problems else "conflict", result.problems
+        )
     status = 201 if result.outcome in ("accepted", "amended") else 200
     return Response(_ENC.encode(result_out(result)), status, media_type="application/json")
 

@@ -182,11 +182,21 @@ class Pipeline:
         refs = [w.doc.filer_reference for w in valid] + [ref for _, ref in withdrawals]
         stored = self.store.filings_by_reference(filer.operator_id, refs)
         heads = self.store.heads_by_keys([k for w in valid for k in _lookup_keys(w.doc)])
+        ids = sorted({s.consignment_id for s in stored.values()} | {h.id for h in heads.values()})
+        # One copy of each consignment per batch: every step changes the same object.
+        state = _Batch(
+            self.store.load_many(ids) if ids else {}, self.store.legs_of(ids) if ids else {}
+        )
         changes = ChangeSet()
-        to_decide = self._classify(filer, valid, stored, heads, results, now, changes)
-        self._withdraw(filer, withdrawals, stored, results, now, changes)
+        to_decide = self._classify(filer, valid, stored, heads, state, results, now, changes)
+        self._withdraw(filer, withdrawals, stored, state, results, now, changes)
+        # a parcel withdrawn in this very batch is not decided any more
+        withdrawn = [
+            w for w in to_decide if w.consignment and w.consignment.status == "invalidated"
+        ]
+        to_decide = [w for w in to_decide if w not in withdrawn]
         self._assess_and_decide(filer, to_decide, now, changes)
-        for w in to_decide:
+        for w in to_decide + withdrawn:
             results[w.index] = _result(w)
         if changes:
             self.store.commit(changes)
@@ -198,6 +208,7 @@ class Pipeline:
         valid: list[_Work],
         stored: dict[str, StoredFiling],
         heads: dict[str, ConsignmentHead],
+        batch: _Batch,
         results: list[FilingResult | None],
         now: datetime,
         changes: ChangeSet,
@@ -206,11 +217,7 @@ class Pipeline:
         to_decide: list[_Work] = []
         in_batch: dict[str, _Work] = {}  # filer_reference -> work, for repeats inside one batch
         new_by_key: dict[str, Consignment] = {}
-        load_ids = {s.consignment_id for s in stored.values()} | {h.id for h in heads.values()}
-        loaded = self.store.load_many(sorted(load_ids)) if load_ids else {}
-        legs = self.store.legs_of(sorted(load_ids)) if load_ids else {}
-        touched: dict[str, str] = {}  # consignment id -> status before this batch
-        created: set[str] = set()  # consignments this batch creates
+        loaded, legs = batch.loaded, batch.legs
         for w in valid:
             ref = w.doc.filer_reference
             earlier = in_batch.get(ref)
@@ -245,11 +252,17 @@ class Pipeline:
                     if c is not None:
                         break
                 if c is not None:
+                    refusal = _foreign_leg_refusal(w, c, legs.get(c.id, []), filer)
+                    if refusal is not None:
+                        results[w.index] = FilingResult(
+                            w.index, "conflict", ref, None, None, None, None, [refusal]
+                        )
+                        continue
                     w.outcome = "attached"
             w.consignment = c
             if c is None:
                 c = w.consignment = self._create(w, filer, now, changes)
-                created.add(c.id)
+                batch.created.add(c.id)
                 for key in _lookup_keys(w.doc):
                     new_by_key[key] = c
                 legs[c.id] = [Leg(w.kind, w.role, w.doc, f"{filer.operator_id}/{ref}")]
@@ -259,9 +272,7 @@ class Pipeline:
                 others = [leg for leg in legs.get(c.id, []) if leg.reference != mine]
                 legs[c.id] = [*others, Leg(w.kind, w.role, w.doc, mine)]
                 if c.status in PRE_ARRIVAL:
-                    if c.id not in touched and c.id not in created:
-                        touched[c.id] = c.status
-                        changes.updated.append((c, c.status))
+                    batch.touch(c, changes)
                     self._remerge(w, c, legs[c.id], filer, now)
                     for key in _lookup_keys(c.document):
                         new_by_key[key] = c
@@ -339,18 +350,14 @@ class Pipeline:
         filer: Filer,
         withdrawals: list[tuple[int, str]],
         stored: dict[str, StoredFiling],
+        batch: _Batch,
         results: list[FilingResult | None],
         now: datetime,
         changes: ChangeSet,
     ) -> None:
-        if not withdrawals:
-            return
-        loaded = self.store.load_many(
-            sorted({stored[r].consignment_id for _, r in withdrawals if r in stored})
-        )
         for i, ref in withdrawals:
             prior = stored.get(ref)
-            c = loaded.get(prior.consignment_id) if prior else None
+            c = batch.loaded.get(prior.consignment_id) if prior else None
             if prior is None or c is None:
                 results[i] = FilingResult(
                     i,
@@ -365,9 +372,32 @@ class Pipeline:
             if c.status not in PRE_ARRIVAL:
                 results[i] = _conflict_status(i, ref, prior, c)
                 continue
-            before = c.status
+            mine = [
+                leg
+                for leg in batch.legs.get(c.id, [])
+                if leg.reference == f"{filer.operator_id}/{ref}"
+            ]
+            if not any(leg.kind in _DECLARING_KINDS for leg in mine):
+                results[i] = FilingResult(
+                    i,
+                    "conflict",
+                    ref,
+                    c.id,
+                    c.status,
+                    prior.version,
+                    None,
+                    [
+                        Problem(
+                            "/",
+                            "withdrawal_refused",
+                            "only a declaration withdraws a parcel; "
+                            "payment and transport records stay",
+                        )
+                    ],
+                )
+                continue
+            batch.touch(c, changes)
             c.apply("invalidate", at=now, actor=_actor(filer), data={"reference": ref})
-            changes.updated.append((c, before))
             changes.notices.append(
                 Notice(filer.operator_id, c.id, "invalidated", notice_body(c, "invalidated"))
             )
@@ -436,6 +466,56 @@ class Pipeline:
             changes.notices.append(Notice(filer.operator_id, c.id, kind, notice_body(c, kind)))
             if c.owner != filer.operator_id:
                 changes.notices.append(Notice(c.owner, c.id, kind, notice_body(c, kind)))
+
+
+def _withdrawn(w: _Work) -> bool:
+    return w.consignment is not None and w.consignment.status == "invalidated"
+
+
+_DECLARING_KINDS = frozenset({"declaration", "inventory"})
+_PARTIAL_KINDS = frozenset({"order", "payment", "waybill"})
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one batch works on: each consignment loaded once, its legs, what it changes."""
+
+    loaded: dict[str, Consignment]
+    legs: dict[str, list[Leg]]
+    created: set[str] = field(default_factory=set)
+    touched: set[str] = field(default_factory=set)
+
+    def touch(self, c: Consignment, changes: ChangeSet) -> None:
+        """Record a stored consignment as updated, once, with the status it was loaded in."""
+        if c.id not in self.touched and c.id not in self.created:
+            self.touched.add(c.id)
+            changes.updated.append((c, c.status))
+
+
+def _foreign_leg_refusal(w: _Work, c: Consignment, legs: list[Leg], filer: Filer) -> Problem | None:
+    """May another operator's filing join this consignment?
+
+    Partial records (order, payment, waybill) from other parties are what matching is for. A
+    declaration from another operator may only complete a parcel known from partial or
+    pre-loading data; it may never replace a declaration already on file.
+    """
+    if c.owner == filer.operator_id or w.kind in _PARTIAL_KINDS:
+        return None
+    declared = [
+        leg
+        for leg in legs
+        if leg.kind in _DECLARING_KINDS
+        and leg.document.data_set != "pre_loading"
+        and not leg.reference.startswith(f"{filer.operator_id}/")
+    ]
+    if not declared:
+        return None
+    return Problem(
+        "/transport_document",
+        "already_declared",
+        f"{w.doc.transport_document or 'this parcel'} is already declared by another operator; "
+        "file your record as an order, payment or waybill, or ask the declarant to amend",
+    )
 
 
 def _other_parcel(doc: FilingDocument, key: str) -> bool:

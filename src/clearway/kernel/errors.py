@@ -6,14 +6,16 @@ from dataclasses import dataclass, field
 
 
 class ClearwayError(Exception):
-    """Base of every error the product raises on purpose."""
+    """Base of every error the product raises on purpose; `problems` locate what is at fault."""
 
     problem_type: str = "error"
     status: int = 400
+    problems: list[Problem]
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, problems: list[Problem] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.problems = problems or []
 
 
 class DomainError(ClearwayError):
