@@ -301,3 +301,49 @@ def test_completing_and_withdrawing_in_one_batch_is_consistent(services: Service
     assert [x.outcome for x in results] == ["attached", "invalidated"]
     c = services.store.load(first.consignment_id)
     assert c is not None and c.status == "invalidated"
+
+
+def test_legs_filed_at_the_same_moment_are_all_kept(services: Services) -> None:
+    import threading
+
+    from clearway.clearance.intake import read_content
+
+    platform = Filer(
+        services.operators.ensure("Bazaar Direct", "platform"), "Bazaar Direct", "platform"
+    )
+    doc = cn_filing()
+    [r] = services.pipeline.process(platform, [Submission(doc)])
+    legs = cn_legs(doc, pay_code="PAY01", pay_name="Alipay", carrier=CARRIER)
+    parties = [
+        (
+            Filer(
+                services.operators.ensure("Alipay", "payment_provider"),
+                "Alipay",
+                "payment_provider",
+            ),
+            legs.payment,
+        ),
+        (
+            Filer(services.operators.ensure("SF Express", "carrier"), "SF Express", "carrier"),
+            legs.waybill,
+        ),
+    ]
+    start = threading.Barrier(len(parties))
+    errors: list[BaseException] = []
+
+    def file(filer: Filer, message: bytes) -> None:
+        try:
+            subs = read_content(message)[1]
+            start.wait()
+            services.pipeline.process(filer, subs)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=file, args=p) for p in parties]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    c = services.store.load(r.consignment_id)
+    assert c is not None and sorted(c.legs) == ["declaration", "payment", "waybill"]

@@ -51,6 +51,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "forbidden": "Your key's role does not allow this call.",
     "not-found": "No such resource, or it belongs to another operator.",
     "conflict": "The request conflicts with the current state (e.g. amending a released parcel).",
+    "concurrent-update": "Another request changed the same parcel at the same moment; send again.",
     "illegal-transition": "The consignment's status does not allow this action now.",
     "domain-rule": "A business rule refused the request; `detail` says which.",
     "invalid-amount": "An amount is not a decimal string, or currencies were mixed.",

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from clearway.domain.consignment import Consignment
+from clearway.kernel.errors import Conflict
 from clearway.matching.merge import Leg
 
 
@@ -109,8 +110,11 @@ class AccountGate(Protocol):
         ...
 
 
-class StaleWrite(Exception):
-    """Someone else changed or inserted the same rows first; the unit of work should retry."""
+class StaleWrite(Conflict):
+    """Someone else changed or inserted the same rows first; the unit of work should retry.
+    Should retries run out, it reaches the filer as a 409 to send again."""
+
+    problem_type = "concurrent-update"
 
 
 class Store(Protocol):

@@ -21,7 +21,8 @@ class Consignment:
     owner: str  # the operator whose filing created it
     status: str = "filed"
     payment_status: str = "none"
-    version: int = 1
+    version: int = 1  # of the filed document: amendments and merged legs bump it
+    revision: int = 0  # of the stored record: every write bumps it (optimistic locking)
     decision: Decision | None = None
     assessment: Assessment | None = None
     created_at: datetime | None = None

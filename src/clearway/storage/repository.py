@@ -203,17 +203,22 @@ class SqlStore:
             if _is_unique_violation(exc):
                 raise StaleWrite(str(exc.orig)) from exc
             raise
+        for cons, _ in changes.updated:
+            cons.revision += 1  # the stored record moved on with this write
 
     def _write(self, conn: Connection, changes: ChangeSet) -> None:
         if changes.created:
             bulk_insert(conn, t.consignments, [_row(c) for c in changes.created])
         c = t.consignments.c
-        for cons, old_status in changes.updated:
+        for cons, _old_status in changes.updated:
             row = _row(cons)
             row.pop("id")
             row.pop("created_at")
+            row["revision"] = cons.revision + 1
             done = conn.execute(
-                update(t.consignments).where(c.id == cons.id, c.status == old_status).values(**row)
+                update(t.consignments)
+                .where(c.id == cons.id, c.revision == cons.revision)
+                .values(**row)
             )
             if done.rowcount != 1:
                 raise StaleWrite(f"consignment {cons.id} changed concurrently")
@@ -402,6 +407,7 @@ def _row(c: Consignment) -> dict[str, Any]:
         "transport_document": c.transport_document,
         "owner_id": c.owner,
         "version": c.version,
+        "revision": c.revision,
         "status": c.status,
         "payment_status": c.payment_status,
         "data_set": d.data_set,
@@ -447,6 +453,7 @@ def _consignment(row: Any) -> Consignment:
         status=row["status"],
         payment_status=row["payment_status"],
         version=row["version"],
+        revision=row["revision"],
         decision=_DECISION.decode(row["decision"]) if row["decision"] else None,
         assessment=_ASSESSMENT.decode(row["assessment"]) if row["assessment"] else None,
         created_at=aware(row["created_at"]),

@@ -62,6 +62,8 @@ consignments = Table(
     Column("transport_document", String(50), nullable=False, unique=True),
     Column("owner_id", String(_ID), ForeignKey("operators.id"), nullable=False),
     Column("version", Integer, nullable=False),
+    # bumped by every write: a writer that loaded an older revision retries (optimistic lock)
+    Column("revision", Integer, nullable=False, default=0),
     Column("status", String(24), nullable=False),
     Column("payment_status", String(16), nullable=False),
     Column("data_set", String(16), nullable=False),

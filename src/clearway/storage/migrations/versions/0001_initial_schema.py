@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("transport_document", sa.String(length=50), nullable=False),
         sa.Column("owner_id", sa.String(length=40), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("payment_status", sa.String(length=16), nullable=False),
         sa.Column("data_set", sa.String(length=16), nullable=False),
