@@ -184,3 +184,32 @@ def test_notices_reach_the_filer(services: Services) -> None:
     assert services.store.notices_after(filer.operator_id, cursor, 10) == []
     other = _filer(services, "Someone Else")
     assert services.store.notices_after(other.operator_id, 0, 10) == []
+
+
+def test_a_parcel_that_cannot_be_assessed_waits_for_an_officer(services: Services) -> None:
+    # The ECB publishes no rate for the UAE dirham: the calculator cannot convert the value.
+    items = [
+        {
+            "description": "Gold wristwatch",
+            "hs_code": "910111",
+            "quantity": 1,
+            "value": "90000.00",
+            "origin_country": "AE",
+            "net_mass_kg": "0.2",
+        }
+    ]
+    r = _file(
+        services,
+        _filer(services),
+        currency="AED",
+        data_set="full",
+        items=items,
+        order=None,
+        payment=None,
+        collection={"model": "consumer"},
+    )
+    assert r.decision is not None and r.decision.lane in ("yellow", "red")
+    assert "manual_assessment_required" in {x.code for x in r.decision.reasons}
+    [arrival] = services.clearance.arrive(["LX123456785CN"], "officer:x")
+    assert arrival.answer == "hold"
+    assert any("manual assessment" in why for why in arrival.reasons)

@@ -15,6 +15,7 @@ import msgspec
 
 from clearway.clearance.pipeline import notice_body
 from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
+from clearway.domain.assessment import MANUAL_ASSESSMENT
 from clearway.domain.consignment import Consignment
 from clearway.domain.decision import Reason, worst_lane
 from clearway.domain.lifecycle import FINAL_STATUSES, PRE_ARRIVAL
@@ -147,6 +148,8 @@ class Clearance:
             reasons.append(_LANE_HOLDS[d.lane])
         if c.payment_status == "due":
             reasons.append("duty and tax due from the consignee: awaiting payment")
+        if c.assessment is not None and MANUAL_ASSESSMENT in c.assessment.flags:
+            reasons.append("manual assessment required: duty and tax could not be computed")
         missing = missing_legs(c)
         if missing:
             reasons.append(f"record match incomplete: no {' or '.join(missing)} record on file")

@@ -27,6 +27,7 @@ from clearway.clearance.ports import (
     Store,
     StoredFiling,
 )
+from clearway.domain.assessment import MANUAL_ASSESSMENT, Assessment
 from clearway.domain.consignment import Consignment
 from clearway.domain.decision import Decision, Reason, worst_lane
 from clearway.domain.events import Event
@@ -239,7 +240,7 @@ class Pipeline:
                     )
                     continue
                 if c is None or c.status not in PRE_ARRIVAL:
-                    results[w.index] = _conflict(w, ref, prior, c)
+                    results[w.index] = _conflict_status(w.index, ref, prior, c)
                     continue
                 w.version = prior.version + 1
                 w.outcome = "amended"
@@ -444,7 +445,7 @@ class Pipeline:
         for w, decision in zip(todo, decisions, strict=True):
             c = w.consignment
             assert c is not None
-            c.decision = _with_match(decision, w.match)
+            c.decision = _with_revenue(_with_match(decision, w.match), by_work.get(id(w)))
             if c.document.data_set == "pre_loading":
                 c.apply("refer", at=now, actor=actor, data={"referral": decision.referral})
                 kind = "referral"
@@ -549,8 +550,19 @@ def _with_match(decision: Decision, match: list[Problem]) -> Decision:
     )
 
 
-def _conflict(w: _Work, ref: str, prior: StoredFiling, c: Consignment | None) -> FilingResult:
-    return _conflict_status(w.index, ref, prior, c)
+def _with_revenue(decision: Decision, assessment: Assessment | None) -> Decision:
+    """An assessment the calculator could not complete (no FX rate, an unknown regime…) needs an
+    officer: at least a documentary check, and arrival holds it until someone assesses it."""
+    if assessment is None or MANUAL_ASSESSMENT not in assessment.flags:
+        return decision
+    why = ", ".join(f for f in assessment.flags if f != MANUAL_ASSESSMENT)
+    reason = Reason("revenue", MANUAL_ASSESSMENT, f"duty and tax need an officer ({why})")
+    lane = worst_lane(decision.lane, "yellow") if decision.lane else decision.lane
+    return msgspec.structs.replace(
+        decision,
+        lane=lane,
+        reasons=[*decision.reasons, reason],
+    )
 
 
 def _conflict_status(

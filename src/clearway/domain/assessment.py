@@ -8,6 +8,8 @@ from typing import Literal
 import msgspec
 
 PayableBy = Literal["none", "vendor", "intermediary", "consumer"]
+# The flag an assessor sets when it could not compute what is owed; an officer must.
+MANUAL_ASSESSMENT = "manual_assessment_required"
 
 
 class TraceEntry(msgspec.Struct, omit_defaults=True):
