@@ -273,3 +273,56 @@ def test_posts_get_a_per_item_answer_in_their_notices(
     answers = [n["notice"]["item_answer"] for n in notices if "item_answer" in n["notice"]]
     assert answers and answers[-1]["item_id"] == "LX123456785CN"
     assert answers[-1]["answer"] in ("release", "hold")
+
+
+def test_numbers_in_requests_must_be_real_amounts(client: TestClient, services: Services) -> None:
+    platform = _auth(services, "Mercato Global", "platform")
+    officer = _auth(services, "Border Office", "officer")
+    cid = client.post("/v1/filings", json=make_filing(), headers=platform).json()["consignment_id"]
+    for amount in ("sNaN", "NaN", "-Infinity", "1e40"):
+        resp = client.post(
+            f"/v1/consignments/{cid}/payments",
+            json={"amount": amount, "currency": "EUR", "reference": "R"},
+            headers=officer,
+        )
+        _is_problem(resp, 422)
+    bad = client.post(
+        f"/v1/consignments/{cid}/actions",
+        json={
+            "action": "record_inspection",
+            "found": True,
+            "corrected_value": "-5",
+            "corrected_hs_code": "12345678901",
+        },
+        headers=officer,
+    )
+    body = _is_problem(bad, 422)
+    assert {p["path"] for p in body["problems"]} == {  # type: ignore[union-attr]
+        "/corrected_value",
+        "/corrected_hs_code",
+    }
+    client.post(
+        f"/v1/consignments/{cid}/actions",
+        json={"action": "hold", "reason": "check"},
+        headers=officer,
+    )
+    good = client.post(
+        f"/v1/consignments/{cid}/actions",
+        json={
+            "action": "record_inspection",
+            "found": True,
+            "corrected_value": "120.00",
+            "corrected_hs_code": "4202.21",
+        },
+        headers=officer,
+    )
+    assert good.status_code == 200, good.text
+
+
+def test_texts_too_long_for_storage_are_refused_not_crashed(
+    client: TestClient, services: Services
+) -> None:
+    platform = _auth(services, "Mercato Global", "platform")
+    resp = client.post("/v1/filings", json=make_filing(office="HUB-" * 20), headers=platform)
+    body = _is_problem(resp, 422)
+    assert body["problems"][0]["path"] == "/office"  # type: ignore[index]

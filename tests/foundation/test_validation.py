@@ -127,3 +127,17 @@ def test_non_finite_and_absurd_numbers_are_problems_not_crashes() -> None:
         ("/items/1/net_mass_kg", "not_a_number"),
         ("/transport_cost", "range"),
     }
+
+
+def test_texts_longer_than_storage_holds_are_problems() -> None:
+    doc = make_filing(office="X" * 33, order={"id": "O" * 101, "total": "27.40"})
+    doc["consignee"]["name"] = "N" * 151
+    found = {(p.path, p.code) for p in check_filing(from_builtins(doc), served=SERVED)}
+    assert {("/office", "length"), ("/order/id", "length"), ("/consignee/name", "length")} <= found
+
+
+def test_negative_order_and_payment_amounts_are_refused() -> None:
+    doc = make_filing(order={"id": "O", "total": "-27.40"}, payment={"id": "P", "amount": "-27.40"})
+    found = {(p.path, p.code, p.severity) for p in check_filing(from_builtins(doc), served=SERVED)}
+    assert ("/order/total", "negative", "error") in found
+    assert ("/payment/amount", "negative", "error") in found

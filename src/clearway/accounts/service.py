@@ -3,6 +3,7 @@ parcel, monthly consolidated declarations, operator reports, payment, and quota 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -49,9 +50,14 @@ def month_of(when: datetime | date) -> str:
     return f"{when.year:04d}-{when.month:02d}"
 
 
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
 def month_bounds(period: str) -> tuple[datetime, datetime]:
     """[first instant, first instant of the next month) of `YYYY-MM`, in UTC."""
     try:
+        if not _PERIOD.fullmatch(period):
+            raise ValueError(period)
         year, month = (int(x) for x in period.split("-"))
         start = datetime(year, month, 1, tzinfo=UTC)
     except ValueError as exc:

@@ -18,6 +18,7 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearway import __version__
@@ -71,6 +72,17 @@ def _errors(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return problem_response(
             exc.status, exc.problem_type, exc.detail, problems, request.url.path, headers
+        )
+
+    @app.exception_handler(DataError)
+    async def storage_refused(request: Request, exc: DataError) -> Response:
+        # Validation bounds every field; this is the net under it, never a 500.
+        return problem_response(
+            422,
+            "invalid-input",
+            "a value is too long or out of range to be stored",
+            (),
+            request.url.path,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -90,10 +91,35 @@ async def read_body(request: Request, limit: int, accept: tuple[str, ...] = JSON
     return b"".join(chunks)
 
 
+# Requests carry amounts, masses and counts well below this; beyond it is a typing error.
+MAX_NUMBER = Decimal(10) ** 12
+
+
+def number_problems(value: object, path: str = "") -> list[Problem]:
+    """NaN, sNaN, infinities and absurd magnitudes anywhere in a decoded request."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return [Problem(path or "/", "not_a_number", "must be a finite decimal number")]
+        if abs(value) >= MAX_NUMBER:
+            return [Problem(path or "/", "range", f"must be below {MAX_NUMBER:,}")]
+        return []
+    if isinstance(value, msgspec.Struct):
+        return [
+            p
+            for f in value.__struct_fields__
+            for p in number_problems(getattr(value, f), f"{path}/{f}")
+        ]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in number_problems(v, f"{path}/{i}")]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in number_problems(v, f"{path}/{k}")]
+    return []
+
+
 def decode_as(body: bytes, kind: type[T]) -> T:
     """Decode JSON into a request struct; every problem becomes a 4xx."""
     try:
-        return msgspec.json.decode(body, type=kind)
+        decoded = msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
         path = str(exc).rsplit("at `$", 1)
         where = (
@@ -105,3 +131,7 @@ def decode_as(body: bytes, kind: type[T]) -> T:
         raise InvalidInput([Problem(where, "type", str(exc))]) from exc
     except msgspec.DecodeError as exc:
         raise Malformed(f"not valid JSON: {exc}") from exc
+    problems = number_problems(decoded)
+    if problems:
+        raise InvalidInput(problems)
+    return decoded

@@ -36,10 +36,10 @@ PersonPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 # ---------------------------------------------------------------------------- shapes
 class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
-    operator: str
-    number: str
+    operator: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    number: Annotated[str, msgspec.Meta(min_length=4, max_length=40)]
     scheme: Literal["ioss", "intermediary", "voec", "uk_vat", "au_gst", "cbec", "national"]
-    jurisdiction: str
+    jurisdiction: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
     valid_from: date
     valid_until: date | None = None
     aeo: bool = False
@@ -97,7 +97,7 @@ class AccountsOut(msgspec.Struct):
 
 
 class PeriodIn(msgspec.Struct, forbid_unknown_fields=True):
-    period: str
+    period: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
 class TotalOut(msgspec.Struct):
@@ -643,9 +643,11 @@ async def upload_report(
 async def pay_period(
     account_id: IdPath, period: PeriodPath, request: Request, svc: ServicesDep, who: PrincipalDep
 ) -> Response:
-    require(who, "officer", "payment_provider")
+    require(who, "officer", "payment_provider", "platform", "post", "carrier", "broker")
     body: AccountPaymentIn = await _body(request, AccountPaymentIn)
     w = _wiring(svc)
+    if who.role not in ("officer", "payment_provider"):
+        _own_account(w, who, account_id)  # an operator pays its own declarations only
 
     def run() -> DeclarationOut:
         d = w.accounts.pay(

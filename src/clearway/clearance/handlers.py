@@ -19,8 +19,9 @@ from clearway.domain.assessment import MANUAL_ASSESSMENT
 from clearway.domain.consignment import Consignment
 from clearway.domain.decision import Reason, worst_lane
 from clearway.domain.lifecycle import FINAL_STATUSES, PRE_ARRIVAL
+from clearway.kernel import codes
 from clearway.kernel.clock import Clock
-from clearway.kernel.errors import DomainError, NotFound
+from clearway.kernel.errors import DomainError, InvalidInput, NotFound, Problem
 from clearway.kernel.ids import new_id
 from clearway.matching.rules import rules_for
 
@@ -203,6 +204,7 @@ class Clearance:
         elif req.action == "record_inspection":
             if req.found is None:
                 raise DomainError("an inspection result needs `found` (true or false)")
+            _check_inspection(req)
             result = {
                 "found": req.found,
                 "corrected_value": str(req.corrected_value)
@@ -352,6 +354,23 @@ class Clearance:
         self.store.commit(changes)
         self._accrue(changes)
         return c.status == "released"
+
+
+def _check_inspection(req: ActionRequest) -> None:
+    """Corrections feed the risk model: they must be real amounts and real HS codes."""
+    problems = []
+    value = req.corrected_value
+    if value is not None and (not value.is_finite() or value < 0 or value >= 10**12):
+        problems.append(Problem("/corrected_value", "range", "a finite amount, 0 or more"))
+    if req.corrected_hs_code is not None:
+        hs = codes.normalise_hs(req.corrected_hs_code)
+        why = codes.hs_problem(hs)
+        if why:
+            problems.append(Problem("/corrected_hs_code", "hs_unknown", why))
+        else:
+            req.corrected_hs_code = hs
+    if problems:
+        raise InvalidInput(problems, "the inspection result is not valid")
 
 
 def missing_legs(c: Consignment) -> list[str]:

@@ -219,6 +219,15 @@ def _top(
     out: list[Problem],
     kind: str = "declaration",
 ) -> None:
+    texts = {
+        "/office": doc.office,
+        "/master_document": doc.master_document,
+        "/order/id": doc.order.id if doc.order else None,
+        "/payment/id": doc.payment.id if doc.payment else None,
+        "/payment/payer_name": doc.payment.payer_name if doc.payment else None,
+    }
+    for path, value in texts.items():
+        _too_long(path, value, TEXT_LIMITS[path], out)
     if not doc.filer_reference.strip() or len(doc.filer_reference) > 100:
         out.append(Problem("/filer_reference", "length", "must be 1 to 100 characters"))
     td = doc.transport_document
@@ -249,10 +258,15 @@ def _top(
         out.append(_not_country("/dispatch_country", doc.dispatch_country))
     if not codes.is_currency(doc.currency):
         out.append(Problem("/currency", "currency_unknown", f"{doc.currency!r} is not ISO 4217"))
-    for name in ("transport_cost", "insurance_cost"):
-        amount = getattr(doc, name)
+    amounts = {
+        "/transport_cost": doc.transport_cost,
+        "/insurance_cost": doc.insurance_cost,
+        "/order/total": doc.order.total if doc.order else None,
+        "/payment/amount": doc.payment.amount if doc.payment else None,
+    }
+    for path, amount in amounts.items():
         if amount is not None and amount < 0:
-            out.append(Problem(f"/{name}", "negative", "must not be negative"))
+            out.append(Problem(path, "negative", "must not be negative"))
     if not doc.items and kind != "payment":
         out.append(Problem("/items", "required", "at least one item is required"))
     elif len(doc.items) > MAX_ITEMS:
@@ -284,7 +298,33 @@ def _not_country(path: str, code: str) -> Problem:
     return Problem(path, "country_unknown", f"{code!r} is not an ISO 3166 alpha-2 country code")
 
 
+# Longest accepted text per field: what any real message needs, and what storage holds.
+PARTY_LIMITS = {
+    "name": 150,
+    "address": 300,
+    "city": 100,
+    "postcode": 20,
+    "country": 2,
+    "identifier": 100,
+    "email": 254,
+}
+TEXT_LIMITS = {
+    "/office": 32,
+    "/master_document": 50,
+    "/order/id": 100,
+    "/payment/id": 100,
+    "/payment/payer_name": 150,
+}
+
+
+def _too_long(path: str, value: str | None, limit: int, out: list[Problem]) -> None:
+    if value is not None and len(value) > limit:
+        out.append(Problem(path, "length", f"at most {limit} characters"))
+
+
 def _party(party: Party, path: str, out: list[Problem]) -> None:
+    for name, limit in PARTY_LIMITS.items():
+        _too_long(f"{path}/{name}", getattr(party, name), limit, out)
     if party.country is not None and not codes.is_country(party.country):
         out.append(_not_country(f"{path}/country", party.country))
     if party.email is not None and "@" not in party.email:
@@ -309,6 +349,7 @@ def _item(item: Item, i: int, doc: FilingDocument, out: list[Problem]) -> None:
         why = codes.hs_problem(codes.normalise_hs(item.hs_code))
         if why:
             out.append(Problem(f"{p}/hs_code", "hs_unknown", why))
+    _too_long(f"{p}/url", item.url, 2000, out)
     if item.quantity < 1 or item.quantity > 1_000_000:
         out.append(Problem(f"{p}/quantity", "range", "must be between 1 and 1,000,000"))
     if item.value is not None and item.value < 0:

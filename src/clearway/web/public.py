@@ -110,7 +110,7 @@ def _estimate_document(params: dict[str, str]) -> dict[str, Any]:
         if hs:
             item["hs_code"] = hs
         qty = params.get(f"quantity_{i}", "").strip() or "1"
-        item["quantity"] = int(qty) if qty.isdigit() else qty
+        item["quantity"] = int(qty) if qty.isascii() and qty.isdigit() else qty
         origin = params.get(f"origin_{i}", "").strip().upper()
         if origin:
             item["origin_country"] = origin
