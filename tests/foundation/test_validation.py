@@ -141,3 +141,18 @@ def test_negative_order_and_payment_amounts_are_refused() -> None:
     found = {(p.path, p.code, p.severity) for p in check_filing(from_builtins(doc), served=SERVED)}
     assert ("/order/total", "negative", "error") in found
     assert ("/payment/amount", "negative", "error") in found
+
+
+def test_the_legal_date_cannot_be_chosen_freely() -> None:
+    from datetime import date
+
+    today = date(2026, 11, 2)
+    future = check_filing(
+        from_builtins(make_filing(legal_date="2026-12-01")), served=SERVED, today=today
+    )
+    assert [(p.code, p.severity) for p in future] == [("legal_date_future", "error")]
+    back = check_filing(
+        from_builtins(make_filing(legal_date="2026-06-30")), served=SERVED, today=today
+    )
+    assert [(p.code, p.severity) for p in back] == [("legal_date_backdated", "warning")]
+    assert check_filing(from_builtins(make_filing()), served=SERVED, today=today) == []

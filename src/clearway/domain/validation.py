@@ -284,13 +284,33 @@ def _top(
                 "warning",
             )
         )
-    if (
-        today is not None
-        and doc.legal_date is not None
-        and abs((doc.legal_date - today).days) > 366
-    ):
+    if today is not None and doc.legal_date is not None:
+        _legal_date(doc.legal_date, today, out)
+
+
+# The legal date chooses the law an amount is computed under, so filers may not pick it freely:
+# never after the filing day (beyond a day of time zones), and a date long before it is a
+# reason for an officer to look (orders normally ship within weeks).
+LEGAL_DATE_AHEAD_DAYS = 1
+LEGAL_DATE_BACK_DAYS = 31
+
+
+def _legal_date(legal: date, today: date, out: list[Problem]) -> None:
+    if (legal - today).days > LEGAL_DATE_AHEAD_DAYS:
         out.append(
-            Problem("/legal_date", "legal_date_far", "more than a year from today", "warning")
+            Problem(
+                "/legal_date", "legal_date_future", "the legal date cannot be after the filing date"
+            )
+        )
+    elif (today - legal).days > LEGAL_DATE_BACK_DAYS:
+        out.append(
+            Problem(
+                "/legal_date",
+                "legal_date_backdated",
+                f"more than {LEGAL_DATE_BACK_DAYS} days before filing: the law of that day applies "
+                "only if the goods were really supplied then",
+                "warning",
+            )
         )
 
 
