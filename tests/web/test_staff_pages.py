@@ -196,3 +196,13 @@ def test_queue_filters_tolerate_empty_fields_and_refuse_bad_ones(
     assert client.get("/officer/", params=empty).status_code == 200
     assert client.get("/officer/", params={"min_age_hours": "old"}).status_code == 422
     assert client.get("/officer/", params={"page": "0"}).status_code == 422
+
+
+def test_revoking_a_key_ends_the_web_sessions_it_opened(
+    client: TestClient, services: Services, web: WebStore
+) -> None:
+    key = services.operators.create_key("officer-8", "officer")
+    client.post("/login", data=form(client, api_key=key), follow_redirects=False)
+    assert client.get("/officer/").status_code == 200
+    services.operators.revoke(key.split("_")[1])
+    assert client.get("/officer/", follow_redirects=False).status_code == 303

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clearway.clearance.ports import (
@@ -32,6 +32,7 @@ from clearway.matching.merge import Leg
 from clearway.storage import tables as t
 from clearway.storage.bulk import bulk_insert
 from clearway.storage.engine import writer
+from clearway.storage.tables_web import web_sessions
 
 _DOC = msgspec.json.Decoder(FilingDocument)
 _DECISION = msgspec.json.Decoder(Decision)
@@ -550,14 +551,23 @@ class Operators:
         return Principal(row[2], row[3], row[1])
 
     def revoke(self, prefix: str) -> None:
+        """Revoke a key, and end the web sessions its operator opened in that role (a session
+        opened with the key would otherwise outlive it)."""
+        k = t.api_keys.c
         with writer(self.engine).begin() as conn:
-            done = conn.execute(
-                update(t.api_keys)
-                .where(t.api_keys.c.prefix == prefix, t.api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=self.clock.now())
+            key = conn.execute(
+                select(k.operator_id, k.role).where(k.prefix == prefix, k.revoked_at.is_(None))
+            ).first()
+            if key is None:
+                raise NotFound(f"no active key with prefix {prefix}")
+            conn.execute(
+                update(t.api_keys).where(k.prefix == prefix).values(revoked_at=self.clock.now())
             )
-        if done.rowcount != 1:
-            raise NotFound(f"no active key with prefix {prefix}")
+            conn.execute(
+                delete(web_sessions).where(
+                    web_sessions.c.operator_id == key[0], web_sessions.c.role == key[1]
+                )
+            )
 
 
 __all__ = ["Conflict", "Operators", "Principal", "SqlStore"]
