@@ -19,7 +19,7 @@ NUMBER_PATTERNS: dict[str, re.Pattern[str]] = {
     "intermediary": re.compile(r"IN\d{10}"),
     "voec": re.compile(r"VOEC\d{7}"),
     "uk_vat": re.compile(r"GB\d{9}(\d{3})?"),
-    "au_gst": re.compile(r"(ARN)?\d{9,12}"),
+    "au_gst": re.compile(r"\d{11,12}"),  # ABN (11 digits) or ARN (12), as the AU pack reads
     "cbec": re.compile(r"[0-9A-Z]{10,18}"),
     "national": re.compile(r"[0-9A-Z\-]{4,40}"),
 }

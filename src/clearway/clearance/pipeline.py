@@ -34,7 +34,7 @@ from clearway.domain.events import Event
 from clearway.domain.filing import FILING_ROLES, FilingDocument, encode
 from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.domain.ports import AssessmentRequest, Assessor, RiskInput, Selector
-from clearway.domain.validation import check_filing
+from clearway.domain.validation import check_filing, errors
 from clearway.ingestion.cusrsp import answer_for
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Forbidden, Problem
@@ -153,7 +153,7 @@ class Pipeline:
         valid: list[_Work] = []
         withdrawals: list[tuple[int, str]] = []
         for i, sub in enumerate(batch):
-            if sub.action == "cancel" and sub.reference and not _errors(sub.problems):
+            if sub.action == "cancel" and sub.reference and not errors(sub.problems):
                 withdrawals.append((i, sub.reference))
                 continue
             if sub.document is None:
@@ -163,7 +163,7 @@ class Pipeline:
                 sub.document, served=self._served, today=today, kind=sub.kind
             )
             ref = sub.document.filer_reference
-            if _errors(problems):
+            if errors(problems):
                 results[i] = FilingResult(i, "rejected", ref, problems=problems)
                 continue
             body = encode(sub.document)
@@ -523,10 +523,6 @@ def _other_parcel(doc: FilingDocument, key: str) -> bool:
     """Does a filing with its own transport document point at a different, known parcel?"""
     synthetic = key.startswith(("order:", "payment:", "ref:"))
     return bool(doc.transport_document) and not synthetic and key != doc.transport_document
-
-
-def _errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
 
 
 def _with_match(decision: Decision, match: list[Problem]) -> Decision:
