@@ -746,6 +746,10 @@ def get_quota(
         raise NotFound(f"no per-person quota in force for {country.upper()} in {year}")
     key = parse_person(person)
     used, entries = w.accounts.quota(key, year)
+    if not who.sees_everything:
+        # the totals tell a platform what the person may still buy; the parcels behind them
+        # are shown only where the caller filed them
+        entries = [e for e in entries if svc.store.can_see(who.operator_id, e.consignment_id)]
     annual, single, currency = limits
     return _json(
         QuotaOut(
