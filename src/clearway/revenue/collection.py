@@ -61,8 +61,16 @@ def choose_model(
     vendor_possible = (
         vendor is not None and value_in(vendor["max_value"]) <= vendor["max_value"]["amount"]
     )
-    if vendor is not None and vendor_possible and vendor["mandatory"]:
-        # The regime collects tax at sale for every such consignment: the border collects none.
+    if (
+        vendor is not None
+        and vendor_possible
+        and vendor["mandatory"]
+        and doc.category == "sale_of_goods"
+    ):
+        # The regime makes the seller liable for tax at sale on every such sale (import relief
+        # applies by law), so the border collects none; a missing or malformed number is the
+        # seller's compliance failure, flagged for follow-up. Gifts and other consignments that
+        # are not sales have no seller: they follow the declared model and pay at the border.
         choice.model = "vendor"
         if number is None:
             choice.flags.append("registration_number_missing")
