@@ -8,7 +8,9 @@ from clearway.accounts.service import month_bounds
 from clearway.kernel.errors import InvalidInput
 
 
-@pytest.mark.parametrize("period", ["2026-11 ", "2026-1", "2026-13", "26-11", "2026/11", ""])
+@pytest.mark.parametrize(
+    "period", ["2026-11 ", "2026-1", "2026-13", "26-11", "2026/11", "", "9999-12", "0001-01"]
+)
 def test_look_alike_periods_are_refused(period: str) -> None:
     with pytest.raises(InvalidInput):
         month_bounds(period)

@@ -50,7 +50,8 @@ def month_of(when: datetime | date) -> str:
     return f"{when.year:04d}-{when.month:02d}"
 
 
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# Declaration periods: YYYY-MM, in years where the month before and after exist too.
+_PERIOD = re.compile(r"(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])")
 
 
 def month_bounds(period: str) -> tuple[datetime, datetime]:
@@ -61,7 +62,9 @@ def month_bounds(period: str) -> tuple[datetime, datetime]:
         year, month = (int(x) for x in period.split("-"))
         start = datetime(year, month, 1, tzinfo=UTC)
     except ValueError as exc:
-        raise InvalidInput([Problem("/period", "format", "a period is YYYY-MM")]) from exc
+        raise InvalidInput(
+            [Problem("/period", "format", "a period is YYYY-MM, from 1970-01 to 2999-12")]
+        ) from exc
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
     return start, end
 

@@ -30,7 +30,7 @@ _ENC = msgspec.json.Encoder(decimal_format="string")
 STAFF = ("officer", "analyst")
 Number = Annotated[str, Path(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9\-]+$")]
 IdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
-PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+PeriodPath = Annotated[str, Path(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")]
 PersonPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -97,7 +97,7 @@ class AccountsOut(msgspec.Struct):
 
 
 class PeriodIn(msgspec.Struct, forbid_unknown_fields=True):
-    period: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    period: Annotated[str, msgspec.Meta(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")]
 
 
 class TotalOut(msgspec.Struct):
