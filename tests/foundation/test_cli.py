@@ -122,3 +122,27 @@ def test_a_revoked_key_is_refused(tmp_path: Path) -> None:
     from clearway.storage.repository import Operators
 
     assert Operators(make_engine(db)).authenticate(key) is None
+
+
+def test_failures_are_messages_with_exit_code_2_not_tracebacks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from clearway.cli.main import main; main()",
+            "export",
+            "--out",
+            str(tmp_path / "snap"),
+            "--database",
+            empty,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "clearway db upgrade" in run.stderr and "Traceback" not in run.stderr

@@ -11,14 +11,12 @@ from clearway.api.deps import ServicesDep, read_body
 from clearway.api.openapi import body_schema
 from clearway.api.problems import PROBLEM_JSON
 from clearway.domain.filing import decode_filing
-from clearway.domain.validation import check_filing, decode_problems
+from clearway.domain.validation import check_quote, decode_problems
 from clearway.kernel.errors import InvalidInput
 from clearway.revenue.assessor import PackAssessor
 from clearway.revenue.quote import quote_document
 
 router = APIRouter(tags=["quotes"])
-# A quote is about goods and money: the parties and the transport document may be placeholders.
-_NOT_NEEDED_FOR_QUOTES = ("/consignor", "/consignee", "/transport_document", "/filer_reference")
 _QUOTE_SCHEMA = {
     "type": "object",
     "required": ["jurisdiction", "legal_date", "currency", "irg_category", "total"],
@@ -52,11 +50,7 @@ async def quote(request: Request, svc: ServicesDep) -> Response:
         doc = decode_filing(body)
     except (msgspec.ValidationError, msgspec.DecodeError):
         raise InvalidInput(decode_problems(body), "the document is not valid") from None
-    errors = [
-        p
-        for p in check_filing(doc, served=svc.assessor.jurisdictions())
-        if p.severity == "error" and not p.path.startswith(_NOT_NEEDED_FOR_QUOTES)
-    ]
+    errors = check_quote(doc, served=svc.assessor.jurisdictions())
     if errors:
         raise InvalidInput(errors, "the document cannot be quoted")
     assessor = svc.assessor if isinstance(svc.assessor, PackAssessor) else None

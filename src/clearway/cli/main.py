@@ -301,3 +301,38 @@ def match_sweep(database: DatabaseOpt = None) -> None:
     flagged = services.clearance.flag_overdue_legs(candidates)
     err.print(f"checked {len(candidates)} parcels awaiting record legs, flagged {len(flagged)}")
     services.close()
+
+
+def main() -> None:
+    """Console entry point: failures become a message saying what to do, not a traceback.
+
+    Set CLEARWAY_DEBUG=1 to see the traceback of an unexpected error.
+    """
+    import os
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from clearway.kernel.errors import ClearwayError
+
+    try:
+        app()
+    except ClearwayError as exc:
+        err.print(f"[red]error:[/red] {exc.detail}")
+        for p in exc.problems:
+            err.print(f"  {p.path}: {p.message}")
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        if os.environ.get("CLEARWAY_DEBUG"):
+            raise
+        reason = getattr(exc, "orig", None) or exc
+        err.print(
+            f"[red]database error:[/red] {reason}\n"
+            "Check --database / CLEARWAY_DATABASE_URL, and bring the schema up to date with "
+            "`clearway db upgrade`."
+        )
+        sys.exit(2)
+    except (OSError, ValueError) as exc:
+        if os.environ.get("CLEARWAY_DEBUG"):
+            raise
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

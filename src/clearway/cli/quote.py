@@ -12,6 +12,8 @@ import msgspec
 import typer
 
 from clearway.domain.filing import decode_filing
+from clearway.domain.validation import check_quote
+from clearway.revenue.assessor import PackAssessor
 from clearway.revenue.quote import quote_document
 
 EXIT_BAD_INPUT = 2
@@ -37,6 +39,12 @@ def quote(
         doc = decode_filing(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         _fail(f"not a canonical filing document: {exc}")
+    problems = check_quote(doc, served=PackAssessor.load_default().jurisdictions())
+    if problems:
+        _fail(
+            "the document cannot be quoted:\n"
+            + "\n".join(f"  {p.path}: {p.message}" for p in problems)
+        )
     when = None
     if legal_date is not None:
         try:

@@ -427,6 +427,9 @@ _ITEM_REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+DATA_SET_REQUIRED = "required_by_data_set"
+
+
 def _required_by_data_set(doc: FilingDocument, out: list[Problem]) -> None:
     for party_name, attr in _REQUIRED[doc.data_set]:
         party = getattr(doc, party_name)
@@ -434,7 +437,7 @@ def _required_by_data_set(doc: FilingDocument, out: list[Problem]) -> None:
             out.append(
                 Problem(
                     f"/{party_name}/{attr}",
-                    "required",
+                    DATA_SET_REQUIRED,
                     f"required for the {doc.data_set} data set",
                 )
             )
@@ -444,7 +447,7 @@ def _required_by_data_set(doc: FilingDocument, out: list[Problem]) -> None:
                 out.append(
                     Problem(
                         f"/items/{i}/{attr}",
-                        "required",
+                        DATA_SET_REQUIRED,
                         f"required for the {doc.data_set} data set",
                     )
                 )
@@ -483,6 +486,22 @@ def _close(amount: Decimal, low: Decimal, high: Decimal) -> bool:
     """Is amount within tolerance of the range [low, high]?"""
     slack = max(abs(high), abs(amount)) * TOTALS_TOLERANCE
     return low - slack <= amount <= high + slack
+
+
+# A quote is about goods and money: parties, the transport document and the filer's reference
+# may be placeholders.
+_NOT_NEEDED_FOR_QUOTES = ("/consignor", "/consignee", "/transport_document", "/filer_reference")
+
+
+def check_quote(doc: FilingDocument, *, served: frozenset[str] | None = None) -> list[Problem]:
+    """The errors that keep a document from being quoted (the public estimator, quote CLI/API)."""
+    return [
+        p
+        for p in check_filing(doc, served=served)
+        if p.severity == "error"
+        and p.code != DATA_SET_REQUIRED  # a quote estimates from what is known
+        and not p.path.startswith(_NOT_NEEDED_FOR_QUOTES)
+    ]
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:
