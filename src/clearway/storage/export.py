@@ -81,10 +81,20 @@ def export(
             f"reporting currency {reporting_currency!r}: one of {', '.join(REPORTING_CURRENCIES)}"
         )
     started = time.perf_counter()
-    _prepare(out_dir)
-    result = _Exporter(engine, out_dir, reporting_currency, fx or load_fx(), chunk).run(
-        since, until
-    )
+    _check_target(out_dir)
+    # Write beside the target and swap only when complete: a failed export (database down,
+    # disk full) leaves the previous snapshot, which dashboards read, untouched.
+    work = out_dir.parent / f".{out_dir.name}.exporting"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        result = _Exporter(engine, work, reporting_currency, fx or load_fx(), chunk).run(
+            since, until
+        )
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    result.out_dir = out_dir
     result.seconds = time.perf_counter() - started
     manifest = {
         "schema_version": s.SCHEMA_VERSION,
@@ -96,12 +106,13 @@ def export(
         "days": result.days,
         "rows": result.rows,
     }
-    (out_dir / s.MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (work / s.MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _swap(work, out_dir)
     return result
 
 
-def _prepare(out_dir: Path) -> None:
-    """An empty folder, or a previous snapshot (replaced); anything else is refused."""
+def _check_target(out_dir: Path) -> None:
+    """An empty or missing folder, or a previous snapshot (to be replaced); else refused."""
     if out_dir.exists():
         if not out_dir.is_dir():
             raise SnapshotFolderInUse(f"{out_dir} is a file, not a folder")
@@ -110,10 +121,16 @@ def _prepare(out_dir: Path) -> None:
             raise SnapshotFolderInUse(
                 f"{out_dir} is not empty and holds no snapshot ({s.MANIFEST}); choose another"
             )
-        for table in s.TABLES:
-            shutil.rmtree(out_dir / table, ignore_errors=True)
-        (out_dir / s.MANIFEST).unlink(missing_ok=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _swap(work: Path, out_dir: Path) -> None:
+    previous = out_dir.parent / f".{out_dir.name}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(previous)
+    work.rename(out_dir)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def _money(value: Decimal | str | None) -> Decimal | None:
