@@ -155,3 +155,21 @@ def test_unknown_pack_parameter_in_a_scenario_fails_with_its_line(
         ),
     ):
         run_study(snap, load_study(bad))
+
+
+def test_a_scenario_that_makes_parcels_unassessable_is_refused(
+    study_snapshot: Path, tmp_path: Path
+) -> None:
+    gold = tmp_path / "gold.yaml"
+    gold.write_text(
+        "scenarios:\n  - name: gold\n    packs:\n      EU:\n        duty.de_minimis:\n"
+        "          - from: 2018-01-01\n"
+        "            value: {amount: '150', currency: XAU, basis: intrinsic}\n"
+        "            reference: https://example.org\n",
+        "utf-8",
+    )
+    with (
+        Snapshot(study_snapshot) as snap,
+        pytest.raises(StudyError, match=r"scenario 'gold' leaves \d+ more parcels unassessable"),
+    ):
+        run_study(snap, load_study(gold))

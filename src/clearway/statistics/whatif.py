@@ -22,7 +22,7 @@ from typing import Any, Final
 import msgspec
 import yaml
 
-from clearway.domain.assessment import Assessment
+from clearway.domain.assessment import MANUAL_ASSESSMENT, Assessment
 from clearway.domain.filing import Collection, FilingDocument
 from clearway.kernel.codes import is_currency
 from clearway.kernel.errors import DomainError
@@ -90,6 +90,7 @@ class ScenarioResult:
     dutiable: int = 0
     taxable: int = 0
     owing: int = 0
+    unassessed: int = 0  # the calculator could not compute them (counted as owing nothing)
     became_dutiable: int = 0
     became_taxable: int = 0
     no_longer_dutiable: int = 0
@@ -246,6 +247,17 @@ def run_study(
                 a = assessor.assess(_with_model(p.doc, sc.declared_collection), p.legal_date)
                 _count(tally, p, a)
     baseline = tallies[0]
+    for tally in tallies[1:]:
+        extra = tally.result.unassessed - baseline.result.unassessed
+        if extra > 0:
+            # its revenue would silently count those parcels as owing nothing
+            raise StudyError(
+                study.file,
+                1,
+                f"scenario {tally.result.name!r} leaves {extra} more parcels unassessable than "
+                "the shipped law (a threshold or fee in a currency without an exchange rate, or "
+                "an amount out of range?); fix the scenario",
+            )
     out = []
     for tally in tallies:
         _finish(tally, baseline, study.costs)
@@ -256,6 +268,8 @@ def run_study(
 def _count(tally: _Tally, p: _Parcel, a: Assessment) -> None:
     r = tally.result
     r.parcels += 1
+    if MANUAL_ASSESSMENT in a.flags:
+        r.unassessed += 1
     amounts = r.revenue.setdefault(
         a.currency, dict.fromkeys(("duty", "tax", "fees", "total", "at_border"), Decimal(0))
     )
