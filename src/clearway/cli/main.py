@@ -331,8 +331,16 @@ def main() -> None:
             "`clearway db upgrade`."
         )
         sys.exit(2)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ArithmeticError) as exc:
         if os.environ.get("CLEARWAY_DEBUG"):
             raise
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the last net: a message, the traceback on request
+        if os.environ.get("CLEARWAY_DEBUG"):
+            raise
+        err.print(
+            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}\n"
+            "Set CLEARWAY_DEBUG=1 to see the traceback, and please report it."
+        )
+        sys.exit(1)
