@@ -336,7 +336,7 @@ def main() -> None:
             raise
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
-    except Exception as exc:  # noqa: BLE001 - the last net: a message, the traceback on request
+    except Exception as exc:
         if os.environ.get("CLEARWAY_DEBUG"):
             raise
         err.print(
