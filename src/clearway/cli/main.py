@@ -336,7 +336,7 @@ def main() -> None:
             raise
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
-    except Exception as exc:
+    except Exception as exc:  # the last net: a one-line message, the traceback on request
         if os.environ.get("CLEARWAY_DEBUG"):
             raise
         err.print(
