@@ -326,3 +326,10 @@ def test_texts_too_long_for_storage_are_refused_not_crashed(
     resp = client.post("/v1/filings", json=make_filing(office="HUB-" * 20), headers=platform)
     body = _is_problem(resp, 422)
     assert body["problems"][0]["path"] == "/office"  # type: ignore[index]
+
+
+def test_a_quote_that_cannot_be_computed_says_why(client: TestClient) -> None:
+    # ISO 4217 lists gold (XAU), but no exchange rate exists to value goods in it
+    resp = client.post("/v1/quotes", json=make_filing(currency="XAU", order=None, payment=None))
+    body = _is_problem(resp, 422)
+    assert body["problems"][0]["code"] == "not_quotable"  # type: ignore[index]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import msgspec
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -10,9 +12,10 @@ from fastapi.responses import Response
 from clearway.api.deps import ServicesDep, read_body
 from clearway.api.openapi import body_schema
 from clearway.api.problems import PROBLEM_JSON
+from clearway.domain.assessment import MANUAL_ASSESSMENT
 from clearway.domain.filing import decode_filing
 from clearway.domain.validation import check_quote, decode_problems
-from clearway.kernel.errors import InvalidInput
+from clearway.kernel.errors import InvalidInput, Problem
 from clearway.revenue.assessor import PackAssessor
 from clearway.revenue.quote import quote_document
 
@@ -55,4 +58,12 @@ async def quote(request: Request, svc: ServicesDep) -> Response:
         raise InvalidInput(errors, "the document cannot be quoted")
     assessor = svc.assessor if isinstance(svc.assessor, PackAssessor) else None
     result = await run_in_threadpool(quote_document, doc, None, assessor, svc.clock)
+    if MANUAL_ASSESSMENT in cast(list[str], result.get("flags", [])):
+        # no amount could be computed (e.g. no exchange rate for the currency): say why
+        trace = cast(list[dict[str, str]], result.get("trace", []))
+        why = next(
+            (t["value"] for t in trace if t.get("name") == "assessment.fallback"),
+            "the calculator could not compute this parcel",
+        )
+        raise InvalidInput([Problem("/", "not_quotable", why)], "the document cannot be quoted")
     return Response(msgspec.json.encode(result), media_type="application/json")
