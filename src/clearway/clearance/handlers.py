@@ -72,6 +72,11 @@ class Clearance:
         self.clock = clock
         self.gate = gate  # accounts: guarantee holds on arrival, accrual on release
 
+    def _notify(self, c: Consignment, kind: str, changes: ChangeSet) -> None:
+        """A notice for every operator that filed about the parcel (its owner at least)."""
+        for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
+            changes.notices.append(Notice(op, c.id, kind, notice_body(c, kind)))
+
     # ------------------------------------------------------------------ arrivals
     def arrive(
         self, transport_documents: Sequence[str], actor: str, office: str | None = None
@@ -243,8 +248,7 @@ class Clearance:
                 # the parcel's fate is decided: every open hold ends with it, audited as such
                 why = f"closed: {c.status.replace('_', ' ')}"
                 changes.lifted.extend(_lifted(h, req.actor, now, why) for h in open_holds)
-        for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
-            changes.notices.append(Notice(op, c.id, req.action, notice_body(c, req.action)))
+        self._notify(c, req.action, changes)
         self.store.commit(changes)
         self._accrue(changes)
         return c
@@ -273,8 +277,7 @@ class Clearance:
             old = c.status
             c.apply("flag", at=now, actor="system:matching", data={"reason": text})
             changes.updated.append((c, old))
-            for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
-                changes.notices.append(Notice(op, c.id, "flag", notice_body(c, "flag")))
+            self._notify(c, "flag", changes)
             flagged.append(c.id)
         if changes:
             self.store.commit(changes)
@@ -305,8 +308,7 @@ class Clearance:
         remaining = [h for h in open_holds if h not in payment_holds]
         if c.status == "held" and not remaining:
             c.apply("release", at=now, actor="system:payment", data={"reference": reference})
-        for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
-            changes.notices.append(Notice(op, c.id, "payment", notice_body(c, "payment")))
+        self._notify(c, "payment", changes)
         self.store.commit(changes)
         self._accrue(changes)
         return c
@@ -349,8 +351,7 @@ class Clearance:
         )
         if len(marked) == len(open_holds) and c.payment_status != "due":
             c.apply("release", at=now, actor=actor, data={"reason": reason})
-        for op in self.store.operators_of([c.id]).get(c.id, {c.owner}):
-            changes.notices.append(Notice(op, c.id, c.status, notice_body(c, c.status)))
+        self._notify(c, c.status, changes)
         self.store.commit(changes)
         self._accrue(changes)
         return c.status == "released"
