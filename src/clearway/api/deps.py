@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 import msgspec
 from fastapi import Depends, Request
 
+from clearway.domain.validation import MAX_NUMBER
 from clearway.kernel.errors import ClearwayError, Forbidden, InvalidInput, Problem, Unauthorized
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
@@ -89,10 +90,6 @@ async def read_body(request: Request, limit: int, accept: tuple[str, ...] = JSON
             raise PayloadTooLarge(f"body is over the {limit} byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-# Requests carry amounts, masses and counts well below this; beyond it is a typing error.
-MAX_NUMBER = Decimal(10) ** 12
 
 
 def number_problems(value: object, path: str = "") -> list[Problem]:
