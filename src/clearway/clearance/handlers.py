@@ -42,6 +42,9 @@ _LANE_HOLDS = {
     "red": "physical or non-intrusive inspection (red lane)",
 }
 MAX_RETRIES = 5
+# Holds are told apart by their reason text (a hold kind column would be sturdier); the text
+# lives here once so that placing and lifting a payment hold cannot drift apart.
+PAYMENT_HOLD = "duty and tax due from the consignee: awaiting payment"
 
 
 @dataclass(slots=True)
@@ -153,7 +156,7 @@ class Clearance:
         elif d.lane in _LANE_HOLDS:
             reasons.append(_LANE_HOLDS[d.lane])
         if c.payment_status == "due":
-            reasons.append("duty and tax due from the consignee: awaiting payment")
+            reasons.append(PAYMENT_HOLD)
         if c.assessment is not None and MANUAL_ASSESSMENT in c.assessment.flags:
             reasons.append("manual assessment required: duty and tax could not be computed")
         missing = missing_legs(c)
@@ -302,7 +305,7 @@ class Clearance:
             "pay", at=now, actor=actor, data={"reference": reference, "amount": str(amount)}
         )
         open_holds = self.store.open_holds([c.id]).get(c.id, [])
-        payment_holds = [h for h in open_holds if "awaiting payment" in h.reason]
+        payment_holds = [h for h in open_holds if h.reason == PAYMENT_HOLD]
         for h in payment_holds:
             changes.lifted.append(_lifted(h, actor, now, f"paid, reference {reference}"))
         remaining = [h for h in open_holds if h not in payment_holds]
