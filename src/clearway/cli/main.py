@@ -162,7 +162,7 @@ def file_(
         for r in results:
             if not r.accepted:
                 first = r.problems[0] if r.problems else None
-                why = f"{first.path}: {first.message}" if first else r.outcome
+                why = f"{first.path or '/'}: {first.message}" if first else r.outcome
                 err.print(f"#{r.index} {r.filer_reference or ''} {r.outcome}: {why}")
         err.print(f"accepted {accepted}, rejected {len(results) - accepted}")
     services.close()
