@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
 from clearway.domain.filing import from_builtins
 from clearway.revenue.quote import quote_document
+from clearway.web.formats import for_lang
 from tests.conftest import make_filing
 
 
@@ -56,10 +58,115 @@ def test_estimator_shows_the_calculator_amounts_and_their_sources(
             )
         )
     )
-    assert f"Estimate: {expected['total']} EUR" in r.text
-    assert f"{expected['duty']} EUR" in r.text and f"{expected['tax']} EUR" in r.text
+    fmt = for_lang("en")
+    pay = re.search(r'id="you-pay">([^<]+)<', r.text)
+    assert pay and pay.group(1) == fmt.money(Decimal(str(expected["total"])), "EUR")
+    assert fmt.money(Decimal(str(expected["duty"])), "EUR") in r.text
+    assert fmt.money(Decimal(str(expected["tax"])), "EUR") in r.text
     assert "Rules and rates used" in r.text and "https://" in r.text
-    assert "You, before the parcel is released" in r.text
+    assert "before the parcel is released" in r.text
+    assert "released once it is paid" in r.text  # who collects and when, in one sentence
+    assert r.text.index('id="result-title"') < r.text.index("<form")  # the answer comes first
+
+
+def _estimate(client: TestClient, lang: str = "en", **fields: str) -> tuple[int, str]:
+    client.cookies.set("lang", lang)
+    params = {
+        "destination": "FR",
+        "currency": "EUR",
+        "collection": "consumer",
+        "legal_date": "2026-11-02",
+        "description_0": "Men's waterproof jacket",
+        "hs_code_0": "620140",
+        "value_0": "180.00",
+        "origin_0": "CN",
+        **fields,
+    }
+    r = client.get("/estimate", params=params)
+    return r.status_code, r.text
+
+
+def test_estimator_says_plainly_when_duty_was_not_computed(public_client: TestClient) -> None:
+    quote = quote_document(
+        from_builtins(
+            make_filing(
+                destination_country="FR",
+                legal_date="2026-11-02",
+                collection={"model": "consumer"},
+                items=[
+                    {
+                        "description": "Jacket",
+                        "hs_code": "620140",
+                        "quantity": 1,
+                        "value": "180.00",
+                        "origin_country": "CN",
+                        "net_mass_kg": "0.9",
+                    }
+                ],
+            )
+        )
+    )
+    flags = quote["flags"]
+    assert isinstance(flags, list)
+    status, html = _estimate(public_client)
+    assert status == 200
+    if "hs_code_unknown" in flags:  # the tariff has no line for the code: said at the top
+        assert "This estimate is incomplete" in html and "620140" in html
+        assert "You pay at least" in html
+        assert html.index('id="missing"') < html.index('id="result-title"')
+    else:  # the tariff knows the code: a plain answer
+        assert "You pay" in html
+    assert "hs_code_unknown" not in html and "manual_assessment_required" not in html
+
+
+def test_estimator_without_an_exchange_rate_says_so_instead_of_nothing_to_pay(
+    public_client: TestClient,
+) -> None:
+    status, html = _estimate(public_client, currency="XAF", hs_code_0="640399")
+    assert status == 200
+    assert "This parcel cannot be estimated" in html
+    assert "No exchange rate for this currency" in html
+    assert "Nothing to pay" not in html and 'id="you-pay"' not in html
+
+
+def test_estimator_reads_numbers_in_the_page_language(public_client: TestClient) -> None:
+    _, english = _estimate(public_client, hs_code_0="640399", value_0="1,180.00")
+    status, french = _estimate(public_client, "fr", hs_code_0="640399", value_0="1 180,00")
+    assert status == 200
+    en_pay = re.search(r'id="you-pay">([^<]+)<', english)
+    fr_pay = re.search(r'id="you-pay">([^<]+)<', french)
+    assert en_pay and fr_pay
+    assert for_lang("en").parse(en_pay.group(1).strip("€")) == for_lang("fr").parse(
+        fr_pay.group(1).replace("€", "")
+    )
+    assert "," in fr_pay.group(1) and "€" in fr_pay.group(1)  # 216,00 €, not 216.00 EUR
+    status, french = _estimate(public_client, "fr", hs_code_0="640399", value_0="180.00")
+    assert status == 200  # a dot is still a decimal point on the French page
+
+
+def test_estimator_errors_sit_beside_their_field(public_client: TestClient) -> None:
+    status, html = _estimate(public_client, "fr", value_0="cent", hs_code_0="999999")
+    assert status == 422
+    field = re.search(r'<input id="value_0"[^>]*>', html)
+    assert field and 'aria-invalid="true"' in field.group(0) and "data-focus" in field.group(0)
+    assert 'id="err-value_0"' in html and "Indiquez un nombre" in html
+    status, html = _estimate(public_client, currency="QQQ", hs_code_0="999999")
+    assert status == 422
+    for name in ("currency", "hs_code_0"):
+        control = re.search(rf'<input id="{name}"[^>]*>', html)
+        assert control and 'aria-invalid="true"' in control.group(0), name
+    assert "three-letter currency code" in html and "HS code does not exist" in html
+    assert "/items/0" not in html  # no JSON pointers for shoppers
+
+
+def test_estimator_lists_countries_by_their_name_in_the_page_language(
+    public_client: TestClient,
+) -> None:
+    for lang, first, second in (("en", "Australia", "Austria"), ("fr", "Allemagne", "Australie")):
+        public_client.cookies.set("lang", lang)
+        html = public_client.get("/estimate").text
+        names = re.findall(r'<option value="[A-Z]{2}"[^>]*>([^<]+)</option>', html)
+        assert names.index(first) < names.index(second), (lang, names[:5])
 
 
 def test_estimator_reports_bad_input_as_a_422_page(public_client: TestClient) -> None:
@@ -74,9 +181,10 @@ def test_estimator_reports_bad_input_as_a_422_page(public_client: TestClient) ->
         },
     )
     assert r.status_code == 422
-    assert 'role="alert"' in r.text and "/currency" in r.text and "/items/0/hs_code" in r.text
+    assert 'role="alert"' in r.text and 'id="err-currency"' in r.text
+    assert 'id="err-hs_code_0"' in r.text
     r = public_client.get("/estimate", params={"destination": "DE"})
-    assert r.status_code == 422 and "/items" in r.text
+    assert r.status_code == 422 and 'id="err-description_0"' in r.text
     r = public_client.get("/estimate", params={"destination": "ZZ", "value_0": "1"})
     assert r.status_code == 422
 

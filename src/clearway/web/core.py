@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from clearway.kernel.errors import ClearwayError, InvalidInput, Problem
 from clearway.storage.web_repository import WebPrincipal, WebStore
-from clearway.web import i18n
+from clearway.web import formats, i18n, labels
 from clearway.wiring.services import Services
 
 SESSION_COOKIE = "cw_session"
@@ -119,9 +119,13 @@ def render(
     request: Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
     lang = language(request)
+    gettext = i18n.translations(lang).gettext
     ctx = {
         "request": request,
-        "_": i18n.translations(lang).gettext,
+        "_": gettext,
+        "label": labels.labeller(gettext),
+        "hold_reason": lambda reason: labels.hold_reason(gettext, reason),
+        "fmt": formats.for_lang(lang),
         "lang": lang,
         "languages": i18n.LANGUAGES,
         "who": current(request),

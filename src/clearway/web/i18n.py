@@ -48,19 +48,20 @@ def pick(cookie: str | None, accept_language: str | None) -> str:
 
 
 def dynamic_messages() -> set[str]:
-    """Message ids that templates build from data (`_("param_" ~ name)`), which extraction
-    cannot see; both catalogues must translate them (English too: they are keys, not text)."""
+    """Message ids that templates build from data (`_("param_" ~ name)`, `label("status", …)`),
+    which extraction cannot see; both catalogues must translate them (English too: they are
+    keys, not text)."""
     from clearway.storage.web_repository import SORTS
+    from clearway.web import labels
     from clearway.web.law import SECTIONS
-    from clearway.web.officer import OFFICER_PAGE_ACTIONS
-    from clearway.web.public import CATEGORIES, MODELS
 
-    out = set(CATEGORIES)
-    out |= {f"collection_{m}" for m in MODELS}
-    out |= {f"payable_by_{p}" for p in ("none", "vendor", "intermediary", "consumer")}
+    out = set(labels.CATEGORIES)
+    out |= {f"collection_{m}" for m in labels.COLLECTION_MODELS}
+    out |= {f"payable_by_{p}" for p in labels.PAYERS}
     out |= {f"section_{s}" for s in SECTIONS}
     out |= {f"param_{n}" for names in SECTIONS.values() for n in names}
     out |= {f"sort_{s}" for s in SORTS}
     out |= {f"by_{c}" for c in ("status", "lane", "destination_country", "payment_status")}
-    out |= {f"action_{a}" for a in (*OFFICER_PAGE_ACTIONS, "hold", "lift_hold")}
+    out |= {f"action_{a}" for a in labels.PAGE_ACTIONS}
+    out |= labels.keys()
     return out

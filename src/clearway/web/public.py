@@ -13,19 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from clearway.domain.filing import decode_filing
-from clearway.domain.validation import check_filing, decode_problems
+from clearway.domain.validation import check_quote, decode_problems
 from clearway.kernel.codes import countries as country_names
 from clearway.kernel.errors import NotFound, Problem
 from clearway.revenue.quote import quote_document
 from clearway.storage.web_repository import SESSION_TTL, WebPrincipal
-from clearway.web import core, i18n, law, restricted
+from clearway.web import core, estimator, formats, i18n, labels, law, restricted
 
 router = APIRouter(route_class=core.PageRoute, include_in_schema=False)
-MAX_ITEMS = 5
-CATEGORIES = ("sale_of_goods", "gift", "commercial_sample", "returned_goods", "documents", "other")
-MODELS = ("consumer", "vendor", "intermediary")
-# A quote is about goods and money: parties and transport document may be placeholders.
-_NOT_NEEDED = ("/consignor", "/consignee", "/transport_document", "/filer_reference")
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -97,94 +92,49 @@ def restricted_goods(request: Request, q: Annotated[str, Query(max_length=100)] 
     )
 
 
-def _estimate_document(params: dict[str, str]) -> dict[str, Any]:
-    dest = params.get("destination", "").upper()
-    items = []
-    for i in range(MAX_ITEMS):
-        desc = params.get(f"description_{i}", "").strip()
-        value = params.get(f"value_{i}", "").strip()
-        if not desc and not value:
-            continue
-        item: dict[str, Any] = {"description": desc or "-", "value": value or "0"}
-        hs = params.get(f"hs_code_{i}", "").replace(".", "").replace(" ", "")
-        if hs:
-            item["hs_code"] = hs
-        qty = params.get(f"quantity_{i}", "").strip() or "1"
-        item["quantity"] = int(qty) if qty.isascii() and qty.isdigit() else qty
-        origin = params.get(f"origin_{i}", "").strip().upper()
-        if origin:
-            item["origin_country"] = origin
-        items.append(item)
-    doc: dict[str, Any] = {
-        "filer_reference": "estimate",
-        "transport_document": "ESTIMATE",
-        "data_set": "reduced",
-        "destination_country": dest,
-        "currency": params.get("currency", "").upper() or "EUR",
-        "category": params.get("category") or "sale_of_goods",
-        "mode": params.get("mode") or "post",
-        "items": items,
-        "consignee": {"country": dest},
-    }
-    model = params.get("collection") or "consumer"
-    collection: dict[str, Any] = {"model": model}
-    if params.get("registration_number", "").strip():
-        collection["registration_number"] = params["registration_number"].strip()
-    doc["collection"] = collection
-    for key in ("transport_cost", "insurance_cost"):
-        if params.get(key, "").strip():
-            doc[key] = params[key].strip()
-    if params.get("legal_date", "").strip():
-        doc["legal_date"] = params["legal_date"].strip()
-    if items and items[0].get("origin_country"):
-        doc["dispatch_country"] = items[0]["origin_country"]
-    return doc
-
-
 @router.get("/estimate")
 async def estimate(request: Request) -> Response:
-    """Duty and tax estimator: the same calculator as `POST /v1/quotes`, explained line by line."""
+    """Duty and tax estimator: the same calculator as `POST /v1/quotes`, explained line by line,
+    with one answer at the top (what you pay, to whom, when) and what it leaves out."""
     svc = core.services(request)
     assessor = law.assessor_of(svc.assessor)
+    fmt = formats.for_lang(core.language(request))
     params = {k: v[:200] for k, v in request.query_params.items()}
     known = law.countries(assessor)
     ctx: dict[str, Any] = {
         "params": params,
-        "countries": known,
-        "names": country_names(),
-        "categories": CATEGORIES,
-        "models": MODELS,
-        "max_items": MAX_ITEMS,
+        "countries": fmt.countries(list(known)),
+        "categories": labels.CATEGORIES,
+        "models": labels.COLLECTION_MODELS,
+        "max_items": estimator.MAX_ITEMS,
         "quote": None,
-        "problems": [],
+        "errors": {},
     }
     if "destination" not in params:
         return core.render(request, "estimate.html", ctx)
-    doc = _estimate_document(params)
-    problems: list[Problem] = []
-    if not doc["items"]:
-        problems.append(Problem("/items", "required", "describe at least one item with its value"))
-    else:
-        body = msgspec.json.encode(doc)
+    form = estimator.read_form(params, fmt)
+    errors = list(form.errors)
+    if not errors:
+        body = msgspec.json.encode(form.document)
         try:
             filing = decode_filing(body)
         except (msgspec.ValidationError, msgspec.DecodeError):
             problems = decode_problems(body) or [Problem("/", "invalid", "the form is not valid")]
         else:
-            problems = [
-                p
-                for p in check_filing(filing, served=assessor.jurisdictions())
-                if p.severity == "error" and not p.path.startswith(_NOT_NEEDED)
-            ]
+            problems = check_quote(filing, served=assessor.jurisdictions())
             if not problems:
-                ctx["quote"] = await run_in_threadpool(
-                    quote_document, filing, None, assessor, svc.clock
-                )
+                quote = await run_in_threadpool(quote_document, filing, None, assessor, svc.clock)
                 pack, _ = known[filing.destination_country]
-                day = date.fromisoformat(str(ctx["quote"]["legal_date"]))
-                ctx["sections"] = law.parameters(pack, filing.destination_country, day)
-    if problems:
-        ctx["problems"] = problems
+                day = date.fromisoformat(str(quote["legal_date"]))
+                ctx.update(
+                    quote=quote,
+                    verdict=estimator.verdict(quote),
+                    sections=law.parameters(pack, filing.destination_country, day),
+                )
+        errors += estimator.place(problems, form.rows)
+    if errors:
+        ctx["errors"] = {e.field: e for e in reversed(errors)}  # the first problem of a field
+        ctx["error_list"] = errors
         return core.render(request, "estimate.html", ctx, status=422)
     return core.render(request, "estimate.html", ctx)
 

@@ -1,0 +1,159 @@
+"""Words for the codes the engine stores (statuses, lanes, payment states, events, charges,
+assessment flags, validation problems, system hold reasons), as catalogue keys.
+
+Templates say `label("status", c.status)`; the catalogues translate `status_held` and so on.
+`keys()` lists every such key so a test can fail when a catalogue lacks one. This module
+depends on no page: pages and the language module both read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from clearway.clearance.handlers import PAYMENT_HOLD
+from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER
+from clearway.domain.lifecycle import ACTIONS, PAYMENT_STATUSES, PAYMENT_TRANSITIONS, STATUSES
+
+LANES = tuple(LANE_ORDER)
+REFERRALS = tuple(REFERRAL_ORDER)
+EVENTS = ("file", *sorted(ACTIONS), *sorted({f"payment_{a}" for _, a in PAYMENT_TRANSITIONS}))
+CHARGES = ("duty", "vat", "consumption_tax", "excise", "fee")
+REASON_SOURCES = ("validation", "rule", "model", "random", "match", "revenue", "account")
+CATEGORIES = ("sale_of_goods", "gift", "commercial_sample", "returned_goods", "documents", "other")
+COLLECTION_MODELS = ("consumer", "vendor", "intermediary")
+PAYERS = ("none", "vendor", "intermediary", "consumer")
+# Actions offered on the officer and agency pages (`action_<name>` in the catalogues).
+PAGE_ACTIONS = (
+    "request_documents",
+    "record_inspection",
+    "record_payment",
+    "hold",
+    "lift_hold",
+    "release",
+    "seize",
+    "return_to_sender",
+)
+MODES = ("post", "express", "air_cargo", "road", "rail", "sea")
+# Flags the calculator and the collection rules put on an assessment (revenue/calculator.py,
+# revenue/collection.py, revenue/assessor.py fallbacks).
+FLAGS = (
+    "manual_assessment_required",
+    "fx_rate_unavailable",
+    "jurisdiction_not_covered",
+    "assessment_failed",
+    "hs_code_missing",
+    "hs_code_unknown",
+    "tariff_rate_default",
+    "tariff_line_ambiguous",
+    "duty_expression_approximated",
+    "origin_rate_unknown",
+    "net_mass_missing",
+    "value_missing",
+    "value_negative",
+    "excise_goods",
+    "documents",
+    "returned_goods_relief",
+    "gift_relief_duty",
+    "gift_relief_tax",
+    "duty_de_minimis",
+    "tax_de_minimis",
+    "cbec_within_limits",
+    "cbec_single_item_above_transaction_limit",
+    "cbec_annual_limit_exceeded",
+    "cbec_general_trade",
+    "registration_number_missing",
+    "registration_number_invalid",
+    "vendor_collection_unavailable",
+    "vendor_collection_above_threshold",
+    "vendor_collection_excise_goods",
+    "intermediary_collection_unavailable",
+)
+# Flags that mean the amount shown is not the whole amount (said at the top of the estimate).
+INCOMPLETE_FLAGS = (
+    "manual_assessment_required",
+    "fx_rate_unavailable",
+    "hs_code_missing",
+    "hs_code_unknown",
+    "net_mass_missing",
+    "excise_goods",
+)
+# Flags that mean the amount is computed but may differ from what customs will charge.
+APPROXIMATE_FLAGS = (
+    "tariff_rate_default",
+    "tariff_line_ambiguous",
+    "duty_expression_approximated",
+    "origin_rate_unknown",
+)
+# Validation problem codes the public and officer forms can meet.
+PROBLEMS = (
+    "required",
+    "number",
+    "not_a_number",
+    "range",
+    "negative",
+    "length",
+    "type",
+    "enum",
+    "too_many",
+    "currency_unknown",
+    "country_unknown",
+    "destination_not_served",
+    "hs_unknown",
+    "hs_code",
+    "legal_date_future",
+    "legal_date_backdated",
+    "registration_number_missing",
+    "date",
+)
+# Hold reasons the engine writes itself (clearance/handlers.py); agencies' own words stay theirs.
+SYSTEM_HOLDS = {
+    "documentary check (yellow lane)": "yellow_lane",
+    "physical or non-intrusive inspection (red lane)": "red_lane",
+    PAYMENT_HOLD: "payment",
+    "no pre-arrival decision: complete data set needed": "no_decision",
+    "manual assessment required: duty and tax could not be computed": "manual_assessment",
+    "documents requested": "documents_requested",
+}
+_MATCH_HOLD = "record match incomplete"
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "status": STATUSES,
+    "lane": LANES,
+    "referral": REFERRALS,
+    "payment": PAYMENT_STATUSES,
+    "event": EVENTS,
+    "charge": CHARGES,
+    "source": REASON_SOURCES,
+    "flag": FLAGS,
+    "problem": PROBLEMS,
+    "hold": (*SYSTEM_HOLDS.values(), "record_match"),
+    "mode": MODES,
+}
+
+
+def keys() -> set[str]:
+    """Every catalogue key built from a code (both catalogues must have each)."""
+    return {f"{group}_{code}" for group, codes in GROUPS.items() for code in codes}
+
+
+def labeller(gettext: Callable[[str], str]) -> Callable[[str, object], str]:
+    """`label(group, code)`: the catalogue's words, or the code made readable if unknown."""
+
+    def label(group: str, code: object) -> str:
+        if code is None or code == "":
+            return ""
+        key = f"{group}_{code}"
+        text = gettext(key)
+        return text if text != key else str(code).replace("_", " ")
+
+    return label
+
+
+def hold_reason(gettext: Callable[[str], str], reason: str) -> str:
+    """A hold reason in the page's language when the engine wrote it, else as written."""
+    key = SYSTEM_HOLDS.get(reason)
+    if key is not None:
+        return gettext(f"hold_{key}")
+    if reason.startswith(_MATCH_HOLD):
+        return gettext("hold_record_match") + reason[len(_MATCH_HOLD) :]
+    return reason
