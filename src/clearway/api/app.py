@@ -32,6 +32,7 @@ from clearway.api import (
 )
 from clearway.api.openapi import components, responses
 from clearway.api.problems import PROBLEM_TYPES, problem_response
+from clearway.api.runtime import lifespan_for, queue_health, watch_queue
 from clearway.api.schemas import Health
 from clearway.kernel.errors import ClearwayError, Problem, Unauthorized
 from clearway.web import mount_web
@@ -52,6 +53,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.key_cache = {}
     _metrics(app)
+    app.router.lifespan_context = lifespan_for(services, app.state.metrics_registry)
     _errors(app)
     app.include_router(routes_filings.router)
     app.include_router(routes_consignments.router)
@@ -108,6 +110,7 @@ def _errors(app: FastAPI) -> None:
 def _metrics(app: FastAPI) -> None:
     registry = CollectorRegistry()
     app.state.metrics_registry = registry
+    watch_queue(registry, app.state.services)
     app.state.filings_counter = Counter(
         "clearway_filings", "Filings processed, by outcome", ["outcome"], registry=registry
     )
@@ -150,8 +153,11 @@ def _ops_routes(app: FastAPI) -> None:
             db = "ok"
         except Exception as exc:
             db = f"error: {type(exc).__name__}"
-        status = 200 if db == "ok" else 503
-        body = msgspec.json.encode(Health("ok" if status == 200 else "degraded", db, __version__))
+        queue = queue_health(svc)  # NATS JetStream, in the queued runtime
+        status = 200 if db == "ok" and queue in (None, "ok") else 503
+        body = msgspec.json.encode(
+            Health("ok" if status == 200 else "degraded", db, __version__, queue)
+        )
         return Response(body, status, media_type="application/json")
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)

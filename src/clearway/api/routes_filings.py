@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from clearway.api.deps import Malformed, PrincipalDep, ServicesDep, read_body
 from clearway.api.openapi import body_schema, responses
+from clearway.api.runtime import awaits_decision
 from clearway.api.schemas import BatchOut, FilingResultOut, ProblemItem
 from clearway.clearance.intake import submission
 from clearway.clearance.pipeline import FilingResult
@@ -47,7 +48,14 @@ def result_out(r: FilingResult) -> FilingResultOut:
     summary="File one canonical filing document",
     openapi_extra=body_schema("FilingDocument"),
     responses=responses(
-        {200: "FilingResultOut", 201: "FilingResultOut"}, 400, 401, 403, 409, 413, 415, 422
+        {200: "FilingResultOut", 201: "FilingResultOut", 202: "FilingResultOut"},
+        400,
+        401,
+        403,
+        409,
+        413,
+        415,
+        422,
     ),
 )
 async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Response:
@@ -63,6 +71,8 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
             result.problems[0].message if result.problems else "conflict", result.problems
         )
     status = 201 if result.outcome in ("accepted", "amended") else 200
+    if awaits_decision(result):
+        status = 202  # queued runtime: stored, decided by a worker (notices feed, GET)
     return Response(_ENC.encode(result_out(result)), status, media_type="application/json")
 
 
@@ -70,7 +80,7 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
     "/v1/filings/batch",
     summary="File up to 1,000 canonical filing documents (a JSON array); a result per filing",
     openapi_extra=body_schema("FilingDocument", array=True),
-    responses=responses({200: "BatchOut"}, 400, 401, 403, 413, 415, 422),
+    responses=responses({200: "BatchOut", 202: "BatchOut"}, 400, 401, 403, 413, 415, 422),
 )
 async def file_batch(request: Request, svc: ServicesDep, who: PrincipalDep) -> Response:
     body = await read_body(request, svc.settings.max_body_bytes)
@@ -94,5 +104,6 @@ async def file_batch(request: Request, svc: ServicesDep, who: PrincipalDep) -> R
     accepted = sum(1 for r in results if r.accepted)
     return Response(
         _ENC.encode(BatchOut(accepted, len(results) - accepted, outs)),
+        202 if any(awaits_decision(r) for r in results) else 200,
         media_type="application/json",
     )

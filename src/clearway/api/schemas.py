@@ -150,3 +150,4 @@ class Health(msgspec.Struct):
     status: str
     database: str
     version: str
+    queue: str | None = None  # NATS JetStream, in the queued runtime

@@ -17,6 +17,7 @@ from typing import Literal
 
 import msgspec
 
+from clearway.clearance.pending import PendingDecision
 from clearway.clearance.ports import (
     ChangeSet,
     ConsignmentHead,
@@ -45,6 +46,9 @@ from clearway.matching.rules import rules_for
 Outcome = Literal[
     "accepted", "duplicate", "amended", "attached", "invalidated", "rejected", "conflict"
 ]
+# What a worker did with a pending decision: made it, found it superseded by a later version or
+# already made (a redelivery), or found no such consignment.
+PendingOutcome = Literal["decided", "superseded", "unknown"]
 MAX_RETRIES = 5
 
 
@@ -126,11 +130,22 @@ def _lookup_keys(doc: FilingDocument) -> list[str]:
 class Pipeline:
     """Wires the steps; the adapters (store, assessor, selector, clock) are passed in."""
 
-    def __init__(self, store: Store, assessor: Assessor, selector: Selector, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        assessor: Assessor,
+        selector: Selector,
+        clock: Clock,
+        *,
+        defer: bool = False,
+    ) -> None:
         self.store = store
         self.assessor = assessor
         self.selector = selector
         self.clock = clock
+        # queued runtime: store the filings and owe the decisions (outbox); workers make them
+        # with `decide_pending`, through the same assess-and-decide step
+        self.defer = defer
         self._served = assessor.jurisdictions()
 
     def process(self, filer: Filer, batch: Sequence[Submission]) -> list[FilingResult]:
@@ -196,12 +211,58 @@ class Pipeline:
             w for w in to_decide if w.consignment and w.consignment.status == "invalidated"
         ]
         to_decide = [w for w in to_decide if w not in withdrawn]
-        self._assess_and_decide(filer, to_decide, now, changes)
+        if self.defer:
+            changes.queued.extend(_pending(filer, to_decide, now))
+        else:
+            self._assess_and_decide(filer, to_decide, now, changes)
         for w in to_decide + withdrawn:
             results[w.index] = _result(w)
         if changes:
             self.store.commit(changes)
         return [r for r in results if r is not None]
+
+    def decide_pending(self, pending: Sequence[PendingDecision]) -> list[PendingOutcome]:
+        """The worker's half of the queued runtime; an outcome per pending decision, in order.
+
+        Each consignment is assessed and decided at the version the message names, in one
+        transaction. A version that is no longer the stored one, or is already decided, changes
+        nothing: redelivery after a crash has no second effect, and a later version's message
+        decides the later state (decisions never go back in version order).
+        """
+        for attempt in range(MAX_RETRIES):
+            try:
+                return self._decide_pending_once(pending)
+            except StaleWrite:
+                if attempt == MAX_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _decide_pending_once(self, pending: Sequence[PendingDecision]) -> list[PendingOutcome]:
+        now = self.clock.now()
+        loaded = self.store.load_many(sorted({p.consignment_id for p in pending}))
+        outcomes: list[PendingOutcome] = []
+        groups: dict[Filer, list[_Work]] = {}
+        changes = ChangeSet()
+        taken: set[str] = set()
+        for i, p in enumerate(pending):
+            c = loaded.get(p.consignment_id)
+            if c is None:
+                outcomes.append("unknown")
+                continue
+            if c.status != "filed" or c.version != p.version or c.id in taken:
+                outcomes.append("superseded")
+                continue
+            taken.add(c.id)
+            changes.updated.append((c, c.status))
+            work = _Work(i, c.document, "", "", p.warnings, "", p.role, "", c, p.version)
+            work.match = p.match
+            groups.setdefault(Filer(p.operator_id, p.filer_name, p.filer_role), []).append(work)
+            outcomes.append("decided")
+        for filer, works in groups.items():
+            self._assess_and_decide(filer, works, now, changes)
+        if changes:
+            self.store.commit(changes)
+        return outcomes
 
     def _classify(
         self,
@@ -467,6 +528,30 @@ class Pipeline:
             changes.notices.append(Notice(filer.operator_id, c.id, kind, notice_body(c, kind)))
             if c.owner != filer.operator_id:
                 changes.notices.append(Notice(c.owner, c.id, kind, notice_body(c, kind)))
+
+
+def _pending(filer: Filer, work: list[_Work], now: datetime) -> list[PendingDecision]:
+    """One decision owed per consignment changed by the batch, at its last version."""
+    last: dict[str, _Work] = {}
+    for w in work:
+        assert w.consignment is not None
+        last[w.consignment.id] = w
+    return [
+        PendingDecision(
+            c.id,
+            c.version,
+            c.owner,
+            filer.operator_id,
+            filer.name,
+            filer.role,
+            w.role,
+            now,
+            [p for p in w.warnings if p.severity == "warning"],
+            list(w.match),
+        )
+        for w in last.values()
+        if (c := w.consignment) is not None
+    ]
 
 
 def _withdrawn(w: _Work) -> bool:

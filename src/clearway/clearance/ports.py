@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from clearway.clearance.pending import PendingDecision
 from clearway.domain.consignment import Consignment
 from clearway.kernel.errors import Conflict
 from clearway.matching.merge import Leg
@@ -92,9 +93,18 @@ class ChangeSet:
     holds: list[Hold] = field(default_factory=list)
     lifted: list[Hold] = field(default_factory=list)
     inspections: list[dict[str, Any]] = field(default_factory=list)
+    # decisions owed to workers (queued runtime): written to the outbox in the same transaction
+    queued: list[PendingDecision] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.created or self.updated or self.filings or self.notices or self.holds)
+        return bool(
+            self.created
+            or self.updated
+            or self.filings
+            or self.notices
+            or self.holds
+            or self.queued
+        )
 
 
 class AccountGate(Protocol):

@@ -32,6 +32,7 @@ from clearway.matching.merge import Leg
 from clearway.storage import tables as t
 from clearway.storage.bulk import bulk_insert
 from clearway.storage.engine import writer
+from clearway.storage.outbox import write_outbox
 from clearway.storage.tables_web import web_sessions
 
 _DOC = msgspec.json.Decoder(FilingDocument)
@@ -255,6 +256,8 @@ class SqlStore:
             )
         if changes.inspections:
             conn.execute(insert(t.inspections), changes.inspections)
+        if changes.queued:
+            write_outbox(conn, changes.queued)
         for cons in changes.created:
             cons.events.clear()
         for cons, _ in changes.updated:

@@ -24,6 +24,15 @@ from clearway.storage.repository import Operators, SqlStore
 from clearway.wiring.settings import Settings
 
 
+def check_runtime(settings: Settings) -> None:
+    """The queued runtime needs PostgreSQL: several processes, advisory locks, COPY."""
+    if settings.queue.queued and not settings.database_url.startswith("postgresql"):
+        raise ValueError(
+            "CLEARWAY_RUNTIME=queued needs PostgreSQL: set CLEARWAY_DATABASE_URL=postgresql://… "
+            "(or use CLEARWAY_RUNTIME=inline, the single-process shape on SQLite)"
+        )
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -54,6 +63,7 @@ def build(
     """Wire the real adapters; the schema is brought up to date unless `migrate` is False."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    check_runtime(settings)
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
@@ -81,7 +91,11 @@ def build(
         assessor=assessor,
         selector=selector,
         pipeline=Pipeline(
-            store, assessor, TrustedTraderSelector(selector, accounts.accounts.registry), clock
+            store,
+            assessor,
+            TrustedTraderSelector(selector, accounts.accounts.registry),
+            clock,
+            defer=settings.queue.queued,
         ),
         clearance=Clearance(store, clock, accounts.gate),
         clock=clock,

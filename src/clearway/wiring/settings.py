@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from clearway.messaging.settings import QueueSettings
+
 DEFAULT_DATABASE_URL = "sqlite:///var/clearway.sqlite"
 
 
@@ -31,3 +33,5 @@ class Settings:
         default_factory=lambda: os.environ.get("CLEARWAY_SNAPSHOT_DIR")
     )
     report_dir: str | None = field(default_factory=lambda: os.environ.get("CLEARWAY_REPORT_DIR"))
+    # runtime shape (CLEARWAY_RUNTIME=inline|queued), NATS and the queue: messaging/settings.py
+    queue: QueueSettings = field(default_factory=QueueSettings)
