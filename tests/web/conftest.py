@@ -95,7 +95,7 @@ def login(
 
 
 def status_on_page(html: str) -> str:
-    found = re.search(r'<strong id="status">(\w+)</strong>', html)
+    found = re.search(r'<strong id="status" data-status="(\w+)"', html)
     assert found, "no status on the page"
     return found.group(1)
 

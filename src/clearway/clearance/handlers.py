@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from clearway.clearance.correction import Reassess, apply_correction
 from clearway.clearance.pipeline import notice_body
 from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
 from clearway.domain.assessment import MANUAL_ASSESSMENT
@@ -67,13 +68,21 @@ class ActionRequest:
     corrected_hs_code: str | None = None
     notes: str | None = None
     hold_id: str | None = None
+    corrected_item: int = 0  # the item (0-based) a corrected HS code is about
 
 
 class Clearance:
-    def __init__(self, store: Store, clock: Clock, gate: AccountGate | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        gate: AccountGate | None = None,
+        reassess: Reassess | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.gate = gate  # accounts: guarantee holds on arrival, accrual on release
+        self.reassess = reassess  # an inspection's corrections are assessed again
 
     def _notify(self, c: Consignment, kind: str, changes: ChangeSet) -> None:
         """A notice for every operator that filed about the parcel (its owner at least)."""
@@ -230,6 +239,22 @@ class Clearance:
                     **result,
                 }
             )
+            if self.reassess is not None:  # see clearance/correction.py
+                fix = apply_correction(
+                    c,
+                    self.reassess,
+                    value=req.corrected_value,
+                    hs_code=req.corrected_hs_code,
+                    item=req.corrected_item,
+                    open_holds=open_holds,
+                    payment_hold=PAYMENT_HOLD,
+                    actor=req.actor,
+                    now=now,
+                    new_hold_id=lambda: new_id("hld"),
+                )
+                changes.holds.extend(fix.new_holds)
+                changes.lifted.extend(_lifted(h, req.actor, now, "inspected") for h in fix.lifted)
+                result.update(fix.data)
             c.apply("inspect", at=now, actor=req.actor, data=result)
         elif req.action == "release":
             customs = [h for h in open_holds if h.authority == "customs"]

@@ -111,6 +111,7 @@ class RoutingRule:
 class Routing:
     agencies: Mapping[str, str]  # code -> name
     rules: tuple[RoutingRule, ...]
+    sees_amounts: frozenset[str] = frozenset()  # agencies whose mandate includes amounts
 
     def route(self, legal_date: date, items: Iterable[tuple[str, str | None]]) -> dict[str, Any]:
         """Agency -> (rule id, what matched) for one consignment's items."""
@@ -135,6 +136,9 @@ def parse_routing(data: Mapping[str, Any], source: str = "agency_routing.yaml") 
     agencies = {
         str(k): str((v or {}).get("name", k)) for k, v in (data.get("agencies") or {}).items()
     }
+    sees_amounts = frozenset(
+        str(k) for k, v in (data.get("agencies") or {}).items() if (v or {}).get("sees_amounts")
+    )
     rules: list[RoutingRule] = []
     for raw in data.get("rules") or []:
         rid = str(raw.get("id") or "?")
@@ -177,7 +181,7 @@ def parse_routing(data: Mapping[str, Any], source: str = "agency_routing.yaml") 
                 pattern,
             )
         )
-    return Routing(agencies, tuple(rules))
+    return Routing(agencies, tuple(rules), sees_amounts)
 
 
 def default_routing() -> Routing:
@@ -576,10 +580,13 @@ class WebStore:
             for name, col in (("lane", c.lane), ("office", c.office)):
                 rows = conn.execute(select(col, func.count()).where(held).group_by(col))
                 out[name] = sorted(((str(k or "-"), int(n)) for k, n in rows), key=lambda x: -x[1])
-            # Open holds by reason, read from the partial index alone (a join to the parcels
-            # costs a lookup per hold; a closed parcel rarely keeps an open hold).
+            # Open customs holds by reason, read from the partial index (a join to the parcels
+            # costs a lookup per hold; a closed parcel rarely keeps an open hold). Agencies'
+            # free-text reasons are theirs, not filter options of the customs queue.
             rows = conn.execute(
-                select(h.reason, func.count()).where(h.lifted_at.is_(None)).group_by(h.reason)
+                select(h.reason, func.count())
+                .where(h.lifted_at.is_(None), h.authority == "customs")
+                .group_by(h.reason)
             )
             out["reason"] = sorted(((str(k), int(n)) for k, n in rows), key=lambda x: -x[1])
         return out

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from clearway.clearance.handlers import ActionRequest
 from clearway.kernel.errors import ClearwayError, InvalidInput, NotFound, Problem
-from clearway.storage.web_repository import SORTS, QueueFilter, WebPrincipal
+from clearway.storage.web_repository import SORTS, QueueFilter, Routing, WebPrincipal
 from clearway.web import core
 from clearway.web.officer import consignment_context
 
@@ -51,10 +51,13 @@ async def queue(
         {
             "agency": code,
             "agency_name": store.routing.agencies[code],
+            "agencies": store.routing.agencies,
+            "sees_amounts": code in store.routing.sees_amounts,
             "result": result,
             "held": held,
             "f": f,
             "sorts": list(SORTS),
+            "now": core.services(request).clock.now(),
         },
     )
 
@@ -71,17 +74,24 @@ async def consignment(
     store = core.web_store(request)
     await run_in_threadpool(store.require_routed, consignment_id, code)
     ctx = await run_in_threadpool(consignment_context, request, consignment_id)
-    ctx.update(_agency_ctx(code, store.routing.agencies[code], ctx, done))
+    ctx.update(_agency_ctx(code, store.routing, ctx, done))
     return core.render(request, "agency_consignment.html", ctx)
 
 
-def _agency_ctx(code: str, name: str, ctx: dict[str, Any], done: str | None) -> dict[str, Any]:
+def _agency_ctx(
+    code: str, routing: Routing, ctx: dict[str, Any], done: str | None
+) -> dict[str, Any]:
+    """What the agency's mandate lets it see: its holds, the goods and parties; amounts only
+    when configured (`sees_amounts` in agency_routing.yaml); never customs' targeting."""
     mine = [h for h in ctx["open_holds"] if h.authority == code]
     return {
         "agency": code,
-        "agency_name": name,
+        "agency_name": routing.agencies[code],
         "my_holds": mine,
+        "mandate": True,
+        "sees_amounts": code in routing.sees_amounts,
         "done": done if done in ("hold", "lift_hold") else None,
+        "form": {},
     }
 
 
@@ -109,9 +119,13 @@ async def hold(request: Request, consignment_id: IdPath) -> Response:
         if isinstance(exc, NotFound):
             raise
         ctx = await run_in_threadpool(consignment_context, request, consignment_id)
-        ctx.update(_agency_ctx(code, store.routing.agencies[code], ctx, None))
+        ctx.update(_agency_ctx(code, store.routing, ctx, None))
         ctx.update(
-            {"error": exc.detail, "problems": exc.problems if isinstance(exc, InvalidInput) else []}
+            {
+                "error": exc.detail,
+                "problems": exc.problems if isinstance(exc, InvalidInput) else [],
+                "form": fields,
+            }
         )
         return core.render(request, "agency_consignment.html", ctx, exc.status)
     suffix = f"&agency={code}" if who.role != "agency" else ""

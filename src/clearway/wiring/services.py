@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -10,7 +12,9 @@ from sqlalchemy import Engine
 from clearway.accounts.standing import TrustedTraderSelector
 from clearway.clearance.handlers import Clearance
 from clearway.clearance.pipeline import Pipeline
-from clearway.domain.ports import Assessor, Selector
+from clearway.domain.assessment import Assessment
+from clearway.domain.filing import FilingDocument
+from clearway.domain.ports import AssessmentRequest, Assessor, Selector
 from clearway.kernel.clock import Clock, SystemClock
 from clearway.revenue.assessor import PackAssessor
 from clearway.risk.overrides import CachedOverrides
@@ -97,8 +101,17 @@ def build(
             clock,
             defer=settings.queue.queued,
         ),
-        clearance=Clearance(store, clock, accounts.gate),
+        clearance=Clearance(store, clock, accounts.gate, reassess=_reassessor(assessor)),
         clock=clock,
         accounts=accounts,
         profile_overrides=edits,
     )
+
+
+def _reassessor(assessor: Assessor) -> Callable[[FilingDocument, date], Assessment]:
+    """One corrected document assessed again (an officer's correction, clearance/correction)."""
+
+    def reassess(doc: FilingDocument, legal_date: date) -> Assessment:
+        return assessor.assess_batch([AssessmentRequest("correction", doc, legal_date)])[0]
+
+    return reassess
