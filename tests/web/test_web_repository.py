@@ -129,7 +129,7 @@ def test_queue_filters_sorts_and_counts(
     assert dict(page.facets["office"]) == {"DE-HUB-1": 1, "DE-HUB-2": 1}
     reasons = dict(page.facets["reason"])
     assert reasons["physical or non-intrusive inspection (red lane)"] == 2
-    assert reasons["lab test"] == 1
+    assert "lab test" not in reasons  # an agency's own words are not customs' filter options
 
     assert [r.id for r in web.queue(QueueFilter(sort="newest")).rows] == [second, first]
     assert [r.id for r in web.queue(QueueFilter(office="DE-HUB-2")).rows] == [second]
