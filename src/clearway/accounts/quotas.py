@@ -1,9 +1,10 @@
-"""Per-person quotas: who a consignee is, and how much of the yearly limit is used.
+"""Per-person quotas: who a person is, and how much of the yearly limit is used.
 
-A person is keyed by a normalised identity: the consignee's identifier (a national id number)
-when given, else name + postcode + country, the same normalisation as the stored consignee key.
-Usage is kept per year in memory for the pipeline's hook and topped up from the database with the
-entries written since the last look (a watermark), so a lookup is a dictionary read.
+A person is keyed by a normalised identity: the orderer's identifier (China: the buyer's ID
+number on the order and inventory), else the consignee's, else name + postcode + country, the
+same normalisation as the stored consignee key. Usage is kept per year in memory for the
+pipeline's hook and topped up from the database with the entries written since the last look
+(a watermark), so a lookup is a dictionary read.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from clearway.accounts.ports import AccountsStore
-from clearway.domain.filing import Party
+from clearway.domain.filing import FilingDocument, Party
 
 _NOT_ID = re.compile(r"[^0-9A-Z]")
 
@@ -38,6 +39,13 @@ def person_key(party: Party | None) -> str | None:
     if party.name and party.name.strip():
         return name_key(party.name, party.postcode, party.country)
     return None
+
+
+def quota_person(doc: FilingDocument) -> str | None:
+    """Whose quota a parcel uses: the orderer's ID number when known, else the consignee."""
+    if doc.buyer is not None and doc.buyer.identifier and doc.buyer.identifier.strip("- "):
+        return identity_key(doc.buyer.identifier)
+    return person_key(doc.consignee)
 
 
 def parse_person(text: str) -> str:

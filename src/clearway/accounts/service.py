@@ -24,7 +24,7 @@ from clearway.accounts.model import (
     number_problem,
 )
 from clearway.accounts.ports import AccountsStore
-from clearway.accounts.quotas import QuotaLedger, person_key
+from clearway.accounts.quotas import QuotaLedger, quota_person
 from clearway.accounts.registry import Registry
 from clearway.domain.consignment import Consignment
 from clearway.kernel.clock import Clock
@@ -284,7 +284,7 @@ class AccountsService:
             a.total,
             a.jurisdiction,
             a.customs_value,
-            person_key(doc.consignee),
+            quota_person(doc),
             counts_toward_quota(a.flags),
         )
 

@@ -24,6 +24,7 @@ from clearway.kernel import codes
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import DomainError, InvalidInput, NotFound, Problem
 from clearway.kernel.ids import new_id
+from clearway.matching.merge import missing_legs as missing
 from clearway.matching.rules import rules_for
 
 ArrivalAnswer = Literal["release", "hold", "unknown"]
@@ -408,11 +409,7 @@ def missing_legs(c: Consignment) -> list[str]:
     at = doc.legal_date or (c.created_at.date() if c.created_at else None)
     if at is None:
         return []
-    rules = rules_for(doc.destination_country, at)
-    legs = set(c.legs) or {"declaration"}
-    # a declaration that carries the platform's order block stands for the order record
-    has_order = "order" in legs or (bool(legs & {"declaration", "inventory"}) and doc.order)
-    return [k for k in rules.required_legs if k not in legs and not (k == "order" and has_order)]
+    return missing(c.legs, doc, rules_for(doc.destination_country, at))
 
 
 def _lifted(h: Hold, actor: str, now: Any, reason: str) -> Hold:

@@ -40,7 +40,7 @@ from clearway.ingestion.cusrsp import answer_for
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Forbidden, Problem
 from clearway.kernel.ids import new_id
-from clearway.matching.merge import Leg, merge
+from clearway.matching.merge import Leg, merge, ready
 from clearway.matching.rules import rules_for
 
 Outcome = Literal[
@@ -475,7 +475,11 @@ class Pipeline:
         for w in work:
             assert w.consignment is not None
             last[w.consignment.id] = w
-        todo = list(last.values())
+        # a lone payment or waybill (or, where the rules say so, legs without the declaration)
+        # waits for its partners: nothing to assess yet
+        todo = [w for w in last.values() if w.consignment and _ready(w.consignment, now)]
+        if not todo:
+            return
         docs = {id(w): w.consignment.document for w in todo if w.consignment}
         full = [w for w in todo if docs[id(w)].data_set != "pre_loading"]
         legal = {id(w): docs[id(w)].legal_date or now.date() for w in todo}
@@ -550,8 +554,14 @@ def _pending(filer: Filer, work: list[_Work], now: datetime) -> list[PendingDeci
             list(w.match),
         )
         for w in last.values()
-        if (c := w.consignment) is not None
+        # legs waiting for their partners (a lone payment or waybill) owe no decision yet
+        if (c := w.consignment) is not None and _ready(c, now)
     ]
+
+
+def _ready(c: Consignment, now: datetime) -> bool:
+    doc = c.document
+    return ready(c.legs, doc, rules_for(doc.destination_country, doc.legal_date or now.date()))
 
 
 def _withdrawn(w: _Work) -> bool:

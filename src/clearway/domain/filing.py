@@ -57,9 +57,15 @@ class Collection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
 
 
 class Order(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The platform's order. `total` is what the buyer paid: goods_value + freight + tax −
+    discount (China's CEB311 acturalPaid = goodsValue + freight + taxTotal − discount)."""
+
     id: str | None = None
     placed_at: datetime | None = None
     total: Decimal | None = None
+    goods_value: Decimal | None = None  # the order's goods lines together
+    tax: Decimal | None = None  # duty and tax the platform charged the buyer (CEB taxTotal)
+    discount: Decimal | None = None  # deducted from the amount paid
 
 
 class Payment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -21,6 +21,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from clearway.domain.filing import MAX_ITEMS, FilingDocument, Item, Party
+from clearway.domain.text import description_length_problem
 from clearway.kernel import codes
 from clearway.kernel.errors import Problem
 
@@ -145,6 +146,9 @@ def decode_problems(body: bytes) -> list[Problem]:
 LEG_KINDS = ("declaration", "inventory", "order", "payment", "waybill")
 _PARTIAL_LEGS = frozenset({"order", "payment", "waybill"})
 _LEGS_WITHOUT_TRANSPORT_DOCUMENT = frozenset({"order", "payment"})
+_LEGS_WITHOUT_GOODS = frozenset({"payment", "waybill"})  # they name the parcel, not its goods
+# A declaring leg with its own data-set profile: what its message carries, nothing more.
+_KIND_PROFILES = {"inventory": "cn_inventory"}
 
 
 def check_filing(
@@ -169,10 +173,10 @@ def check_filing(
         if party is not None:
             _party(party, f"/{name}", out)
     if kind not in _PARTIAL_LEGS:
-        _required_by_data_set(doc, out)
+        _required_by_data_set(doc, out, _KIND_PROFILES.get(kind, doc.data_set))
     currency_ok = codes.is_currency(doc.currency)
     for i, item in enumerate(doc.items):
-        _item(item, i, doc, out)
+        _item(item, i, doc, out, declared=kind not in _PARTIAL_LEGS)
     if currency_ok:
         _totals(doc, out)
     return out
@@ -188,6 +192,9 @@ def _decimals(doc: FilingDocument) -> list[tuple[str, Decimal | None]]:
         ("/insurance_cost", doc.insurance_cost),
         ("/gross_mass_kg", doc.gross_mass_kg),
         ("/order/total", doc.order.total if doc.order else None),
+        ("/order/goods_value", doc.order.goods_value if doc.order else None),
+        ("/order/tax", doc.order.tax if doc.order else None),
+        ("/order/discount", doc.order.discount if doc.order else None),
         ("/payment/amount", doc.payment.amount if doc.payment else None),
     ]
     for i, item in enumerate(doc.items):
@@ -262,12 +269,15 @@ def _top(
         "/transport_cost": doc.transport_cost,
         "/insurance_cost": doc.insurance_cost,
         "/order/total": doc.order.total if doc.order else None,
+        "/order/goods_value": doc.order.goods_value if doc.order else None,
+        "/order/tax": doc.order.tax if doc.order else None,
+        "/order/discount": doc.order.discount if doc.order else None,
         "/payment/amount": doc.payment.amount if doc.payment else None,
     }
     for path, amount in amounts.items():
         if amount is not None and amount < 0:
             out.append(Problem(path, "negative", "must not be negative"))
-    if not doc.items and kind != "payment":
+    if not doc.items and kind not in _LEGS_WITHOUT_GOODS:
         out.append(Problem("/items", "required", "at least one item is required"))
     elif len(doc.items) > MAX_ITEMS:
         out.append(Problem("/items", "too_many", f"at most {MAX_ITEMS} items per consignment"))
@@ -351,11 +361,19 @@ def _party(party: Party, path: str, out: list[Problem]) -> None:
         out.append(Problem(f"{path}/email", "email_invalid", "not an e-mail address"))
 
 
-def _item(item: Item, i: int, doc: FilingDocument, out: list[Problem]) -> None:
+def _item(
+    item: Item, i: int, doc: FilingDocument, out: list[Problem], *, declared: bool = True
+) -> None:
     p = f"/items/{i}"
     desc = item.description.strip()
-    if len(desc) < 3 or len(desc) > 512:
-        out.append(Problem(f"{p}/description", "length", "must be 3 to 512 characters"))
+    too_short_or_long = description_length_problem(desc)
+    if too_short_or_long:
+        # an order's product names are the platform's listing, checked against the declaration
+        out.append(
+            Problem(
+                f"{p}/description", "length", too_short_or_long, "error" if declared else "warning"
+            )
+        )
     elif is_vague(desc):
         out.append(
             Problem(
@@ -419,36 +437,45 @@ _REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
         ("consignee", "city"),
         ("consignee", "country"),
     ),
+    # China's CEB621 inventory list: the orderer (name, ID number) and the delivery address;
+    # no consignor, city or net mass per line
+    "cn_inventory": (
+        ("consignee", "name"),
+        ("consignee", "address"),
+        ("buyer", "name"),
+        ("buyer", "identifier"),
+    ),
 }
 _ITEM_REQUIRED: dict[str, tuple[str, ...]] = {
     "pre_loading": (),
     "reduced": ("value", "hs_code"),
     "full": ("value", "hs_code", "origin_country", "net_mass_kg"),
+    "cn_inventory": ("value", "hs_code", "origin_country"),
 }
 
 
 DATA_SET_REQUIRED = "required_by_data_set"
 
 
-def _required_by_data_set(doc: FilingDocument, out: list[Problem]) -> None:
-    for party_name, attr in _REQUIRED[doc.data_set]:
+def _required_by_data_set(doc: FilingDocument, out: list[Problem], profile: str) -> None:
+    for party_name, attr in _REQUIRED[profile]:
         party = getattr(doc, party_name)
         if party is None or not getattr(party, attr):
             out.append(
                 Problem(
                     f"/{party_name}/{attr}",
                     DATA_SET_REQUIRED,
-                    f"required for the {doc.data_set} data set",
+                    f"required for the {profile} data set",
                 )
             )
     for i, item in enumerate(doc.items):
-        for attr in _ITEM_REQUIRED[doc.data_set]:
+        for attr in _ITEM_REQUIRED[profile]:
             if getattr(item, attr) is None:
                 out.append(
                     Problem(
                         f"/items/{i}/{attr}",
                         DATA_SET_REQUIRED,
-                        f"required for the {doc.data_set} data set",
+                        f"required for the {profile} data set",
                     )
                 )
 
@@ -459,6 +486,8 @@ def _totals(doc: FilingDocument, out: list[Problem]) -> None:
     goods = doc.intrinsic_value
     extra = (doc.transport_cost or Decimal(0)) + (doc.insurance_cost or Decimal(0))
     order_total = doc.order.total if doc.order is not None else None
+    if doc.order is not None:  # what the platform charged on top (tax) or took off (discount)
+        goods += (doc.order.tax or Decimal(0)) - (doc.order.discount or Decimal(0))
     if order_total is not None and not _close(order_total, goods, goods + extra):
         out.append(
             Problem(

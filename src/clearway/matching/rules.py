@@ -20,6 +20,13 @@ class MatchRules:
     wait_hours: int
     reference: str
     valid_from: date
+    assess_with: tuple[str, ...] = ()
+    amount_absolute: Decimal = Decimal(0)
+
+    def amounts_agree(self, a: Decimal, b: Decimal) -> bool:
+        """Within the relative tolerance of the larger amount, or the absolute one."""
+        slack = max(abs(a), abs(b)) * self.amount_tolerance
+        return abs(a - b) <= max(slack, self.amount_absolute)
 
 
 @cache
@@ -37,6 +44,8 @@ def _table() -> dict[str, list[MatchRules]]:
                     int(p["wait_hours"]),
                     str(p["reference"]),
                     p["from"],
+                    tuple(p.get("assess_with", ())),
+                    Decimal(str(p.get("amount_absolute", "0"))),
                 )
                 for p in periods
             ),

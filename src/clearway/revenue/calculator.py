@@ -411,7 +411,9 @@ def _china(
     ct_rates: dict[str, Decimal] = w.rules.read("consumption_tax.rates", w.trace) or {}
     limit, annual = cbec["transaction_limit"], cbec["annual_limit"]
     value = customs_dest * w.rate(w.dest, limit["currency"])
-    person = w.doc.consignee.identifier if w.doc.consignee else None
+    # the person is the orderer (China: the buyer's ID number), else the consignee
+    who = w.doc.buyer if w.doc.buyer and w.doc.buyer.identifier else w.doc.consignee
+    person = who.identifier if who else None
     used = hooks.annual_usage(person, w.when) if hooks.annual_usage and person else None
     w.note("cbec.annual_used", f"{used}" if used is not None else "unknown: assumed 0")
     used = used or ZERO

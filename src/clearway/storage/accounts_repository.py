@@ -28,7 +28,7 @@ from clearway.accounts.model import (
     ReportUpload,
     Total,
 )
-from clearway.accounts.quotas import person_key
+from clearway.accounts.quotas import quota_person
 from clearway.accounts.service import GUARANTEE_HOLD, AccountsService, counts_toward_quota
 from clearway.clearance.handlers import Clearance
 from clearway.domain.assessment import Assessment
@@ -262,7 +262,7 @@ class SqlAccounts:
                         a.total,
                         a.jurisdiction,
                         a.customs_value,
-                        person_key(doc.consignee),
+                        quota_person(doc),
                         cbec,
                     )
                 )

@@ -1,0 +1,229 @@
+"""Receipts customs sends back (CEB312 … CEB712, CEB900), and the status codes they carry.
+
+A receipt answers one block of one message: it echoes the block's guid, names the enterprise
+that sent it (ebpCode/ebcCode for an order, payCode for a payment, logisticsCode for a waybill,
+agentCode with the platform and e-commerce enterprise for an inventory, operatorCode for a
+warehouse entry), and says in `returnInfo` what happened — with the CEB field path of every
+problem. A message that fails the schema gets a CEB900 format-check receipt instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from clearway.ingestion.ceb.codes import NS, stamp_ms
+
+CEB_STATUS_TEXT = {
+    "2": "电子口岸申报中 received",
+    "100": "海关退单 rejected",
+    "120": "海关入库 accepted",
+    "300": "人工审核 manual review",
+    "399": "海关审结 adjudicated",
+    "500": "查验 inspection",
+    "501": "扣留移送通关 detained, passed to clearance",
+    "502": "扣留移送缉私 detained, passed to anti-smuggling",
+    "503": "扣留移送法规 detained, passed to legal affairs",
+    "599": "其它扣留 detained, other",
+    "700": "退运 returned",
+    "800": "放行 released",
+    "899": "结关 closed",
+}
+FORMAT_ERROR = "-1"  # CEB900: a number below zero says the message failed the format check
+
+_STATUS_TO_CEB = {
+    "filed": "120",
+    "referred": "300",
+    "assessed": "120",
+    "decided": "399",
+    "arrived": "399",
+    "inspected": "500",
+    "released": "800",
+    "seized": "502",
+    "returned_to_sender": "700",
+    "abandoned": "899",
+    "invalidated": "899",  # withdrawn by the filer before arrival (CEB623 cancellation)
+}
+_DETENTION = {"clearance": "501", "anti_smuggling": "502", "legal": "503", "other": "599"}
+# a decision that sends the parcel to an officer is a manual review (risk check) in CEB terms
+_CHECKED_LANES = frozenset({"yellow", "red"})
+
+
+def ceb_status(
+    status: str, *, rejected: bool = False, detention: str = "other", lane: str | None = None
+) -> str:
+    """CEB receipt status code for one of our lifecycle statuses ("rejected" = refused).
+
+    `held` maps to 501/502/503/599 by who the goods are passed to (`detention`); a parcel
+    decided for a documentary check or an inspection (`lane` yellow or red) is in manual review.
+    """
+    if rejected or status == "rejected":
+        return "100"
+    if status == "held":
+        return _DETENTION.get(detention, "599")
+    if status == "decided" and lane in _CHECKED_LANES:
+        return "300"
+    try:
+        return _STATUS_TO_CEB[status]
+    except KeyError:
+        raise ValueError(f"no CEB status for {status!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """One receipt's layout: root, block and the fields before returnStatus, in schema order."""
+
+    root: str
+    block: str
+    fields: tuple[str, ...]
+    required: frozenset[str]
+    codes: frozenset[str]  # returnStatus values this receipt may carry besides 100
+
+
+SHAPES: dict[str, Shape] = {
+    "order": Shape(
+        "CEB312Message",
+        "OrderReturn",
+        ("ebpCode", "ebcCode", "orderNo"),
+        frozenset({"ebpCode", "ebcCode", "orderNo"}),
+        frozenset({"2", "120", "399"}),
+    ),
+    "payment": Shape(
+        "CEB412Message",
+        "PaymentReturn",
+        ("payCode", "payTransactionId"),
+        frozenset({"payCode", "payTransactionId"}),
+        frozenset({"2", "120", "399"}),
+    ),
+    "waybill": Shape(
+        "CEB512Message",
+        "LogisticsReturn",
+        ("logisticsCode", "logisticsNo"),
+        frozenset({"logisticsCode", "logisticsNo"}),
+        frozenset({"2", "120", "399"}),
+    ),
+    "logistics_status": Shape(
+        "CEB514Message",
+        "LogisticsStatusReturn",
+        ("logisticsCode", "logisticsNo", "logisticsStatus"),
+        frozenset({"logisticsCode", "logisticsNo", "logisticsStatus"}),
+        frozenset({"2", "399"}),
+    ),
+    "inventory": Shape(
+        "CEB622Message",
+        "InventoryReturn",
+        ("customsCode", "ebpCode", "ebcCode", "agentCode", "copNo", "preNo", "invtNo"),
+        frozenset({"copNo", "preNo"}),
+        frozenset(CEB_STATUS_TEXT),
+    ),
+    "invalidation": Shape(
+        "CEB624Message",
+        "InvtCancelReturn",
+        ("customsCode", "agentCode", "ebpCode", "ebcCode", "copNo", "preNo", "invtNo"),
+        frozenset({"copNo", "preNo"}),
+        frozenset({"2", "120", "399"}),
+    ),
+    "return_request": Shape(
+        "CEB626Message",
+        "InvtRefundReturn",
+        ("customsCode", "agentCode", "ebpCode", "ebcCode", "copNo", "preNo", "invtNo"),
+        frozenset({"copNo", "preNo"}),
+        frozenset({"2", "120", "399"}),
+    ),
+    "warehouse_entry": Shape(
+        "CEB712Message",
+        "DeliveryReturn",
+        ("customsCode", "operatorCode", "copNo", "preNo", "rkdNo"),
+        frozenset(),
+        frozenset({"2", "120", "399"}),
+    ),
+}
+# fields whose schema type has a fixed length: a value of another length is left out
+_EXACT = {"preNo": 18, "invtNo": 18, "customsCode": 4, "logisticsStatus": 1}
+_LIMITS = {"copNo": 20, "rkdNo": 18}
+
+
+def receipt_kinds() -> tuple[str, ...]:
+    return tuple(SHAPES)
+
+
+def render(
+    *,
+    kind: str,
+    code: str,
+    head: dict[str, str],
+    info: str = "",
+    at: datetime | None = None,
+) -> bytes:
+    """The receipt for one block. `head` holds the block's fields as sent (guid, party codes,
+    references) plus what customs assigned (preNo, invtNo, rkdNo); `code` a returnStatus."""
+    shape = SHAPES[kind]
+    if code != "100" and code not in shape.codes:
+        raise ValueError(f"{shape.root} cannot carry returnStatus {code}")
+    guid = _guid(head.get("guid"))
+    root = etree.Element(f"{{{NS}}}{shape.root}", nsmap={None: NS})  # type: ignore[dict-item]
+    root.set("guid", guid)
+    root.set("version", "1.0")
+    block = etree.SubElement(root, f"{{{NS}}}{shape.block}")
+    etree.SubElement(block, f"{{{NS}}}guid").text = guid
+    for name in shape.fields:
+        value = _fit(name, head.get(name, ""))
+        if not value and name == "preNo" and name in shape.required:
+            value = f"B{stamp_ms(at)[:8]}000000000"  # not numbered yet: day and zero serial
+        elif not value and name in shape.required:
+            value = "-"  # the schema wants the element; the message did not give it
+        if value:
+            etree.SubElement(block, f"{{{NS}}}{name}").text = value
+    etree.SubElement(block, f"{{{NS}}}returnStatus").text = code
+    etree.SubElement(block, f"{{{NS}}}returnTime").text = stamp_ms(at)
+    text = (info or CEB_STATUS_TEXT.get(code, code)).strip() or code
+    etree.SubElement(block, f"{{{NS}}}returnInfo").text = text[:1000]
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def render_format_error(
+    *,
+    message_type: str,
+    original_guid: str,
+    problems: list[str],
+    original: bytes,
+    at: datetime | None = None,
+) -> bytes:
+    """CEB900: the message failed the format check; `oriBizMessage` carries it back (base64)."""
+    root = etree.Element(f"{{{NS}}}CEB900Message", nsmap={None: NS})  # type: ignore[dict-item]
+    guid = _guid(original_guid)
+    root.set("guid", guid)
+    root.set("version", "1.0")
+    block = etree.SubElement(root, f"{{{NS}}}MessageReturn")
+    info = "; ".join(problems) or "the message does not follow the CEB 202205 schema"
+    values = (
+        ("guid", guid),
+        ("returnStatus", FORMAT_ERROR),
+        ("returnInfo", info[:5000]),
+        ("returnTime", stamp_ms(at)),
+        ("oriCopMsgId", original_guid[:255]),
+        ("oriMessageType", (message_type or "Unknown")[:15]),
+        ("oriBizMessage", base64.b64encode(original).decode("ascii")),
+    )
+    for name, value in values:
+        etree.SubElement(block, f"{{{NS}}}{name}").text = value
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _guid(raw: str | None) -> str:
+    """Echo the sender's guid (upper case, as the schema asks); a new one only when it has none
+    that fits the 36-character field."""
+    value = (raw or "").strip().upper()
+    return value if len(value) == 36 else str(uuid.uuid4()).upper()
+
+
+def _fit(name: str, value: str) -> str:
+    value = value.strip()
+    if name in _EXACT:
+        return value if len(value) == _EXACT[name] else ""
+    limit = _LIMITS.get(name, 18 if name.endswith("Code") else 60)
+    return value[:limit]
