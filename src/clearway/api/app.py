@@ -27,6 +27,7 @@ from clearway.api import (
     routes_agencies,
     routes_consignments,
     routes_filings,
+    routes_hs,
     routes_messages,
     routes_quotes,
 )
@@ -58,6 +59,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_filings.router)
     app.include_router(routes_consignments.router)
     app.include_router(routes_quotes.router)
+    app.include_router(routes_hs.router)
     app.include_router(routes_accounts.router)
     app.include_router(routes_messages.router)
     app.include_router(routes_agencies.router)

@@ -18,6 +18,7 @@ from clearway.domain.validation import check_quote, decode_problems
 from clearway.kernel.errors import InvalidInput, Problem
 from clearway.revenue.assessor import PackAssessor
 from clearway.revenue.quote import quote_document
+from clearway.revenue.suggested import quote_suggesting
 
 router = APIRouter(tags=["quotes"])
 _QUOTE_SCHEMA = {
@@ -57,7 +58,14 @@ async def quote(request: Request, svc: ServicesDep) -> Response:
     if errors:
         raise InvalidInput(errors, "the document cannot be quoted")
     assessor = svc.assessor if isinstance(svc.assessor, PackAssessor) else None
-    result = await run_in_threadpool(quote_document, doc, None, assessor, svc.clock)
+    if any(not it.hs_code for it in doc.items):
+        # items described without a code are quoted on the suggested code, and say so
+        classifier = await run_in_threadpool(svc.classifier.get)
+        result = await run_in_threadpool(
+            quote_suggesting, doc, classifier, None, assessor, svc.clock
+        )
+    else:
+        result = await run_in_threadpool(quote_document, doc, None, assessor, svc.clock)
     if MANUAL_ASSESSMENT in cast(list[str], result.get("flags", [])):
         # no amount could be computed (e.g. no exchange rate for the currency): say why
         trace = cast(list[dict[str, str]], result.get("trace", []))

@@ -18,6 +18,7 @@ from clearway.cli import accounts as accounts_cmd
 from clearway.cli import analysis as analysis_cmd
 from clearway.cli import demo as demo_cmd
 from clearway.cli import queue as queue_cmd
+from clearway.cli import hs as hs_cmd
 from clearway.cli import quote as quote_cmd
 from clearway.cli import risk as risk_cmd
 from clearway.cli import users as users_cmd
@@ -42,6 +43,7 @@ accounts_cmd.register(app)
 analysis_cmd.register(app)
 users_cmd.register(app)
 queue_cmd.register(app)
+hs_cmd.register(app)
 err = Console(stderr=True)
 _ENC = msgspec.json.Encoder(decimal_format="string")
 

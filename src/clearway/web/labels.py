@@ -83,6 +83,7 @@ APPROXIMATE_FLAGS = (
     "tariff_line_ambiguous",
     "duty_expression_approximated",
     "origin_rate_unknown",
+    "hs_code_suggested",
 )
 # Validation problem codes the public and officer forms can meet.
 PROBLEMS = (

@@ -15,8 +15,10 @@ from fastapi.responses import Response
 from clearway.domain.filing import decode_filing
 from clearway.domain.validation import check_quote, decode_problems
 from clearway.kernel.codes import countries as country_names
+from clearway.kernel.codes import normalise_hs
 from clearway.kernel.errors import NotFound, Problem
 from clearway.revenue.quote import quote_document
+from clearway.revenue.suggested import SuggestedCode, explain, suggest_missing_codes
 from clearway.storage.web_repository import SESSION_TTL, WebPrincipal
 from clearway.web import core, estimator, formats, i18n, labels, law, restricted
 
@@ -121,12 +123,26 @@ async def estimate(request: Request) -> Response:
         except (msgspec.ValidationError, msgspec.DecodeError):
             problems = decode_problems(body) or [Problem("/", "invalid", "the form is not valid")]
         else:
+            # items without a code (or re-picked from the suggestions) get the suggested code
+            chosen = {
+                n: normalise_hs(params.get(f"hs_code_{i}", ""))
+                for n, i in enumerate(form.rows)
+                if params.get(f"suggest_{i}") and params.get(f"hs_code_{i}", "").strip()
+            }
+            suggested: list[SuggestedCode] = []
+            if chosen or any(not it.hs_code for it in filing.items):
+                classifier = await run_in_threadpool(svc.classifier.get)
+                filing, suggested = await run_in_threadpool(
+                    suggest_missing_codes, filing, classifier, chosen
+                )
             problems = check_quote(filing, served=assessor.jurisdictions())
             if not problems:
                 quote = await run_in_threadpool(quote_document, filing, None, assessor, svc.clock)
+                quote = explain(quote, suggested)
                 pack, _ = known[filing.destination_country]
                 day = date.fromisoformat(str(quote["legal_date"]))
                 ctx.update(
+                    rows=form.rows,
                     quote=quote,
                     verdict=estimator.verdict(quote),
                     sections=law.parameters(pack, filing.destination_country, day),

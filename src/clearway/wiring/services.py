@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from clearway.accounts.standing import TrustedTraderSelector
+from clearway.classification.shared import LazyClassifier
 from clearway.clearance.handlers import Clearance
 from clearway.clearance.pipeline import Pipeline
 from clearway.domain.assessment import Assessment
@@ -17,6 +19,8 @@ from clearway.domain.filing import FilingDocument
 from clearway.domain.ports import AssessmentRequest, Assessor, Selector
 from clearway.kernel.clock import Clock, SystemClock
 from clearway.revenue.assessor import PackAssessor
+from clearway.revenue.packs import Pack
+from clearway.revenue.tariff_text import national_texts
 from clearway.risk.overrides import CachedOverrides
 from clearway.risk.selector import RiskSelector
 from clearway.storage.accounts_repository import AccountsWiring, wire_accounts
@@ -51,9 +55,29 @@ class Services:
     accounts: AccountsWiring | None = None  # registrations, accounts, declarations, returns
     # edited risk-profile versions as the built selector reads them; `invalidate()` after an edit
     profile_overrides: CachedOverrides | None = None
+    # HS classification assistant, built on first use (model and index load once per process)
+    classifier: LazyClassifier = field(default_factory=lambda: classifier_for(None))
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def classifier_for(assessor: Assessor | None) -> LazyClassifier:
+    """The classifier over the national tariff texts of the assessor's packs; one per process
+    for the shipped packs (it holds the model and the index)."""
+    if not isinstance(assessor, PackAssessor) or assessor.packs is _shipped_packs():
+        return _shipped_classifier()
+    packs = assessor.packs
+    return LazyClassifier(lambda: national_texts(packs))
+
+
+def _shipped_packs() -> dict[str, Pack]:
+    return PackAssessor.load_default().packs
+
+
+@cache
+def _shipped_classifier() -> LazyClassifier:
+    return LazyClassifier(lambda: national_texts(_shipped_packs()))
 
 
 def build(
@@ -105,6 +129,7 @@ def build(
         clock=clock,
         accounts=accounts,
         profile_overrides=edits,
+        classifier=classifier_for(assessor),
     )
 
 
