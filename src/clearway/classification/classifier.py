@@ -210,8 +210,8 @@ class Classifier:
         z = (s - s.max()) / w.temperature
         p = np.exp(z).astype(np.float32)
         p /= p.sum()
-        top = np.argpartition(-p, 20)[:20]
-        top = top[np.argsort(-p[top])].astype(np.int32)
+        some = np.argpartition(-p, 20)[:20]
+        top: npt.NDArray[np.int32] = some[np.argsort(-p[some])].astype(np.int32)
         headings = np.bincount(self._h_of, weights=p, minlength=len(self.heading_codes))
         chapters = np.bincount(self._c_of, weights=p, minlength=len(self.chapter_codes))
         return _Scored(top, p[top], headings.astype(np.float32), chapters.astype(np.float32))

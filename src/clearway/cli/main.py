@@ -17,8 +17,8 @@ from clearway.clearance.ports import Filer
 from clearway.cli import accounts as accounts_cmd
 from clearway.cli import analysis as analysis_cmd
 from clearway.cli import demo as demo_cmd
-from clearway.cli import queue as queue_cmd
 from clearway.cli import hs as hs_cmd
+from clearway.cli import queue as queue_cmd
 from clearway.cli import quote as quote_cmd
 from clearway.cli import risk as risk_cmd
 from clearway.cli import users as users_cmd
