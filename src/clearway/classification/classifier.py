@@ -196,17 +196,27 @@ class Classifier:
                     self._cache.move_to_end(k)
         return [found[k] for k in keys]
 
-    def _score_one(self, text: str, vec: F32, weights: Weights | None = None) -> _Scored:
-        w = weights or self.weights
+    def signals(self, text: str, vec: F32) -> F32:
+        """The four signals per subheading (rows: subheading, heading and chapter cosine,
+        lexical score scaled to the best match) for a description and its embedding."""
         n6, n4 = self._n6, self._n4
         cos = self._emb @ vec
-        s = w.subheading * cos[:n6]
-        s += w.heading * cos[n6 : n6 + n4][self._h_of]
-        s += w.chapter * cos[n6 + n4 :][self._c_of]
         lex = self._lexical.scores(text)
         top_lex = float(lex.max())
-        if top_lex > 0:
-            s += w.lexical * lex / top_lex
+        out: F32 = np.vstack(
+            [
+                cos[:n6],
+                cos[n6 : n6 + n4][self._h_of],
+                cos[n6 + n4 :][self._c_of],
+                lex / top_lex if top_lex > 0 else lex,
+            ]
+        ).astype(np.float32)
+        return out
+
+    def _score_one(self, text: str, vec: F32) -> _Scored:
+        w = self.weights
+        parts = self.signals(text, vec)
+        s = np.array([w.subheading, w.heading, w.chapter, w.lexical], dtype=np.float32) @ parts
         z = (s - s.max()) / w.temperature
         p = np.exp(z).astype(np.float32)
         p /= p.sum()
