@@ -32,7 +32,8 @@ def main() -> None:
     examples = read_examples(args.data)
     clf = classifier_for(None).get()
     vectors = clf._encoder.encode([e.description for e in examples])  # one pass
-    signals = np.stack([clf.signals(e.description, v) for e, v in zip(examples, vectors, strict=True)])
+    pairs = zip(examples, vectors, strict=True)
+    signals = np.stack([clf.signals(e.description, v) for e, v in pairs])
     codes = np.array(clf.codes)
     truth6 = [{c[:6] for c in e.codes} for e in examples]
     truth4 = [{c[:4] for c in e.codes} for e in examples]
