@@ -55,6 +55,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.key_cache = {}
     _metrics(app)
     app.router.lifespan_context = lifespan_for(services, app.state.metrics_registry)
+    services.classifier.warm()  # the HS classifier loads in the background (once per process)
     _errors(app)
     app.include_router(routes_filings.router)
     app.include_router(routes_consignments.router)

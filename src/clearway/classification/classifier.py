@@ -159,10 +159,13 @@ class Classifier:
                 (nom.description(code[:4]), 0.35),
                 (nom.description(code[:2]), 0.15),
             ]
+            # each distinct national text once (the EU and UK packs share their CN texts)
+            seen: set[str] = set()
             for table in tables:
-                texts = " ".join(t for _, t in table.get(code, ()))
-                if texts:
-                    fields.append((texts, 0.5))
+                fresh = [t for _, t in table.get(code, ()) if t not in seen]
+                seen.update(fresh)
+                if fresh:
+                    fields.append((" ".join(fresh), 0.5))
             docs.append(fields)
         return docs
 
@@ -308,3 +311,4 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "clearway"
+

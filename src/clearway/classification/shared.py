@@ -3,10 +3,14 @@ the first time, about a minute)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 
 from clearway.classification.classifier import Classifier
+from clearway.kernel.errors import ClearwayError
+
+log = logging.getLogger(__name__)
 
 
 class LazyClassifier:
@@ -16,6 +20,17 @@ class LazyClassifier:
         self._national = national
         self._built: Classifier | None = None
         self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Build it now in a background thread, so the first request does not wait long."""
+
+        def build() -> None:
+            try:
+                self.get()
+            except ClearwayError as exc:  # e.g. the model is not installed: said on first use
+                log.warning("HS classifier not ready: %s", exc.detail)
+
+        threading.Thread(target=build, name="hs-classifier", daemon=True).start()
 
     def get(self) -> Classifier:
         if self._built is None:
