@@ -42,10 +42,10 @@ class Weights:
     """How the signals add up (tuned on the ATLAS validation set; see the README)."""
 
     subheading: float = 1.0
-    heading: float = 0.6
-    chapter: float = 0.3
-    lexical: float = 0.35
-    temperature: float = 0.04
+    heading: float = 1.0
+    chapter: float = 0.6
+    lexical: float = 0.8
+    temperature: float = 0.05
 
 
 @dataclass(frozen=True, slots=True)
