@@ -243,28 +243,64 @@ def test_a_month_of_accounts_reconciles(
     )
     assert up["differences"] == [] and Decimal(up["reported_total"]) == expected["Bazaar Direct"]
 
-    # Payment closes the period and frees the held parcel, which now accrues in December
-    wrong = client.post(
+    # Only an officer records payment: a payment provider that does not hold the account is
+    # told nothing; the owner's own claim waits for the bank statement
+    stranger = client.post(
         f"/v1/accounts/{acc['Mercato Global']['id']}/periods/2026-11/payment",
         headers=payer,
+        json={"amount": decl["Mercato Global"]["total"], "currency": "EUR", "reference": "X"},
+    )
+    assert stranger.status_code == 404 and decl["Mercato Global"]["total"] not in stranger.text
+    wrong = client.post(
+        f"/v1/accounts/{acc['Mercato Global']['id']}/periods/2026-11/payment",
+        headers=mercato,
         json={"amount": "1.00", "currency": "EUR", "reference": "SEPA-1"},
     )
     assert wrong.status_code == 422
-    closed = _ok(
+    claim = _ok(
         client.post(
             f"/v1/accounts/{acc['Mercato Global']['id']}/periods/2026-11/payment",
-            headers=payer,
+            headers=mercato,
             json={
                 "amount": decl["Mercato Global"]["total"],
                 "currency": "EUR",
                 "reference": "SEPA-1",
             },
+        ),
+        202,
+    )
+    assert claim["status"] == "pending_confirmation"
+    still = _ok(
+        client.get(f"/v1/accounts/{acc['Mercato Global']['id']}/periods/2026-11", headers=mercato)
+    )
+    assert still["status"] == "declared"
+    # Payment (the statement confirming the claim) closes the period and frees the held parcel,
+    # which now accrues in December
+    statement = _ok(
+        client.post(
+            "/v1/payments/confirmations",
+            headers=officer,
+            json={
+                "lines": [
+                    {
+                        "reference": "SEPA-1",
+                        "amount": decl["Mercato Global"]["total"],
+                        "currency": "EUR",
+                    },
+                    {"reference": "SEPA-404", "amount": "9.99", "currency": "EUR"},
+                ]
+            },
         )
     )
-    assert closed["status"] == "closed" and closed["released"] == [third["id"]]
+    assert [r["outcome"] for r in statement["results"]] == ["confirmed", "no_matching_claim"]
+    assert statement["results"][0]["released"] == [third["id"]]
+    closed = _ok(
+        client.get(f"/v1/accounts/{acc['Mercato Global']['id']}/periods/2026-11", headers=mercato)
+    )
+    assert closed["status"] == "closed"
     again = client.post(
         f"/v1/accounts/{acc['Mercato Global']['id']}/periods/2026-11/payment",
-        headers=payer,
+        headers=officer,
         json={"amount": decl["Mercato Global"]["total"], "currency": "EUR", "reference": "SEPA-1"},
     )
     assert again.status_code == 409

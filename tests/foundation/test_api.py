@@ -48,7 +48,7 @@ def test_file_read_and_resubmit(client: TestClient, services: Services) -> None:
     again = client.post("/v1/filings", json=make_filing(), headers=platform)
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
     assert again.json()["consignment_id"] == body["consignment_id"]
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=_auth(services, "Border Office", "officer")).text
     assert 'clearway_filings_total{outcome="accepted"} 1.0' in metrics
     assert 'clearway_filings_total{outcome="duplicate"} 1.0' in metrics
     got = client.get(f"/v1/consignments/{body['consignment_id']}", headers=platform).json()
@@ -196,10 +196,11 @@ def test_notices_feed_pages_with_a_cursor(client: TestClient, services: Services
     assert rest["notices"][0]["notice"]["filer_reference"] == "ORD-2"
 
 
-def test_health_metrics_and_openapi(client: TestClient) -> None:
+def test_health_metrics_and_openapi(client: TestClient, services: Services) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     client.get("/healthz")
-    assert "clearway_http_requests" in client.get("/metrics").text
+    officer = _auth(services, "Border Office", "officer")
+    assert "clearway_http_requests" in client.get("/metrics", headers=officer).text
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
     props = spec["components"]["schemas"]["FilingDocument"]["properties"]

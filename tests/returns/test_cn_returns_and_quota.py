@@ -123,7 +123,7 @@ def test_quota_used_on_release_and_restored_by_a_return_within_30_days(
     r = ret.json()
     assert r["within_window"] and r["goods_back_by"] == "2026-12-17"
     assert Decimal(r["quota_restored"]) == (used / 2).quantize(Decimal("0.01"))
-    q2 = client.get(f"/v1/quotas/{PERSON}", headers=shop).json()
+    q2 = client.get(f"/v1/quotas/{PERSON}", headers=officer).json()
     assert Decimal(q2["used"]) == Decimal(q["used"]) + sum(
         Decimal(e["amount"]) for e in q2["entries"][1:]
     )

@@ -10,19 +10,16 @@ import msgspec
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearway import __version__
 from clearway.api import (
+    guard,
+    ops,
+    payment_claims,
     routes_accounts,
     routes_agencies,
     routes_consignments,
@@ -50,12 +47,15 @@ def create_app(services: Services) -> FastAPI:
             "`Authorization: Bearer <API key>`. Every error is an RFC 9457 problem document "
             "(`application/problem+json`) listing each problem with its field path."
         ),
+        docs_url=None,  # served from the swagger-ui-py package's files, not a CDN (api/ops.py)
+        redoc_url=None,
     )
     app.state.services = services
     app.state.key_cache = {}
     _metrics(app)
     app.router.lifespan_context = lifespan_for(services, app.state.metrics_registry)
     services.classifier.warm()  # the HS classifier loads in the background (once per process)
+    guard.install(app, services.settings.security)  # outermost: limits and headers for all
     _errors(app)
     app.include_router(routes_filings.router)
     app.include_router(routes_consignments.router)
@@ -64,6 +64,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_accounts.router)
     app.include_router(routes_messages.router)
     app.include_router(routes_agencies.router)
+    app.include_router(payment_claims.router)
     mount_web(app)  # officer, agency, analyst and public pages (clearway.web)
     _ops_routes(app)
     _openapi(app)
@@ -163,9 +164,9 @@ def _ops_routes(app: FastAPI) -> None:
         )
         return Response(body, status, media_type="application/json")
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    def metrics() -> Response:
-        return Response(generate_latest(app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+    if not app.state.services.settings.security.metrics_address:
+        ops.mount_metrics(app)  # else `clearway serve` serves them on their own address
+    ops.mount_docs(app)
 
     @app.get(
         "/problems/{slug}",

@@ -34,6 +34,24 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(name=name)}
 
 
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def inline_schema(kind: type) -> dict[str, Any]:
+    """A self-contained JSON schema of a struct (no references to resolve)."""
+    raw = msgspec.json.schema(kind)
+    inlined: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    return inlined
+
+
 def body_schema(name: str, *, array: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "array", "items": _ref(name)} if array else _ref(name)
     return {

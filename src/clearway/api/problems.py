@@ -56,5 +56,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "domain-rule": "A business rule refused the request; `detail` says which.",
     "invalid-amount": "An amount is not a decimal string, or currencies were mixed.",
     "method-not-allowed": "This path does not accept this method.",
+    "too-many-requests": "Too many requests from this key or address, or too many failed logins; "
+    "wait the seconds `Retry-After` gives.",
     "error": "A request error.",
 }

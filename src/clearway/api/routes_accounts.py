@@ -15,19 +15,23 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from clearway.accounts.model import Account, Declaration, Registration, ReportUpload
-from clearway.accounts.quotas import parse_person, quota_limits
+from clearway.accounts.quotas import parse_person, person_key, quota_limits
 from clearway.api.deps import PrincipalDep, ServicesDep, decode_as, read_body, require
-from clearway.api.openapi import responses
+from clearway.api.openapi import inline_schema, responses
+from clearway.api.payment_claims import claim_payment
 from clearway.domain.filing import FILING_ROLES
 from clearway.kernel.errors import DomainError, Forbidden, InvalidInput, NotFound, Problem
 from clearway.returns.model import Refund, Return, ReturnedItem
 from clearway.storage.accounts_repository import AccountsWiring, release_within_guarantee
+from clearway.storage.claims import PaymentClaims
+from clearway.storage.parties import SqlParties
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
 router = APIRouter(tags=["accounts"])
 _ENC = msgspec.json.Encoder(decimal_format="string")
 STAFF = ("officer", "analyst")
+PER_PARCEL_REPORTS = ("refunds",)  # rows name parcels: not an aggregate for analysts
 Number = Annotated[str, Path(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9\-]+$")]
 IdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 PeriodPath = Annotated[str, Path(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")]
@@ -251,31 +255,13 @@ class ReportRowsOut(msgspec.Struct):
 
 
 # ---------------------------------------------------------------------------- OpenAPI
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(v, defs) for v in schema]
-    return schema
-
-
-def _schema(kind: type) -> dict[str, Any]:
-    """A self-contained JSON schema of a struct (no references to resolve)."""
-    raw = msgspec.json.schema(kind)
-    inlined: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
-    return inlined
-
-
 def _doc(
     ok: tuple[int, type] | None, *errors: int, body: type | None = None, csv_too: bool = False
 ) -> dict[str, Any]:
     codes = sorted({400, 401, 403, 404, 409, 413, 415, 422, *errors})
     out: dict[str, Any] = {"responses": responses({}, *codes)}
     if ok is not None:
-        content: dict[str, Any] = {"application/json": {"schema": _schema(ok[1])}}
+        content: dict[str, Any] = {"application/json": {"schema": inline_schema(ok[1])}}
         if csv_too:
             content["text/csv"] = {"schema": {"type": "string"}}
         out["responses"][ok[0]] = {"description": "OK", "content": content}
@@ -283,7 +269,7 @@ def _doc(
         out["openapi_extra"] = {
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _schema(body)}},
+                "content": {"application/json": {"schema": inline_schema(body)}},
             }
         }
     return out
@@ -412,9 +398,19 @@ def _refund_out(r: Refund) -> RefundOut:
     )
 
 
-def _own_account(w: AccountsWiring, who: Principal, account_id: str) -> Account:
+def _own_account(
+    w: AccountsWiring, who: Principal, account_id: str, *, use: str = "detail"
+) -> Account:
+    """The account if the caller may `use` it — `summary` (guarantee and liability: analysts
+    too), `detail` (declarations with their parcel lines) or `write` (officers and the owner,
+    never an analyst) — else 404, as for an account that does not exist."""
     acc = w.accounts.account(account_id)
-    if not who.sees_everything and acc.operator_id != who.operator_id:
+    allowed = {
+        "summary": who.reads_aggregates,
+        "detail": who.sees_everything,
+        "write": who.role in ("officer", "admin"),
+    }[use]
+    if not allowed and acc.operator_id != who.operator_id:
         raise NotFound(f"no account {account_id}")
     return acc
 
@@ -460,7 +456,7 @@ def list_registrations(svc: ServicesDep, who: PrincipalDep) -> Response:
     regs = [
         _registration_out(r, today)
         for r in w.accounts.registry.registrations()
-        if who.sees_everything or r.operator_id == who.operator_id
+        if who.reads_aggregates or r.operator_id == who.operator_id
     ]
     return _json(RegistrationsOut(regs))
 
@@ -472,7 +468,7 @@ def list_registrations(svc: ServicesDep, who: PrincipalDep) -> Response:
 )
 def get_registration(number: Number, svc: ServicesDep, who: PrincipalDep) -> Response:
     reg = _wiring(svc).accounts.registration(number)
-    if not who.sees_everything and reg.operator_id != who.operator_id:
+    if not who.reads_aggregates and reg.operator_id != who.operator_id:
         raise NotFound(f"no registration {number}")
     return _json(_registration_out(reg, svc.clock.now().date()))
 
@@ -529,7 +525,7 @@ def list_accounts(svc: ServicesDep, who: PrincipalDep) -> Response:
     accs = [
         _account_out(w, a)
         for a in w.accounts.registry.accounts()
-        if who.sees_everything or a.operator_id == who.operator_id
+        if who.reads_aggregates or a.operator_id == who.operator_id
     ]
     return _json(AccountsOut(accs))
 
@@ -541,7 +537,7 @@ def list_accounts(svc: ServicesDep, who: PrincipalDep) -> Response:
 )
 def get_account(account_id: IdPath, svc: ServicesDep, who: PrincipalDep) -> Response:
     w = _wiring(svc)
-    return _json(_account_out(w, _own_account(w, who, account_id)))
+    return _json(_account_out(w, _own_account(w, who, account_id, use="summary")))
 
 
 @router.post(
@@ -591,7 +587,7 @@ async def declare(
 ) -> Response:
     body: PeriodIn = await _body(request, PeriodIn)
     w = _wiring(svc)
-    _own_account(w, who, account_id)
+    _own_account(w, who, account_id, use="write")
     d = await run_in_threadpool(w.accounts.declare, account_id, body.period)
     return _json(_declaration_out(w, d), 201)
 
@@ -619,7 +615,7 @@ async def upload_report(
 ) -> Response:
     body: ReportIn = await _body(request, ReportIn, 32 * 1024 * 1024)
     w = _wiring(svc)
-    _own_account(w, who, account_id)
+    _own_account(w, who, account_id, use="write")
     content: str | list[dict[str, object]]
     if body.format == "csv":
         if body.content is None:
@@ -643,11 +639,17 @@ async def upload_report(
 async def pay_period(
     account_id: IdPath, period: PeriodPath, request: Request, svc: ServicesDep, who: PrincipalDep
 ) -> Response:
-    require(who, "officer", "payment_provider", "platform", "post", "carrier", "broker")
-    body: AccountPaymentIn = await _body(request, AccountPaymentIn)
+    require(who, "officer", *FILING_ROLES)
     w = _wiring(svc)
-    if who.role not in ("officer", "payment_provider"):
-        _own_account(w, who, account_id)  # an operator pays its own declarations only
+    # Only an officer records a payment; an owner's claim waits for confirmation; anyone else
+    # is told nothing (404 before the body is even read, so no amount is ever revealed).
+    _own_account(w, who, account_id, use="write")
+    body: AccountPaymentIn = await _body(request, AccountPaymentIn)
+    if who.role not in ("officer", "admin"):
+        claim = await run_in_threadpool(
+            claim_payment, svc, w, account_id, period, body, _actor(who)
+        )
+        return _json(claim, 202)
 
     def run() -> DeclarationOut:
         d = w.accounts.pay(
@@ -656,6 +658,7 @@ async def pay_period(
         released = release_within_guarantee(
             w, svc.clearance, account_id, _actor(who), f"period {period} paid, {body.reference}"
         )
+        PaymentClaims(svc.engine).confirm(account_id, d.period, _actor(who), svc.clock.now())
         return _declaration_out(w, w.accounts.declaration(account_id, d.period), released=released)
 
     return _json(await run_in_threadpool(run))
@@ -736,7 +739,9 @@ def get_quota(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     country: Annotated[str, Query(pattern=r"^[A-Za-z]{2}$")] = "CN",
 ) -> Response:
-    require(who, "officer", "analyst", *FILING_ROLES)
+    # A person's totals and the parcels behind them are for officers; a filer asks about the
+    # consignee of a parcel it declared (GET /v1/consignments/{id}/quota).
+    require(who, "officer")
     w = _wiring(svc)
     today = svc.clock.now().date()
     year = year or today.year
@@ -746,10 +751,6 @@ def get_quota(
         raise NotFound(f"no per-person quota in force for {country.upper()} in {year}")
     key = parse_person(person)
     used, entries = w.accounts.quota(key, year)
-    if not who.sees_everything:
-        # the totals tell a platform what the person may still buy; the parcels behind them
-        # are shown only where the caller filed them
-        entries = [e for e in entries if svc.store.can_see(who.operator_id, e.consignment_id)]
     annual, single, currency = limits
     return _json(
         QuotaOut(
@@ -762,6 +763,44 @@ def get_quota(
             used,
             annual - used,
             [QuotaEntryOut(e.consignment_id, e.source, e.amount, e.at) for e in entries],
+        )
+    )
+
+
+class QuotaRemainingOut(msgspec.Struct):
+    consignment_id: str
+    jurisdiction: str
+    year: int
+    currency: str
+    annual_limit: Decimal
+    transaction_limit: Decimal
+    remaining: Decimal
+
+
+@router.get(
+    "/v1/consignments/{consignment_id}/quota",
+    summary="The remaining yearly allowance of the consignee of a parcel you declared",
+    **_doc((200, QuotaRemainingOut), 404),
+)
+def get_parcel_quota(consignment_id: IdPath, svc: ServicesDep, who: PrincipalDep) -> Response:
+    w = _wiring(svc)
+    party = SqlParties(svc.engine).party(consignment_id, who.operator_id)
+    if not (who.role in ("officer", "admin") or (party is not None and party.declarant)):
+        raise NotFound(f"no consignment {consignment_id}")
+    c = svc.store.load(consignment_id)
+    if c is None:
+        raise NotFound(f"no consignment {consignment_id}")
+    doc = c.document
+    on = doc.legal_date or svc.clock.now().date()
+    limits = quota_limits(doc.destination_country, on)
+    person = person_key(doc.consignee)
+    if limits is None or person is None:
+        raise NotFound(f"no per-person quota applies to consignment {consignment_id}")
+    used, _ = w.accounts.quota(person, on.year)
+    annual, single, currency = limits
+    return _json(
+        QuotaRemainingOut(
+            c.id, doc.destination_country, on.year, currency, annual, single, annual - used
         )
     )
 
@@ -814,8 +853,8 @@ def get_report(
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Response:
-    if not who.sees_everything:
-        raise Forbidden("reports are for officers and analysts")
+    if not who.reads_aggregates or (report in PER_PARCEL_REPORTS and not who.sees_everything):
+        raise Forbidden("reports are for officers and analysts (per-parcel reports: officers)")
     rows = report_rows(_wiring(svc), report, period)
     if format == "csv":
         return Response(to_csv(rows), media_type="text/csv")

@@ -18,6 +18,7 @@ from typing import Literal
 import msgspec
 
 from clearway.clearance.pending import PendingDecision
+from clearway.clearance.joining import role_problems
 from clearway.clearance.ports import (
     ChangeSet,
     ConsignmentHead,
@@ -174,8 +175,10 @@ class Pipeline:
             if sub.document is None:
                 results[i] = FilingResult(i, "rejected", sub.reference, problems=sub.problems)
                 continue
-            problems = sub.problems + check_filing(
-                sub.document, served=self._served, today=today, kind=sub.kind
+            problems = (
+                sub.problems
+                + role_problems(sub.kind, filer.role)
+                + check_filing(sub.document, served=self._served, today=today, kind=sub.kind)
             )
             ref = sub.document.filer_reference
             if errors(problems):
@@ -190,7 +193,7 @@ class Pipeline:
                     body_hash(body),
                     problems,
                     sub.format,
-                    sub.role or filer.role,
+                    filer.role,  # the key's role, never the one a message format implies
                     sub.kind,
                 )
             )

@@ -73,7 +73,16 @@ def serve(
     err.print(
         f"Clearway on http://{host}:{port} (API docs: /docs) — {services.settings.database_url}"
     )
-    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    api = create_app(services)
+    metrics_at = services.settings.security.metrics_address
+    if metrics_at:  # metrics on their own (internal) address, not on the API's
+        from prometheus_client import start_http_server
+
+        m_host, _, m_port = metrics_at.rpartition(":")
+        start_http_server(int(m_port), m_host or "127.0.0.1", api.state.metrics_registry)
+        err.print(f"metrics on http://{m_host or '127.0.0.1'}:{m_port}/metrics")
+    # proxy headers are read by the app itself, from configured proxies only (api/guard.py)
+    uvicorn.run(api, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def result_json(r: FilingResult) -> dict[str, object]:
@@ -237,6 +246,10 @@ def keys_create(
             "agency, officer, analyst or admin"
         ),
     ],
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra right: `consignments` lets an analyst read parcels"),
+    ] = None,
     database: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it (it is stored hashed and shown only once)."""
@@ -250,7 +263,11 @@ def keys_create(
         raise typer.Exit(2)
     engine = make_engine(_settings(database).database_url)
     upgrade(engine)
-    print(Operators(engine).create_key(operator, role))
+    try:
+        print(Operators(engine).create_key(operator, role, grant or ()))
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 @keys_app.command("revoke")

@@ -488,10 +488,23 @@ class Principal:
     operator_id: str
     operator: str
     role: str
+    grants: frozenset[str] = frozenset()
 
     @property
     def sees_everything(self) -> bool:
+        """Reads every parcel, account and declaration: officers and admins, and analysts whose
+        key was granted consignment access (`clearway keys create --grant consignments`)."""
+        return self.role in ("officer", "admin") or (
+            self.role == "analyst" and "consignments" in self.grants
+        )
+
+    @property
+    def reads_aggregates(self) -> bool:
+        """Reads aggregate reports (totals per number, per account): staff and analysts."""
         return self.role in ("officer", "analyst", "admin")
+
+
+KEY_GRANTS = ("consignments",)
 
 
 def _hash_secret(secret: str) -> str:
@@ -520,8 +533,12 @@ class Operators:
             )
             return oid
 
-    def create_key(self, operator: str, role: str) -> str:
-        """Create an API key for an operator (created if new); returns the key, shown once."""
+    def create_key(self, operator: str, role: str, grants: Sequence[str] = ()) -> str:
+        """Create an API key for an operator (created if new); returns the key, shown once.
+        `grants` adds rights beyond the role (`consignments`: an analyst reads parcels)."""
+        unknown = set(grants) - set(KEY_GRANTS)
+        if unknown:
+            raise ValueError(f"unknown grants {sorted(unknown)}; grants: {', '.join(KEY_GRANTS)}")
         oid = self.ensure(operator, role)
         prefix = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
@@ -534,6 +551,7 @@ class Operators:
                     operator_id=oid,
                     role=role,
                     created_at=self.clock.now(),
+                    grants=",".join(sorted(set(grants))) or None,
                 )
             )
         return f"cw_{prefix}_{secret}"
@@ -545,13 +563,14 @@ class Operators:
         k = t.api_keys.c
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(k.secret_hash, k.role, k.operator_id, t.operators.c.name)
+                select(k.secret_hash, k.role, k.operator_id, t.operators.c.name, k.grants)
                 .join(t.operators, t.operators.c.id == k.operator_id)
                 .where(and_(k.prefix == parts[1], k.revoked_at.is_(None)))
             ).first()
         if row is None or not secrets.compare_digest(row[0], _hash_secret(parts[2])):
             return None
-        return Principal(row[2], row[3], row[1])
+        grants = frozenset(g for g in (row[4] or "").split(",") if g)
+        return Principal(row[2], row[3], row[1], grants)
 
     def revoke(self, prefix: str) -> None:
         """Revoke a key, and end the web sessions its operator opened in that role (a session

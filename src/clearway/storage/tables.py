@@ -53,6 +53,7 @@ api_keys = Table(
     Column("role", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("grants", String(200)),  # comma-separated extra rights, e.g. "consignments"
 )
 
 consignments = Table(

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from clearway.kernel.errors import ClearwayError, InvalidInput, Problem
+from clearway.storage.lockout import LoginLockout
 from clearway.storage.web_repository import WebPrincipal, WebStore
 from clearway.web import formats, i18n, labels
 from clearway.wiring.services import Services
@@ -66,6 +67,22 @@ def web_store(request: Request) -> WebStore:
         store = WebStore(svc.engine, svc.clock)
         request.app.state.web_store = store
     return store
+
+
+def login_lockout(request: Request) -> LoginLockout:
+    lockout: LoginLockout | None = getattr(request.app.state, "login_lockout", None)
+    if lockout is None:
+        svc = services(request)
+        sec = svc.settings.security
+        lockout = LoginLockout(
+            svc.engine,
+            svc.clock,
+            threshold=sec.login_failures,
+            first=sec.login_lock_seconds,
+            longest=sec.login_lock_max_seconds,
+        )
+        request.app.state.login_lockout = lockout
+    return lockout
 
 
 def language(request: Request) -> str:
@@ -150,8 +167,14 @@ def finish(request: Request, response: Response) -> None:
             csrf_token(request),
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=secure(request),
         )
+
+
+def secure(request: Request) -> bool:
+    """Cookies get `Secure` when the site is served over HTTPS, directly or behind a configured
+    proxy (the API's guard decides and records it on the request)."""
+    return bool(request.scope.get("clearway.https")) or request.url.scheme == "https"
 
 
 def redirect(request: Request, url: str) -> RedirectResponse:

@@ -3,6 +3,7 @@ rules per destination, and what is restricted — plus language choice and login
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -169,11 +170,41 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return core.render(request, "login.html", {"next": _safe_next(next, "")})
 
 
+def _login_subjects(request: Request, fields: dict[str, str]) -> tuple[str, list[str]]:
+    """Who is trying (the user name or the key's public prefix) and every subject a failure
+    counts against (that one and the client address)."""
+    address = str(request.scope.get("clearway.client") or getattr(request.client, "host", "?"))
+    key = fields.get("api_key", "").strip()
+    if key:
+        parts = key.split("_", 2)
+        who = f"key:{parts[1] if len(parts) == 3 else 'malformed'}"
+    else:
+        who = f"user:{fields.get('username', '').strip().lower()[:150]}"
+    return who, [who, f"addr:{address}"]
+
+
+def _locked_out(request: Request, fields: dict[str, str], wait: float) -> Response:
+    seconds = max(1, math.ceil(wait))
+    problems = [
+        Problem("/login", "locked", f"too many failed logins: try again in {seconds} seconds")
+    ]
+    response = core.render(
+        request, "login.html", {"next": fields.get("next", ""), "problems": problems}, 429
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
     fields = await core.form_of(request)
     store = core.web_store(request)
     svc = core.services(request)
+    lockout = core.login_lockout(request)
+    subject, subjects = _login_subjects(request, fields)
+    wait = await run_in_threadpool(lockout.retry_after, subjects)
+    if wait > 0:  # locked: the password is not even checked
+        return _locked_out(request, fields, wait)
     who: WebPrincipal | None = None
     key = fields.get("api_key", "").strip()
     if key:
@@ -188,6 +219,9 @@ async def login(request: Request) -> Response:
         if username and password:
             who = await run_in_threadpool(store.verify_password, username, password)
     if who is None:
+        wait = await run_in_threadpool(lockout.failed, subjects)
+        if wait > 0:
+            return _locked_out(request, fields, wait)
         problems = [
             Problem(
                 "/login", "failed", "unknown user, wrong password or key, or a role without pages"
@@ -196,6 +230,7 @@ async def login(request: Request) -> Response:
         return core.render(
             request, "login.html", {"next": fields.get("next", ""), "problems": problems}, 401
         )
+    await run_in_threadpool(lockout.succeeded, [subject])
     token = await run_in_threadpool(store.open_session, who)
     response = core.redirect(request, _safe_next(fields.get("next"), _HOME_OF[who.role]))
     response.set_cookie(
@@ -203,7 +238,7 @@ async def login(request: Request) -> Response:
         token,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=core.secure(request),
         max_age=int(SESSION_TTL.total_seconds()),
     )
     return response

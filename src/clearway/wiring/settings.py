@@ -35,3 +35,35 @@ class Settings:
     report_dir: str | None = field(default_factory=lambda: os.environ.get("CLEARWAY_REPORT_DIR"))
     # runtime shape (CLEARWAY_RUNTIME=inline|queued), NATS and the queue: messaging/settings.py
     queue: QueueSettings = field(default_factory=QueueSettings)
+    security: SecuritySettings = field(default_factory=lambda: SecuritySettings())
+
+
+def _float(name: str, default: str) -> float:
+    return float(_env(name, default))
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Abuse limits, transport security and who may read metrics (docs/security.md)."""
+
+    # Requests per minute per API key and per client address (token buckets, per process)
+    rate_per_key: float = field(default_factory=lambda: _float("RATE_PER_KEY", "1200"))
+    rate_per_address: float = field(default_factory=lambda: _float("RATE_PER_ADDRESS", "2400"))
+    # Served over HTTPS (TLS in front of every process): HSTS and Secure cookies always
+    https: bool = field(default_factory=lambda: _env("HTTPS", "") in ("1", "true", "yes"))
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs)
+    trusted_proxies: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            p.strip() for p in _env("TRUSTED_PROXIES", "").split(",") if p.strip()
+        )
+    )
+    # Bearer token for /metrics (besides officer and admin keys); empty: keys only
+    metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
+    # host:port to serve metrics on instead of /metrics (an internal address for the scraper)
+    metrics_address: str = field(default_factory=lambda: _env("METRICS_ADDRESS", ""))
+    # Web logins: failures before a lock, first lock, longest lock (it doubles in between)
+    login_failures: int = field(default_factory=lambda: int(_env("LOGIN_FAILURES", "5")))
+    login_lock_seconds: float = field(default_factory=lambda: _float("LOGIN_LOCK_SECONDS", "30"))
+    login_lock_max_seconds: float = field(
+        default_factory=lambda: _float("LOGIN_LOCK_MAX_SECONDS", "3600")
+    )
