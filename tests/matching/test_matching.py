@@ -114,9 +114,15 @@ def test_a_payment_that_disagrees_with_the_order_is_a_reason_and_a_check(
     )
     legs = cn_legs(wrong, pay_code="PAY01", pay_name="Alipay", carrier=CARRIER)
     platform = _key(services, "Bazaar Direct", "platform")
+    # the platform names its payment provider, so the provider's record joins even when it
+    # disagrees (unnamed, a disagreeing record would be held for an officer instead)
+    assert doc.payment is not None
+    named = msgspec.structs.replace(
+        doc, payment=msgspec.structs.replace(doc.payment, provider=Party(name="Alipay"))
+    )
     first = client.post(
         "/v1/filings",
-        content=msgspec.json.encode(doc),
+        content=msgspec.json.encode(named),
         headers={**platform, "Content-Type": "application/json"},
     ).json()
     _post_xml(client, legs.payment, _key(services, "Alipay", "payment_provider"))

@@ -27,6 +27,7 @@ from clearway.api import (
     routes_hs,
     routes_messages,
     routes_quotes,
+    routes_unmatched,
 )
 from clearway.api.openapi import components, responses
 from clearway.api.problems import PROBLEM_TYPES, problem_response
@@ -65,6 +66,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_messages.router)
     app.include_router(routes_agencies.router)
     app.include_router(payment_claims.router)
+    app.include_router(routes_unmatched.router)
     mount_web(app)  # officer, agency, analyst and public pages (clearway.web)
     _ops_routes(app)
     _openapi(app)
@@ -196,6 +198,7 @@ def _openapi(app: FastAPI) -> None:
         comps = schema.setdefault("components", {})
         comps.setdefault("schemas", {}).update(components())
         comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        guard.document_limits(schema)
         schema["security"] = [{"bearer": []}]
         app.openapi_schema = schema
         return schema

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -146,3 +147,18 @@ def install(app: FastAPI, settings: SecuritySettings) -> None:
             headers["Cache-Control"] = "no-store"
             headers.setdefault("Pragma", "no-cache")
         return response
+
+
+def document_limits(schema: dict[str, Any]) -> None:
+    """Every operation may answer 429 with `Retry-After`: say so in the OpenAPI document."""
+    too_many = {
+        "description": "Too many requests from this key or address; wait `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}
+        },
+    }
+    for item in schema.get("paths", {}).values():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete") and isinstance(op, dict):
+                op.setdefault("responses", {}).setdefault("429", too_many)

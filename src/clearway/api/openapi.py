@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from clearway.api import schemas
+from clearway.api.views import PartyViewOut
 from clearway.domain.filing import FilingDocument
 
 _STRUCTS: tuple[type, ...] = (
@@ -21,6 +22,7 @@ _STRUCTS: tuple[type, ...] = (
     schemas.PaymentIn,
     schemas.NoticesOut,
     schemas.Health,
+    PartyViewOut,
 )
 REF = "#/components/schemas/{name}"
 

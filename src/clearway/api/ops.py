@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from clearway.api.deps import principal
+from clearway.api.openapi import responses
 from clearway.api.problems import problem_response
 from clearway.kernel.errors import ClearwayError
 from clearway.wiring.services import Services
@@ -59,7 +60,12 @@ def _metrics_allowed(request: Request, svc: Services) -> bool:
 
 
 def mount_metrics(app: FastAPI) -> None:
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        responses=responses({}, 401),
+    )
     def metrics(request: Request) -> Response:
         """Prometheus metrics: an officer or admin key, or the metrics token."""
         svc: Services = app.state.services

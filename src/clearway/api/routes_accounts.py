@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from clearway.accounts.model import Account, Declaration, Registration, ReportUpload
 from clearway.accounts.quotas import parse_person, person_key, quota_limits
+from clearway.api.access import require_full
 from clearway.api.deps import PrincipalDep, ServicesDep, decode_as, read_body, require
 from clearway.api.openapi import inline_schema, responses
 from clearway.api.payment_claims import claim_payment
@@ -24,7 +25,6 @@ from clearway.kernel.errors import DomainError, Forbidden, InvalidInput, NotFoun
 from clearway.returns.model import Refund, Return, ReturnedItem
 from clearway.storage.accounts_repository import AccountsWiring, release_within_guarantee
 from clearway.storage.claims import PaymentClaims
-from clearway.storage.parties import SqlParties
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
@@ -666,8 +666,8 @@ async def pay_period(
 
 # ---------------------------------------------------------------------------- returns, refunds
 def _may_act_on_parcel(svc: Services, who: Principal, consignment_id: str) -> None:
-    if not who.sees_everything and not svc.store.can_see(who.operator_id, consignment_id):
-        raise NotFound(f"no consignment {consignment_id}")
+    """Returns and refunds are the declarants' (and officers'); anyone else: 404."""
+    require_full(svc, who, consignment_id)
 
 
 @router.post(
@@ -784,12 +784,7 @@ class QuotaRemainingOut(msgspec.Struct):
 )
 def get_parcel_quota(consignment_id: IdPath, svc: ServicesDep, who: PrincipalDep) -> Response:
     w = _wiring(svc)
-    party = SqlParties(svc.engine).party(consignment_id, who.operator_id)
-    if not (who.role in ("officer", "admin") or (party is not None and party.declarant)):
-        raise NotFound(f"no consignment {consignment_id}")
-    c = svc.store.load(consignment_id)
-    if c is None:
-        raise NotFound(f"no consignment {consignment_id}")
+    c = require_full(svc, who, consignment_id)
     doc = c.document
     on = doc.legal_date or svc.clock.now().date()
     limits = quota_limits(doc.destination_country, on)

@@ -9,6 +9,13 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from clearway.api.access import (
+    capacity_on,
+    may_record_payment,
+    parcel_access,
+    presentable,
+    standing_legs,
+)
 from clearway.api.deps import PrincipalDep, ServicesDep, decode_as, read_body, require
 from clearway.api.openapi import body_schema, responses
 from clearway.api.schemas import (
@@ -24,6 +31,7 @@ from clearway.api.schemas import (
     NoticesOut,
     PaymentIn,
 )
+from clearway.api.views import Capacity, PartyViewOut, cut_notice, party_view
 from clearway.clearance.handlers import ActionRequest, ArrivalResult
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
 from clearway.storage.repository import Principal
@@ -39,12 +47,11 @@ def _json(obj: object, status: int = 200) -> Response:
     return Response(_ENC.encode(obj), status, media_type="application/json")
 
 
-def _visible(svc: Services, who: Principal, consignment_id: str) -> None:
-    if not who.sees_everything and not svc.store.can_see(who.operator_id, consignment_id):
-        raise NotFound(f"no consignment {consignment_id}")
-
-
-def consignment_out(svc: Services, consignment_id: str) -> ConsignmentOut:
+def consignment_out(
+    svc: Services, consignment_id: str, shown: set[str] | None = None
+) -> ConsignmentOut:
+    """The whole consignment; `shown` limits the filings listed to these operators' (a
+    declarant is not told about legs that did not stand)."""
     c = svc.store.load(consignment_id)
     if c is None:
         raise NotFound(f"no consignment {consignment_id}")
@@ -81,6 +88,7 @@ def consignment_out(svc: Services, consignment_id: str) -> ConsignmentOut:
                 f["received_at"],
             )
             for f in svc.store.filings_of(c.id)
+            if shown is None or f["operator_id"] in shown
         ],
         events=[
             EventOut(e.kind, e.at, e.actor, e.from_status, e.to_status, e.data)
@@ -92,11 +100,45 @@ def consignment_out(svc: Services, consignment_id: str) -> ConsignmentOut:
 @router.get(
     "/v1/consignments/{consignment_id}",
     summary="A consignment: status, decision with reasons, assessment, holds, event timeline",
-    responses=responses({200: "ConsignmentOut"}, 401, 404, 422),
+    description=(
+        "Declarants and officers get the whole consignment (`ConsignmentOut`); a party that "
+        "attached a payment, waybill or order record gets its leg's view (`PartyViewOut`): "
+        "status, release or hold, the amount due or the transport data — never the consignee, "
+        "the goods or the other legs."
+    ),
+    responses={
+        **responses({}, 401, 404, 422),
+        200: {
+            "description": "The consignment, as far as the caller may see it",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/ConsignmentOut"},
+                            {"$ref": "#/components/schemas/PartyViewOut"},
+                        ]
+                    }
+                }
+            },
+        },
+    },
 )
 def get_consignment(consignment_id: IdPath, svc: ServicesDep, who: PrincipalDep) -> Response:
-    _visible(svc, who, consignment_id)
-    return _json(consignment_out(svc, consignment_id))
+    return _json(view_for(svc, who, consignment_id))
+
+
+def view_for(svc: Services, who: Principal, consignment_id: str) -> ConsignmentOut | PartyViewOut:
+    """The consignment as far as the caller may see it (404 when not at all)."""
+    c, cap, standing = parcel_access(svc, who, consignment_id)
+    if cap != "full":
+        mine = [
+            leg.reference.split("/", 1)[1]
+            for leg in standing
+            if leg.reference.startswith(f"{who.operator_id}/")
+        ]
+        return party_view(c, cap, mine)
+    shown = None if who.sees_everything else {leg.reference.split("/", 1)[0] for leg in standing}
+    return consignment_out(svc, consignment_id, shown)
 
 
 @router.post(
@@ -134,9 +176,9 @@ async def pay(
     consignment_id: IdPath, request: Request, svc: ServicesDep, who: PrincipalDep
 ) -> Response:
     require(who, "officer", "payment_provider", "post", "carrier", "broker")
+    # before the body is read: a stranger learns nothing, not even the amount due
+    await run_in_threadpool(may_record_payment, svc, who, consignment_id)
     body = decode_as(await read_body(request, 16 * 1024), PaymentIn)
-    if who.role != "officer":
-        _visible(svc, who, consignment_id)
     await run_in_threadpool(
         svc.clearance.record_payment,
         consignment_id,
@@ -145,7 +187,7 @@ async def pay(
         body.reference,
         f"{who.role}:{who.operator}",
     )
-    return _json(await run_in_threadpool(consignment_out, svc, consignment_id))
+    return _json(await run_in_threadpool(view_for, svc, who, consignment_id))
 
 
 @router.post(
@@ -161,12 +203,9 @@ async def arrivals(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
         raise InvalidInput(
             [Problem("/transport_documents", "range", f"1 to {MAX_ARRIVALS} documents")]
         )
-    tds = body.transport_documents
-    if not who.sees_everything:
-        # An operator presents only parcels it filed about; others read as unknown and are
-        # left untouched, so it learns nothing about other operators' parcels.
-        heads = svc.store.heads_by_transport_document(tds)
-        tds = [td for td in tds if td in heads and svc.store.can_see(who.operator_id, heads[td].id)]
+    # An operator presents only parcels it declared or carries; others read as unknown and are
+    # left untouched, so it learns nothing about other operators' parcels.
+    tds = await run_in_threadpool(presentable, svc, who, body.transport_documents)
     done = {
         r.transport_document: r
         for r in await run_in_threadpool(
@@ -199,4 +238,20 @@ def notices(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     rows = svc.store.notices_after(who.operator_id, after, limit)
-    return _json(NoticesOut([NoticeOut(c, n) for c, n in rows], rows[-1][0] if rows else after))
+    views = notice_views(svc, who, {str(n.get("consignment_id")) for _, n in rows})
+    shown = [
+        NoticeOut(cursor, cut)
+        for cursor, n in rows
+        if (cut := cut_notice(n, views.get(str(n.get("consignment_id"))))) is not None
+    ]
+    return _json(NoticesOut(shown, rows[-1][0] if rows else after))
+
+
+def notice_views(svc: Services, who: Principal, ids: set[str]) -> dict[str, Capacity | None]:
+    """The caller's capacity on each parcel of a page of notices (what it may read of each)."""
+    loaded = svc.store.load_many(sorted(ids)) if ids else {}
+    legs = svc.store.legs_of(list(loaded)) if loaded else {}
+    return {
+        cid: capacity_on(c, standing_legs(svc, c, legs.get(cid, [])), who)
+        for cid, c in loaded.items()
+    }

@@ -70,7 +70,8 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
         raise Conflict(
             result.problems[0].message if result.problems else "conflict", result.problems
         )
-    status = 201 if result.outcome in ("accepted", "amended") else 200
+    # 202: held for an officer (it may not join the parcel it names); 201: stored anew
+    status = {"accepted": 201, "amended": 201, "unmatched": 202}.get(result.outcome, 200)
     if awaits_decision(result):
         status = 202  # queued runtime: stored, decided by a worker (notices feed, GET)
     return Response(_ENC.encode(result_out(result)), status, media_type="application/json")

@@ -34,7 +34,14 @@ class ProblemDocument(msgspec.Struct, omit_defaults=True):
 class FilingResultOut(msgspec.Struct, omit_defaults=True):
     index: int
     outcome: Literal[
-        "accepted", "duplicate", "amended", "attached", "invalidated", "rejected", "conflict"
+        "accepted",
+        "duplicate",
+        "amended",
+        "attached",
+        "invalidated",
+        "rejected",
+        "conflict",
+        "unmatched",
     ]
     filer_reference: str | None = None
     consignment_id: str | None = None

@@ -17,8 +17,15 @@ from typing import Literal
 
 import msgspec
 
+from clearway.clearance.joining import (
+    FIRST_DECLARATION,
+    PARTY,
+    HeldLeg,
+    Joiner,
+    JoinPolicy,
+    role_problems,
+)
 from clearway.clearance.pending import PendingDecision
-from clearway.clearance.joining import role_problems
 from clearway.clearance.ports import (
     ChangeSet,
     ConsignmentHead,
@@ -45,7 +52,14 @@ from clearway.matching.merge import Leg, merge, ready
 from clearway.matching.rules import rules_for
 
 Outcome = Literal[
-    "accepted", "duplicate", "amended", "attached", "invalidated", "rejected", "conflict"
+    "accepted",
+    "duplicate",
+    "amended",
+    "attached",
+    "invalidated",
+    "rejected",
+    "conflict",
+    "unmatched",  # another operator's parcel it may not join: held for an officer
 ]
 # What a worker did with a pending decision: made it, found it superseded by a later version or
 # already made (a redelivery), or found no such consignment.
@@ -102,6 +116,7 @@ class _Work:
     version: int = 1
     outcome: Outcome = "accepted"
     match: list[Problem] = field(default_factory=list)
+    joined: str | None = None  # why another party's leg may join (recorded in the timeline)
 
 
 def body_hash(body: bytes) -> str:
@@ -137,6 +152,7 @@ class Pipeline:
         assessor: Assessor,
         selector: Selector,
         clock: Clock,
+        joins: JoinPolicy | None = None,
         *,
         defer: bool = False,
     ) -> None:
@@ -147,6 +163,7 @@ class Pipeline:
         # queued runtime: store the filings and owe the decisions (outbox); workers make them
         # with `decide_pending`, through the same assess-and-decide step
         self.defer = defer
+        self.joins = joins or JoinPolicy()  # who may join whose parcel (clearance/joining.py)
         self._served = assessor.jurisdictions()
 
     def process(self, filer: Filer, batch: Sequence[Submission]) -> list[FilingResult]:
@@ -317,13 +334,34 @@ class Pipeline:
                     if c is not None:
                         break
                 if c is not None:
-                    refusal = _foreign_leg_refusal(w, c, legs.get(c.id, []), filer)
-                    if refusal is not None:
+                    verdict = self.joins.verdict(
+                        kind=w.kind,
+                        doc=w.doc,
+                        joiner=Joiner(filer.operator_id, filer.name, filer.role),
+                        status=c.status,
+                        owner=c.owner,
+                        on_file=c.document,
+                        legs=legs.get(c.id, []),
+                        rules=rules_for(
+                            c.document.destination_country, c.document.legal_date or now.date()
+                        ),
+                    )
+                    if verdict.outcome == "refused":
+                        problems = [verdict.problem] if verdict.problem else []
                         results[w.index] = FilingResult(
-                            w.index, "conflict", ref, None, None, None, None, [refusal]
+                            w.index, "conflict", ref, None, None, None, None, problems
+                        )
+                        continue
+                    if verdict.outcome == "unmatched":
+                        changes.unmatched.append(_held(w, c, filer, verdict.basis, now))
+                        results[w.index] = FilingResult(
+                            w.index, "unmatched", ref, problems=[HELD_PROBLEM]
                         )
                         continue
                     w.outcome = "attached"
+                    w.joined = None if verdict.basis == PARTY else verdict.basis
+                    if verdict.basis == FIRST_DECLARATION:
+                        c.owner = filer.operator_id  # the declarant takes the parcel over
             w.consignment = c
             if c is None:
                 c = w.consignment = self._create(w, filer, now, changes)
@@ -338,6 +376,13 @@ class Pipeline:
                 legs[c.id] = [*others, Leg(w.kind, w.role, w.doc, mine)]
                 if c.status in PRE_ARRIVAL:
                     batch.touch(c, changes)
+                    if w.joined:
+                        c.apply(
+                            "join",
+                            at=now,
+                            actor=_actor(filer),
+                            data={"leg": w.kind, "reference": ref, "basis": w.joined},
+                        )
                     self._remerge(w, c, legs[c.id], filer, now)
                     for key in _lookup_keys(c.document):
                         new_by_key[key] = c
@@ -401,7 +446,10 @@ class Pipeline:
                 actor=_actor(filer),
                 data={"version": w.version, "leg": w.kind, "reference": w.doc.filer_reference},
             )
-        result = merge(legs, rules_for(w.doc.destination_country, w.doc.legal_date or now.date()))
+        rules = rules_for(w.doc.destination_country, w.doc.legal_date or now.date())
+        # only the legs that stand against the declarants' filings are merged (a leg that came
+        # first with a guessed key and is neither named nor agreeing changes nothing)
+        result = merge(self.joins.standing(legs, c.owner, rules), rules)
         c.document = result.document
         c.transport_document = consignment_key(result.document)
         c.legs = result.legs
@@ -591,29 +639,28 @@ class _Batch:
             changes.updated.append((c, c.status))
 
 
-def _foreign_leg_refusal(w: _Work, c: Consignment, legs: list[Leg], filer: Filer) -> Problem | None:
-    """May another operator's filing join this consignment?
+HELD_PROBLEM = Problem(
+    "/",
+    "held_unmatched",
+    "held for review by customs: the record could not be matched to a parcel you are a party "
+    "to; the parcel's declarant names its carrier, post and payment provider in its filing",
+    "warning",
+)
 
-    Partial records (order, payment, waybill) from other parties are what matching is for. A
-    declaration from another operator may only complete a parcel known from partial or
-    pre-loading data; it may never replace a declaration already on file.
-    """
-    if c.owner == filer.operator_id or w.kind in _PARTIAL_KINDS:
-        return None
-    declared = [
-        leg
-        for leg in legs
-        if leg.kind in _DECLARING_KINDS
-        and leg.document.data_set != "pre_loading"
-        and not leg.reference.startswith(f"{filer.operator_id}/")
-    ]
-    if not declared:
-        return None
-    return Problem(
-        "/transport_document",
-        "already_declared",
-        f"{w.doc.transport_document or 'this parcel'} is already declared by another operator; "
-        "file your record as an order, payment or waybill, or ask the declarant to amend",
+
+def _held(w: _Work, c: Consignment, filer: Filer, why: str, now: datetime) -> HeldLeg:
+    return HeldLeg(
+        new_id("unm"),
+        c.id,
+        filer.operator_id,
+        w.role,
+        w.kind,
+        w.doc.filer_reference,
+        w.body_hash,
+        w.body,
+        w.format,
+        why,
+        now,
     )
 
 

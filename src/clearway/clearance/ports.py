@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from clearway.clearance.joining import HeldLeg
 from clearway.clearance.pending import PendingDecision
 from clearway.domain.consignment import Consignment
 from clearway.kernel.errors import Conflict
@@ -95,6 +96,7 @@ class ChangeSet:
     inspections: list[dict[str, Any]] = field(default_factory=list)
     # decisions owed to workers (queued runtime): written to the outbox in the same transaction
     queued: list[PendingDecision] = field(default_factory=list)
+    unmatched: list[HeldLeg] = field(default_factory=list)  # legs not allowed to join
 
     def __bool__(self) -> bool:
         return bool(
@@ -104,6 +106,7 @@ class ChangeSet:
             or self.notices
             or self.holds
             or self.queued
+            or self.unmatched
         )
 
 

@@ -73,6 +73,9 @@ class Payment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     amount: Decimal | None = None
     currency: str | None = None
     payer_name: str | None = None
+    # the payment provider, as the declarant names it (by the name it is known to customs by,
+    # or a number registered to it): its payment record may join the parcel (docs/security.md)
+    provider: Party | None = None
 
 
 class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

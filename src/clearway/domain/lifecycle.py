@@ -42,6 +42,8 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("referred", "assess"): "assessed",
     ("assessed", "decide"): "decided",
     **{(s, "amend"): "filed" for s in _PRE_DECISION},
+    # another party's leg joined the parcel (who, which leg, on what basis); the status stays
+    **{(s, "join"): s for s in _PRE_DECISION},
     **{(s, "arrive"): "arrived" for s in _PRE_DECISION},
     # the filer withdraws its data before arrival (EU H7 invalidation, CEB cancellation)
     **{(s, "invalidate"): "invalidated" for s in _PRE_DECISION},

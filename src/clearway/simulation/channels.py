@@ -56,8 +56,18 @@ def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Mess
         dest = final["destination_country"]
         doc = from_builtins(final)
         if dest == "CN":
-            yield _json(platform, "platform", final)
-            yield from _cn_legs(doc, p, rng)
+            # the platform names its payment provider and carrier, whose records then join
+            pay_code, pay_name = rng.choice(PAYMENT_PROVIDERS)
+            carrier = rng.choice(CARRIERS)
+            named = dict(final)
+            if isinstance(named.get("payment"), dict):
+                named["payment"] = {
+                    **named["payment"],
+                    "provider": {"name": pay_name, "identifier": pay_code},
+                }
+            named["carrier"] = {"name": carrier.name, "identifier": carrier.identifier}
+            yield _json(platform, "platform", named)
+            yield from _cn_legs(doc, p, (pay_code, pay_name), carrier)
         elif (
             dest in EU
             and final["data_set"] == "reduced"
@@ -74,9 +84,10 @@ def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Mess
         yield Message(SMALL_SHOP_PLATFORM, "platform", "csv", csv_file(csv_docs, excel=True))
 
 
-def _cn_legs(doc: FilingDocument, p: GeneratedParcel, rng: random.Random) -> Iterator[Message]:
-    pay_code, pay_name = rng.choice(PAYMENT_PROVIDERS)
-    carrier = rng.choice(CARRIERS)
+def _cn_legs(
+    doc: FilingDocument, p: GeneratedParcel, provider: tuple[str, str], carrier: Party
+) -> Iterator[Message]:
+    pay_code, pay_name = provider
     paid = doc
     if "payment_mismatch" in p.violations and doc.payment is not None:
         # the payment record shows less money, paid by someone else: a classic mismatch

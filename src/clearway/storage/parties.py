@@ -8,10 +8,14 @@ that leg only.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
+from clearway.accounts.registry import Registry
+from clearway.clearance.joining import Joiner
 from clearway.storage import tables as t
 
 DECLARING_KINDS = frozenset({"declaration", "inventory"})
@@ -55,3 +59,37 @@ class SqlParties:
 
     def party(self, consignment_id: str, operator_id: str) -> Party | None:
         return self.of(consignment_id).get(operator_id)
+
+
+def party_lookup(
+    engine: Engine, registry: Registry | None = None, ttl: float = 2.0
+) -> Callable[[str], Joiner | None]:
+    """An operator's name and the numbers registered to it, as the join rules need them
+    (names read once; numbers from the registry's snapshot, `ttl` seconds at most)."""
+    names: dict[str, str] = {}
+    numbers: dict[str, frozenset[str]] = {}
+    loaded = [float("-inf")]
+
+    def lookup(operator_id: str) -> Joiner | None:
+        if operator_id not in names:
+            with engine.connect() as conn:
+                row = conn.execute(
+                    select(t.operators.c.name, t.operators.c.role).where(
+                        t.operators.c.id == operator_id
+                    )
+                ).first()
+            if row is None:
+                return None
+            names[operator_id] = str(row[0])
+        if registry is not None and time.monotonic() - loaded[0] > ttl:
+            by_op: dict[str, set[str]] = {}
+            for reg in registry.registrations():
+                by_op.setdefault(reg.operator_id, set()).add(
+                    "".join(ch for ch in reg.number.upper() if ch.isalnum())
+                )
+            numbers.clear()
+            numbers.update({op: frozenset(n) for op, n in by_op.items()})
+            loaded[0] = time.monotonic()
+        return Joiner(operator_id, names[operator_id], "", numbers.get(operator_id, frozenset()))
+
+    return lookup

@@ -258,6 +258,10 @@ class SqlStore:
             conn.execute(insert(t.inspections), changes.inspections)
         if changes.queued:
             write_outbox(conn, changes.queued)
+        if changes.unmatched:
+            from clearway.storage.unmatched import write_held
+
+            write_held(conn, changes.unmatched)
         for cons in changes.created:
             cons.events.clear()
         for cons, _ in changes.updated:

@@ -1,10 +1,11 @@
-"""Tables of the security capability: failed web logins (lockout with back-off). Same
-`metadata` as `storage.tables`; migration `0003_security` creates them
+"""Tables of the security capability: failed web logins (lockout with back-off), operators'
+payment claims, legs held as unmatched. Same `metadata` as `storage.tables`; migrations
+`0003_security` and `0004_unmatched_legs` create them
 (and adds `api_keys.grants`, declared in `storage.tables`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint
 
 from clearway.storage.tables import metadata
 
@@ -36,3 +37,29 @@ payment_claims = Table(
     Column("confirmed_at", DateTime(timezone=True)),
     UniqueConstraint("account_id", "period", "reference", name="uq_payment_claims_reference"),
 )
+
+# Legs that asked to join another operator's parcel and were not allowed to: kept whole (nothing
+# accepted is lost) for an officer, and told to nobody else.
+unmatched_legs = Table(
+    "unmatched_legs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("consignment_id", String(40), nullable=False),  # the parcel it asked to join
+    Column("operator_id", String(40), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("filer_reference", String(100), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # open | closed
+    Column("closed_by", String(250)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("note", Text),
+    UniqueConstraint(
+        "operator_id", "filer_reference", "body_hash", name="uq_unmatched_legs_body"
+    ),
+)
+Index("ix_unmatched_legs_status", unmatched_legs.c.status, unmatched_legs.c.received_at)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from clearway.accounts.standing import TrustedTraderSelector
 from clearway.classification.shared import LazyClassifier
 from clearway.clearance.handlers import Clearance
+from clearway.clearance.joining import JoinPolicy
 from clearway.clearance.pipeline import Pipeline
 from clearway.domain.assessment import Assessment
 from clearway.domain.filing import FilingDocument
@@ -27,6 +28,7 @@ from clearway.storage.accounts_repository import AccountsWiring, wire_accounts
 from clearway.storage.engine import make_engine
 from clearway.storage.history import SqlHistory
 from clearway.storage.migrate import upgrade
+from clearway.storage.parties import party_lookup
 from clearway.storage.profile_overrides import StoredProfileOverrides
 from clearway.storage.repository import Operators, SqlStore
 from clearway.wiring.settings import Settings
@@ -123,6 +125,7 @@ def build(
             assessor,
             TrustedTraderSelector(selector, accounts.accounts.registry),
             clock,
+            JoinPolicy(party_lookup(engine, accounts.accounts.registry)),
             defer=settings.queue.queued,
         ),
         clearance=Clearance(store, clock, accounts.gate, reassess=_reassessor(assessor)),
