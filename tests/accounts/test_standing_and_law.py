@@ -80,7 +80,7 @@ def test_registration_standing_feeds_the_collection_fallback(sqlite_services: Se
     svc = sqlite_services
     assert svc.accounts is not None
     desk = svc.accounts.accounts
-    assert desk.registry.status("IM2760000001", DAY) is None  # no registry in use yet
+    assert desk.registry.status("IM2760000001", DAY) == "unverified"  # no registry in use yet
     svc.operators.ensure("Mercato Global", "platform")
     desk.register(
         operator="Mercato Global",

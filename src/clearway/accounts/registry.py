@@ -66,14 +66,20 @@ class Registry:
 
     def status(self, number: str, on: date) -> str | None:
         """The revenue hook: `valid`, `invalid` (unknown, expired, not yet valid, suspended or
-        revoked), or None while the registry is empty (no registry in use: not checked)."""
+        revoked), or `unverified` while the registry is empty (no registry in use: the number
+        is not refused, and never trusted for AEO treatment)."""
         snap = self._current()
         if not snap.registrations:
-            return None
+            return "unverified"
         reg = snap.registrations.get(number.strip().upper())
         if reg is None:
             return "invalid"
         return "valid" if reg.standing(on) == "valid" else "invalid"
+
+    def holder(self, number: str) -> str | None:
+        """The operator a number is registered to (None: not registered)."""
+        reg = self._current().registrations.get(number.strip().upper())
+        return reg.operator_id if reg is not None else None
 
     def trusted(self, number: str, on: date) -> bool:
         """Authorised economic operator standing of a valid registration."""

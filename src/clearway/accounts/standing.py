@@ -32,6 +32,8 @@ class TrustedTraderSelector:
                 continue
             if not self.registry.trusted(number, r.legal_date):
                 continue
+            if r.claimants is not None and self.registry.holder(number) not in r.claimants:
+                continue  # quoted by someone who does not hold it: no AEO treatment
             forced = any(
                 x.outcome in LANE_ORDER and LANE_ORDER[x.outcome] >= LANE_ORDER[d.lane]
                 for x in d.reasons

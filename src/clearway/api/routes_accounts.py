@@ -22,6 +22,7 @@ from clearway.api.openapi import inline_schema, responses
 from clearway.api.payment_claims import claim_payment
 from clearway.domain.filing import FILING_ROLES
 from clearway.kernel.errors import DomainError, Forbidden, InvalidInput, NotFound, Problem
+from clearway.returns.approval import parse_limits
 from clearway.returns.model import Refund, Return, ReturnedItem
 from clearway.storage.accounts_repository import AccountsWiring, release_within_guarantee
 from clearway.storage.claims import PaymentClaims
@@ -228,6 +229,7 @@ class RefundOut(msgspec.Struct):
     lines: list[RefundLineOut]
     claimed_at: datetime
     period_id: str | None
+    payee: str | None = None  # the party the refund goes back to (the one that paid)
 
 
 class QuotaEntryOut(msgspec.Struct):
@@ -381,7 +383,7 @@ def _return_out(r: Return) -> ReturnOut:
     )
 
 
-def _refund_out(r: Refund) -> RefundOut:
+def _refund_out(r: Refund, payee: str | None = None) -> RefundOut:
     return RefundOut(
         r.id,
         r.consignment_id,
@@ -395,6 +397,7 @@ def _refund_out(r: Refund) -> RefundOut:
         [RefundLineOut(ln.item, ln.kind, ln.rate, ln.amount) for ln in r.lines],
         r.claimed_at,
         r.period_id,
+        payee,
     )
 
 
@@ -713,17 +716,62 @@ async def claim_refund(request: Request, svc: ServicesDep, who: PrincipalDep) ->
     w = _wiring(svc)
     ret = w.returns.get_return(body.return_id)
     _may_act_on_parcel(svc, who, ret.consignment_id)
-    refund = await run_in_threadpool(
-        lambda: w.returns.claim_refund(return_id=body.return_id, claimant=_actor(who))
+    limits = (
+        None
+        if who.role in ("officer", "admin")
+        else parse_limits(svc.settings.security.refund_officer_above)
     )
-    return _json(_refund_out(refund), 201)
+    refund = await run_in_threadpool(
+        lambda: w.returns.claim_refund(
+            return_id=body.return_id, claimant=_actor(who), officer_above=limits
+        )
+    )
+    return _json(_refund_out(refund, payee_of(svc, refund.consignment_id, refund.account_id)), 201)
 
 
 @router.get("/v1/refunds/{refund_id}", summary="One refund", **_doc((200, RefundOut), 404))
 def get_refund(refund_id: IdPath, svc: ServicesDep, who: PrincipalDep) -> Response:
     refund = _wiring(svc).returns.get_refund(refund_id)
     _may_act_on_parcel(svc, who, refund.consignment_id)
-    return _json(_refund_out(refund))
+    return _json(_refund_out(refund, payee_of(svc, refund.consignment_id, refund.account_id)))
+
+
+class RefundDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    approve: bool
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+@router.post(
+    "/v1/refunds/{refund_id}/decision",
+    summary="Officers: approve or refuse a refund waiting for approval",
+    **_doc((200, RefundOut), 403, 404, 409, body=RefundDecisionIn),
+)
+async def decide_refund(
+    refund_id: IdPath, request: Request, svc: ServicesDep, who: PrincipalDep
+) -> Response:
+    require(who, "officer")
+    body: RefundDecisionIn = await _body(request, RefundDecisionIn)
+    w = _wiring(svc)
+    refund = await run_in_threadpool(
+        lambda: w.returns.decide_refund(
+            refund_id, approve=body.approve, officer=_actor(who), reason=body.reason
+        )
+    )
+    return _json(_refund_out(refund, payee_of(svc, refund.consignment_id, refund.account_id)))
+
+
+def payee_of(svc: Services, consignment_id: str, account_id: str | None) -> str:
+    """Who the money goes back to: the collecting account, or the consignee the way it paid."""
+    if account_id:
+        return f"account {account_id} (negative lines in its next declaration)"
+    paid = [e for e in svc.store.events_of(consignment_id) if e.kind == "payment_pay"]
+    if not paid:
+        return "nobody: nothing was paid at the border"
+    last = paid[-1]
+    return (
+        f"the consignee, through {last.actor} (payment reference "
+        f"{last.data.get('reference', 'unknown')})"
+    )
 
 
 # ---------------------------------------------------------------------------- quotas, reports

@@ -161,6 +161,7 @@ async def act(
         corrected_hs_code=body.corrected_hs_code,
         notes=body.notes,
         hold_id=body.hold_id,
+        resolution=body.resolution,
     )
     await run_in_threadpool(svc.clearance.act, consignment_id, req)
     return _json(await run_in_threadpool(consignment_out, svc, consignment_id))

@@ -128,6 +128,7 @@ class ActionIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
         "seize",
         "return_to_sender",
         "abandon",
+        "resolve_referral",
     ]
     reason: str | None = None
     found: bool | None = None
@@ -135,6 +136,9 @@ class ActionIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     corrected_hs_code: str | None = None
     notes: str | None = None
     hold_id: str | None = None
+    resolution: Literal["information_supplied", "screening_result", "officer_decision"] | None = (
+        None
+    )
 
 
 class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):

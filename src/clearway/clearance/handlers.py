@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from clearway.clearance import referrals
 from clearway.clearance.correction import Reassess, apply_correction
 from clearway.clearance.pipeline import notice_body
 from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
@@ -37,6 +38,7 @@ OFFICER_ACTIONS = (
     "seize",
     "return_to_sender",
     "abandon",
+    "resolve_referral",  # information supplied, screening result or officer decision
 )
 # Why a lane stops a parcel on arrival (the customs hold placed for it)
 _LANE_HOLDS = {
@@ -70,6 +72,7 @@ class ActionRequest:
     notes: str | None = None
     hold_id: str | None = None
     corrected_item: int = 0  # the item (0-based) a corrected HS code is about
+    resolution: str | None = None  # for resolve_referral: the action the referral names
 
 
 class Clearance:
@@ -257,6 +260,16 @@ class Clearance:
                 changes.lifted.extend(_lifted(h, req.actor, now, "inspected") for h in fix.lifted)
                 result.update(fix.data)
             c.apply("inspect", at=now, actor=req.actor, data=result)
+        elif req.action == "resolve_referral":
+            c.decision = referrals.resolve(
+                c.decision, req.resolution or "", req.reason or req.notes or "resolved"
+            )
+            c.apply(
+                "resolve_referral",
+                at=now,
+                actor=req.actor,
+                data={"resolution": req.resolution, "reason": req.reason, "found": req.found},
+            )
         elif req.action == "release":
             customs = [h for h in open_holds if h.authority == "customs"]
             others = [h for h in open_holds if h.authority != "customs"]

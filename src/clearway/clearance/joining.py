@@ -277,8 +277,19 @@ def declarant_documents(legs: list[Leg], owner: str) -> list[FilingDocument]:
 class JoinPolicy:
     """The join rules with the operators' names and registered numbers at hand."""
 
-    def __init__(self, lookup: Callable[[str], Joiner | None] | None = None) -> None:
+    def __init__(
+        self,
+        lookup: Callable[[str], Joiner | None] | None = None,
+        by_name: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.lookup = lookup or (lambda _op: None)
+        self.by_name = by_name or (lambda _name: None)
+
+    def claimants(self, filer_id: str, owner: str, doc: FilingDocument) -> frozenset[str]:
+        """Who may hold a registration number quoted on the parcel: its filer and owner, and
+        the platform the filing names (by the name it is known to customs by)."""
+        named = self.by_name(doc.platform.name) if doc.platform and doc.platform.name else None
+        return frozenset({filer_id, owner} | ({named} if named else set()))
 
     def verdict(
         self,

@@ -17,6 +17,7 @@ from typing import Literal
 
 import msgspec
 
+from clearway.clearance import referrals
 from clearway.clearance.joining import (
     FIRST_DECLARATION,
     PARTY,
@@ -454,7 +455,13 @@ class Pipeline:
         c.transport_document = consignment_key(result.document)
         c.legs = result.legs
         c.version += 1
-        c.decision = None
+        # an open pre-loading referral survives the new leg (clearance/referrals.py); the rest
+        # of the decision is made afresh
+        c.decision = (
+            Decision(referral=c.decision.referral, reasons=c.decision.reasons)
+            if referrals.is_open(c.decision) and c.decision is not None
+            else None
+        )
         c.assessment = None
         w.match = result.problems
 
@@ -536,7 +543,12 @@ class Pipeline:
         legal = {id(w): docs[id(w)].legal_date or now.date() for w in todo}
         assessments = self.assessor.assess_batch(
             [
-                AssessmentRequest(w.consignment.id, docs[id(w)], legal[id(w)])
+                AssessmentRequest(
+                    w.consignment.id,
+                    docs[id(w)],
+                    legal[id(w)],
+                    self.joins.claimants(filer.operator_id, w.consignment.owner, docs[id(w)]),
+                )
                 for w in full
                 if w.consignment
             ]
@@ -552,6 +564,7 @@ class Pipeline:
                     w.role,
                     by_work.get(id(w)),
                     [p for p in w.warnings + w.match if p.severity == "warning"],
+                    self.joins.claimants(filer.operator_id, w.consignment.owner, docs[id(w)]),
                 )
                 for w in todo
                 if w.consignment
@@ -561,7 +574,9 @@ class Pipeline:
         for w, decision in zip(todo, decisions, strict=True):
             c = w.consignment
             assert c is not None
-            c.decision = _with_revenue(_with_match(decision, w.match), by_work.get(id(w)))
+            c.decision = referrals.keep_open(
+                _with_revenue(_with_match(decision, w.match), by_work.get(id(w))), c.decision
+            )
             if c.document.data_set == "pre_loading":
                 c.apply("refer", at=now, actor=actor, data={"referral": decision.referral})
                 kind = "referral"

@@ -44,6 +44,8 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     **{(s, "amend"): "filed" for s in _PRE_DECISION},
     # another party's leg joined the parcel (who, which leg, on what basis); the status stays
     **{(s, "join"): s for s in _PRE_DECISION},
+    # an officer closes an open pre-loading referral with its named resolution
+    **{(s, "resolve_referral"): s for s in (*_PRE_DECISION, *_AT_BORDER)},
     **{(s, "arrive"): "arrived" for s in _PRE_DECISION},
     # the filer withdraws its data before arrival (EU H7 invalidation, CEB cancellation)
     **{(s, "invalidate"): "invalidated" for s in _PRE_DECISION},

@@ -22,6 +22,9 @@ class AssessmentRequest(msgspec.Struct):
     consignment_id: str
     document: FilingDocument
     legal_date: date
+    # operators a registration number on the parcel may belong to (its filer, declarants and
+    # named platform); None: not known, the number is checked against the registry alone
+    claimants: frozenset[str] | None = None
 
 
 class Assessor(Protocol):
@@ -42,6 +45,7 @@ class RiskInput(msgspec.Struct):
     filer_role: str
     assessment: Assessment | None = None
     findings: list[Problem] = []  # validation warnings (vague description, mass, totals…)
+    claimants: frozenset[str] | None = None  # as in AssessmentRequest (AEO only for holders)
 
 
 class Selector(Protocol):

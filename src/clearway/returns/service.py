@@ -19,6 +19,7 @@ from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Conflict, DomainError, InvalidInput, NotFound, Problem
 from clearway.kernel.ids import new_id
 from clearway.kernel.money import round_amount
+from clearway.returns.approval import PENDING, needs_officer
 from clearway.returns.compute import item_problems, refund_lines, returned_share, window_check
 from clearway.returns.model import QuotaRestore, Refund, Return, ReturnedItem, ReturnWindow
 from clearway.returns.ports import ReturnsStore
@@ -96,9 +97,16 @@ class ReturnsService:
             raise NotFound(f"no return {return_id}")
         return ret
 
-    def claim_refund(self, *, return_id: str, claimant: str) -> Refund:
+    def claim_refund(
+        self,
+        *,
+        return_id: str,
+        claimant: str,
+        officer_above: dict[str, Decimal] | None = None,
+    ) -> Refund:
         """A refund claim on a return: computed from the original assessment, then approved or
-        refused with the reasons."""
+        refused with the reasons. With `officer_above` (per-currency amounts), an approvable
+        refund above its amount waits as `pending_approval` for an officer."""
         ret = self.get_return(return_id)
         if self.store.refund_of_return(return_id) is not None:
             raise Conflict(f"a refund was already claimed for return {return_id}")
@@ -132,6 +140,19 @@ class ReturnsService:
                 "the original assessment, pro rata to the quantities returned"
             )
         amount = sum((ln.amount for ln in lines), ZERO) if approved else ZERO
+        status = "approved" if approved else "refused"
+        if (
+            approved
+            and officer_above is not None
+            and needs_officer(amount, currency, officer_above)
+        ):
+            status = PENDING
+            limit = officer_above.get(currency.upper())
+            reasons.append(
+                f"above {limit} {currency}: an officer approves it"
+                if limit is not None
+                else f"no amount set for {currency}: an officer approves it"
+            )
         refund = Refund(
             new_id("rfd"),
             ret.consignment_id,
@@ -142,12 +163,22 @@ class ReturnsService:
             currency,
             amount,
             tuple(lines) if approved else (),
-            "approved" if approved else "refused",
+            status,
             tuple(reasons),
             self.clock.now(),
         )
         self.store.add_refund(refund)
         return refund
+
+    def decide_refund(self, refund_id: str, *, approve: bool, officer: str, reason: str) -> Refund:
+        """An officer approves or refuses a refund waiting for approval."""
+        refund = self.get_refund(refund_id)
+        if refund.status != PENDING:
+            raise Conflict(f"refund {refund_id} is {refund.status}, not waiting for approval")
+        status = "approved" if approve else "refused"
+        reasons = (*refund.reasons, f"{status} by {officer}: {reason}")
+        self.store.set_refund_status(refund_id, status, reasons)
+        return self.get_refund(refund_id)
 
     def get_refund(self, refund_id: str) -> Refund:
         refund = self.store.get_refund(refund_id)

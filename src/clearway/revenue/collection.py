@@ -91,6 +91,8 @@ def choose_model(
             )
             if status == "invalid":
                 reason = "registration_number_invalid"
+            elif status == "not_held":  # registered, but to someone else than this parcel's
+                reason = "registration_number_not_held"
         if reason is not None:
             choice.model = "consumer"
             choice.flags.append(reason)

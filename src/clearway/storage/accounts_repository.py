@@ -772,6 +772,14 @@ class SqlAccounts:
             )
         return None if r is None else _refund(r)
 
+    def set_refund_status(self, refund_id: str, status: str, reasons: tuple[str, ...]) -> None:
+        with writer(self.engine).begin() as conn:
+            conn.execute(
+                update(ta.refunds)
+                .where(ta.refunds.c.id == refund_id)
+                .values(status=status, reasons=list(reasons))
+            )
+
     def refunds(self) -> list[Refund]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(ta.refunds).order_by(ta.refunds.c.claimed_at)).mappings()

@@ -93,3 +93,20 @@ def party_lookup(
         return Joiner(operator_id, names[operator_id], "", numbers.get(operator_id, frozenset()))
 
     return lookup
+
+
+def operator_by_name(engine: Engine) -> Callable[[str], str | None]:
+    """An operator's id by its name (case and spacing ignored), read once per name."""
+    cache: dict[str, str | None] = {}
+
+    def find(name: str) -> str | None:
+        norm = " ".join(name.lower().split())
+        if norm not in cache:
+            with engine.connect() as conn:
+                rows = conn.execute(select(t.operators.c.id, t.operators.c.name)).all()
+            for oid, n in rows:
+                cache[" ".join(str(n).lower().split())] = str(oid)
+            cache.setdefault(norm, None)
+        return cache[norm]
+
+    return find

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from clearway.accounts.holders import HolderCheck, HolderCheckedAssessor
 from clearway.accounts.standing import TrustedTraderSelector
 from clearway.classification.shared import LazyClassifier
 from clearway.clearance.handlers import Clearance
@@ -28,7 +29,7 @@ from clearway.storage.accounts_repository import AccountsWiring, wire_accounts
 from clearway.storage.engine import make_engine
 from clearway.storage.history import SqlHistory
 from clearway.storage.migrate import upgrade
-from clearway.storage.parties import party_lookup
+from clearway.storage.parties import operator_by_name, party_lookup
 from clearway.storage.profile_overrides import StoredProfileOverrides
 from clearway.storage.repository import Operators, SqlStore
 from clearway.wiring.settings import Settings
@@ -99,8 +100,9 @@ def build(
         upgrade(engine)
     store = SqlStore(engine)
     accounts = wire_accounts(engine, clock)
+    holders = HolderCheck(accounts.accounts.registry)  # numbers count for their holders only
     assessor = assessor or PackAssessor.load_default(
-        registration_status=accounts.accounts.registry.status,
+        registration_status=holders.status,
         annual_usage=accounts.accounts.quotas.annual_usage,
     )
     history = SqlHistory(engine)  # risk history (entities, reference prices, same-day totals)
@@ -122,10 +124,10 @@ def build(
         selector=selector,
         pipeline=Pipeline(
             store,
-            assessor,
+            HolderCheckedAssessor(assessor, holders),
             TrustedTraderSelector(selector, accounts.accounts.registry),
             clock,
-            JoinPolicy(party_lookup(engine, accounts.accounts.registry)),
+            JoinPolicy(party_lookup(engine, accounts.accounts.registry), operator_by_name(engine)),
             defer=settings.queue.queued,
         ),
         clearance=Clearance(store, clock, accounts.gate, reassess=_reassessor(assessor)),

@@ -59,6 +59,12 @@ class SecuritySettings:
     )
     # Bearer token for /metrics (besides officer and admin keys); empty: keys only
     metrics_token: str = field(default_factory=lambda: _env("METRICS_TOKEN", ""))
+    # Refunds above these amounts (per currency; others: always) wait for an officer's approval
+    refund_officer_above: str = field(
+        default_factory=lambda: _env(
+            "REFUND_OFFICER_ABOVE", "EUR:150,GBP:135,USD:160,CNY:1000,AUD:250,CHF:150"
+        )
+    )
     # host:port to serve metrics on instead of /metrics (an internal address for the scraper)
     metrics_address: str = field(default_factory=lambda: _env("METRICS_ADDRESS", ""))
     # Web logins: failures before a lock, first lock, longest lock (it doubles in between)
