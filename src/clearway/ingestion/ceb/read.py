@@ -199,7 +199,12 @@ def _order(head: etree._Element, lines: list[etree._Element], r: _Reader) -> _Ma
             discount=discount,
         ),
         # the order names the payment; the payer is the payment record's to say
-        payment=Payment(id=transaction) if transaction else None,
+        # the order also names the payment company: its payment record may join the parcel
+        payment=Payment(
+            id=transaction, provider=_party(child(head, "payCode"), child(head, "payName"))
+        )
+        if transaction
+        else None,
     )
     return doc, {"pay_code": child(head, "payCode") or ""}
 
