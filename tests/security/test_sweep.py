@@ -41,6 +41,7 @@ OWN_OR_PUBLIC = {
     ("GET", "/v1/registrations"),
     ("GET", "/v1/accounts"),
     ("POST", "/v1/quotes"),
+    ("POST", "/v1/hs/suggest"),
     ("GET", "/healthz"),
 }
 # Aggregates an analyst reads (docs/security.md)
