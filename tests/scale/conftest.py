@@ -89,12 +89,12 @@ def queue_name() -> str:
 def queued_env(pg_url: str, nats_url: str, name: str, **extra: str) -> dict[str, str]:
     """The environment of a queued-runtime process (what the compose file sets)."""
     env = dict(os.environ)
+    env.update(extra)
     env.update(
         CLEARWAY_RUNTIME="queued",
         CLEARWAY_DATABASE_URL=pg_url,
         CLEARWAY_NATS_URL=nats_url,
         CLEARWAY_QUEUE_NAME=name,
         CLEARWAY_SAMPLE_RATE="0",
-        **extra,
     )
     return env

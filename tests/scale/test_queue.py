@@ -223,8 +223,9 @@ def test_health_reports_nats_and_the_queued_runtime_needs_postgresql(
     try:
         with TestClient(create_app(svc)) as client:
             r = client.get("/healthz")
-        assert r.status_code == 503
+        # the API still accepts filings (the outbox keeps them): in service, but degraded
         body = r.json()
+        assert r.status_code == 200 and body["status"] == "degraded", body
         assert body["database"] == "ok" and body["queue"].startswith("error: NATS unreachable")
     finally:
         svc.close()

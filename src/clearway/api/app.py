@@ -159,11 +159,13 @@ def _ops_routes(app: FastAPI) -> None:
             db = "ok"
         except Exception as exc:
             db = f"error: {type(exc).__name__}"
-        queue = queue_health(svc)  # NATS JetStream, in the queued runtime
-        status = 200 if db == "ok" and queue in (None, "ok") else 503
-        body = msgspec.json.encode(
-            Health("ok" if status == 200 else "degraded", db, __version__, queue)
-        )
+        # NATS JetStream, in the queued runtime. Without it the API still accepts filings (the
+        # outbox keeps them), so it stays in service: 200 and "degraded", 503 only without the
+        # database.
+        queue = queue_health(svc)
+        status = 200 if db == "ok" else 503
+        fine = db == "ok" and queue in (None, "ok")
+        body = msgspec.json.encode(Health("ok" if fine else "degraded", db, __version__, queue))
         return Response(body, status, media_type="application/json")
 
     if not app.state.services.settings.security.metrics_address:

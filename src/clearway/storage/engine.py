@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # Each process keeps a small pool: API threads, the relay and worker batches share it. The
+    # server's max_connections must cover processes × (pool size + overflow).
+    size = int(os.environ.get("CLEARWAY_DB_POOL_SIZE", "5"))
+    kwargs.setdefault("pool_size", size)
+    kwargs.setdefault("max_overflow", 2 * size)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -1,0 +1,255 @@
+"""Scale-out figures: the inline SQLite shape next to the queued shape with 1, 2 and 4 workers.
+
+Every shape gets the same generated filings through the HTTP API (`POST /v1/filings/batch`,
+several client threads) on fresh databases, with real processes started from the compose
+file's commands: PostgreSQL on this machine, a private nats-server. It prints a Markdown table:
+throughput from the first request to the last decision, and p50/p99 time from filing to
+decision (inline: the request itself, since the answer carries the decision; queued: from the
+filing's acceptance, `filings.received_at`, to its decision event).
+
+    .venv/bin/python bench/scale.py [--filings 20000] [--workers 1,2,4]
+    .venv/bin/python bench/scale.py --faults --filings 50000   # the kill -9 fault run at volume
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+
+from clearway.simulation.generator import TrafficGenerator
+
+# the process harness is the fault tests' own (tests/scale): the same commands, the same checks
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.scale.cluster import Api, Cluster, Load, compose_command
+from tests.scale.conftest import NatsServer, spare_port
+
+PG_ADMIN = os.environ.get("CLEARWAY_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def filings(n: int, seed: int) -> list[dict[str, Any]]:
+    """n generated filings (every party's legs of realistic parcels), as JSON objects."""
+    out: list[dict[str, Any]] = []
+    for parcel in TrafficGenerator(seed).parcels(n):
+        for doc in parcel.filings:
+            out.append(msgspec.to_builtins(doc))
+            if len(out) == n:
+                return out
+    return out
+
+
+def fresh_database() -> str:
+    name = f"clearway_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_database(url: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_inline(docs: list[dict[str, Any]], work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    db = work / "inline.sqlite"
+    env = {
+        **os.environ,
+        "CLEARWAY_RUNTIME": "inline",
+        "CLEARWAY_DATABASE_URL": f"sqlite:///{db}",
+        "CLEARWAY_SAMPLE_RATE": "0.01",
+    }
+    from clearway.storage.engine import make_engine
+    from clearway.storage.migrate import upgrade
+    from clearway.storage.repository import Operators
+
+    engine = make_engine(env["CLEARWAY_DATABASE_URL"])
+    upgrade(engine)
+    key = Operators(engine).create_key("Bench Platform", "platform")
+    engine.dispose()
+    cmd = compose_command("api")
+    cmd[cmd.index("--port") + 1] = str(spare_port())
+    cmd[cmd.index("--host") + 1] = "127.0.0.1"
+    api = Api("inline-api", cmd, env, work)
+    api.start()
+    try:
+        api.wait_healthy()
+        start = time.perf_counter()
+        load = Load([api], key, docs, batch=args.batch, threads=args.clients).start()
+        load.join(3600)
+        seconds = time.perf_counter() - start
+    finally:
+        api.stop()
+    per_filing = [lat for lat, n in load.latencies for _ in range(n)]
+    return {
+        "shape": "inline, SQLite, 1 API process",
+        "filings": len(docs),
+        "seconds": seconds,
+        "p50": pct(per_filing, 0.50),
+        "p99": pct(per_filing, 0.99),
+    }
+
+
+_LATENCY = """
+SELECT extract(epoch FROM e.at - (
+    SELECT max(f.received_at) FROM filings f
+    WHERE f.consignment_id = e.consignment_id AND f.received_at <= e.at))
+FROM events e WHERE e.kind IN ('decide', 'refer')
+"""
+
+
+def run_queued(
+    docs: list[dict[str, Any]], workers: int, work: Path, nats: NatsServer, args: argparse.Namespace
+) -> dict[str, Any]:
+    url = fresh_database()
+    cluster = Cluster(work, url, nats.url, f"bench_{uuid.uuid4().hex[:8]}")
+    try:
+        cluster.migrate()
+        api = cluster.api(f"api-w{workers}", CLEARWAY_RELAY_IN_API="true").start()
+        for i in range(workers):
+            cluster.service("worker", f"worker{i + 1}-of-{workers}").start()
+        api.wait_healthy()
+        key = cluster.key("Bench Platform")
+        time.sleep(3)  # let the workers start and bind
+        start = time.perf_counter()
+        load = Load([api], key, docs, batch=args.batch, threads=args.clients).start()
+        load.join(3600)
+        cluster.wait_drained(timeout=3600)
+        seconds = time.perf_counter() - start
+        lat = [float(r[0]) for r in cluster.sql(_LATENCY) if r[0] is not None]
+        return {
+            "shape": f"queued, PostgreSQL + JetStream, 1 API, {workers} worker"
+            + ("s" if workers > 1 else ""),
+            "filings": len(docs),
+            "seconds": seconds,
+            "p50": pct(lat, 0.50),
+            "p99": pct(lat, 0.99),
+        }
+    finally:
+        cluster.stop()
+        drop_database(url)
+
+
+def run_faults(
+    docs: list[dict[str, Any]], work: Path, nats: NatsServer, args: argparse.Namespace
+) -> None:
+    """The fault test's kills at volume: every acknowledged filing decided exactly once."""
+    url = fresh_database()
+    cluster = Cluster(work, url, nats.url, f"faults_{uuid.uuid4().hex[:8]}")
+    try:
+        cluster.migrate()
+        api1, api2 = cluster.api("api1").start(), cluster.api("api2").start()
+        relay = cluster.service("relay", "relay").start()
+        w1 = cluster.service("worker", "worker1").start()
+        cluster.service("worker", "worker2").start()
+        api1.wait_healthy()
+        api2.wait_healthy()
+        key = cluster.key("Bench Platform")
+        own = [{**d, "filer_reference": f"F-{i}"} for i, d in enumerate(docs)]
+        start = time.perf_counter()
+        load = Load([api1, api2], key, own, batch=args.batch, threads=args.clients).start()
+        for share, action in (
+            (0.15, w1.kill9),
+            (0.25, w1.start),
+            (0.35, relay.kill9),
+            (0.40, relay.start),
+            (0.55, api1.kill9),
+            (0.60, api1.start),
+        ):
+            load.wait_share(share, timeout=3600)
+            action()
+            print(f"  {load.share_done:5.0%} acknowledged: {action.__qualname__}", flush=True)
+        load.join(3600)
+        cluster.wait_drained(timeout=3600)
+        seconds = time.perf_counter() - start
+        stored = cluster.one("SELECT count(*) FROM filings")
+        decided = cluster.one("SELECT count(*) FROM events WHERE kind IN ('decide', 'refer')")
+        print(
+            f"faults: {len(load.acknowledged):,} acknowledged of {len(own):,} filings "
+            f"({stored:,} stored, {decided:,} decisions) in {seconds:.0f} s; "
+            f"{load.failures} requests failed and were sent again"
+        )
+        check_exactly_once(cluster, load.acknowledged)
+        print("every acknowledged filing stored once; no consignment decided twice per version")
+    finally:
+        cluster.stop()
+        drop_database(url)
+
+
+def check_exactly_once(cluster: Cluster, acknowledged: set[str]) -> None:
+    """Nothing acknowledged lost, nothing stored twice, no version decided twice, none pending.
+
+    Generated traffic has amendments and record legs: a consignment at version v has at most v
+    decisions (a version superseded before a worker reached it is never decided)."""
+    stored = dict(cluster.sql("SELECT filer_reference, count(*) FROM filings GROUP BY 1"))
+    lost = acknowledged - set(stored)
+    assert not lost, f"{len(lost)} acknowledged filings lost"
+    assert all(n == 1 for n in stored.values()), "a filing stored twice"
+    over = cluster.one(
+        "SELECT count(*) FROM consignments c WHERE c.version < (SELECT count(*) FROM events e "
+        "WHERE e.consignment_id = c.id AND e.kind IN ('decide', 'refer'))"
+    )
+    assert over == 0, f"{over} consignments decided more often than they have versions"
+    assert cluster.one("SELECT count(*) FROM consignments WHERE status = 'filed'") == 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--filings", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--batch", type=int, default=100, help="filings per request")
+    ap.add_argument("--clients", type=int, default=4, help="client threads")
+    ap.add_argument("--workers", default="1,2,4", help="worker counts of the queued runs")
+    ap.add_argument("--faults", action="store_true", help="run the kill -9 fault scenario")
+    args = ap.parse_args()
+    docs = filings(args.filings, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="clearway-scale-"))
+    nats = NatsServer(work / "nats-store")
+    nats.start()
+    try:
+        if args.faults:
+            run_faults(docs, work, nats, args)
+            return
+        rows = [run_inline(docs, work, args)]
+        print(_row(rows[-1]), flush=True)
+        for m in (int(x) for x in args.workers.split(",")):
+            rows.append(run_queued(docs, m, work, nats, args))
+            print(_row(rows[-1]), flush=True)
+    finally:
+        nats.stop()
+    print(
+        f"\n{len(docs):,} filings, batches of {args.batch}, {args.clients} clients, "
+        f"{os.cpu_count()} cores; logs in {work}\n"
+    )
+    print("| shape | filings/s | p50 filing→decision | p99 filing→decision |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['shape']} | {r['filings'] / r['seconds']:,.0f} | "
+            f"{r['p50'] * 1000:,.0f} ms | {r['p99'] * 1000:,.0f} ms |"
+        )
+
+
+def _row(r: dict[str, Any]) -> str:
+    return (
+        f"{r['shape']}: {r['filings'] / r['seconds']:,.0f} filings/s, "
+        f"p50 {r['p50'] * 1000:,.0f} ms, p99 {r['p99'] * 1000:,.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
