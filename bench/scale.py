@@ -124,7 +124,7 @@ def run_queued(
             cluster.service("worker", f"worker{i + 1}-of-{workers}").start()
         api.wait_healthy()
         key = cluster.key("Bench Platform")
-        time.sleep(3)  # let the workers start and bind
+        wait_for_workers(cluster, workers)
         start = time.perf_counter()
         load = Load([api], key, docs, batch=args.batch, threads=args.clients).start()
         load.join(3600)
@@ -142,6 +142,25 @@ def run_queued(
     finally:
         cluster.stop()
         drop_database(url)
+
+
+def wait_for_workers(cluster: Cluster, workers: int, timeout: float = 900.0) -> None:
+    """Until every worker has a pull request waiting: the clock starts with all of them ready."""
+    from clearway.messaging.settings import QueueSettings
+    from clearway.messaging.status import gather
+
+    q = QueueSettings(
+        runtime="queued",
+        nats_url=cluster.env["CLEARWAY_NATS_URL"],
+        name=cluster.env["CLEARWAY_QUEUE_NAME"],
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = gather(cluster.engine, q, last_dead=0)
+        if st.stream is not None and st.stream.workers_waiting >= workers:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"{workers} workers not ready within {timeout:.0f} s")
 
 
 def run_faults(

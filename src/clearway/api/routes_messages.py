@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from clearway.api.deps import PrincipalDep, ServicesDep, read_body
 from clearway.api.openapi import responses
 from clearway.api.routes_filings import count, result_out
+from clearway.api.runtime import awaits_decision
 from clearway.api.schemas import FilingResultOut
 from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult
@@ -101,6 +102,10 @@ def receipt_for(fmt: str, record: ParsedRecord, r: FilingResult, at: datetime) -
             "description": "A result per message",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
+        202: {
+            "description": "A result per message; decisions follow (queued runtime)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
     },
 )
 async def messages(
@@ -136,5 +141,6 @@ async def messages(
     accepted = sum(1 for r in results if r.accepted)
     return Response(
         _ENC.encode(MessagesOut(batch.format, accepted, len(results) - accepted, outs)),
+        202 if any(awaits_decision(r) for r in results) else 200,  # queued runtime
         media_type="application/json",
     )

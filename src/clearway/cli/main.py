@@ -63,7 +63,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     database: DatabaseOpt = None,
 ) -> None:
-    """Run the HTTP API (docs at /docs) on one process with the in-process pipeline."""
+    """Run the HTTP API (docs at /docs): the pipeline in process, or (CLEARWAY_RUNTIME=queued)
+    filings stored for workers with an outbox relay thread."""
     import uvicorn
 
     from clearway.api.app import create_app
@@ -72,6 +73,7 @@ def serve(
     services = build(_settings(database))
     err.print(
         f"Clearway on http://{host}:{port} (API docs: /docs) — {services.settings.database_url}"
+        f" ({services.settings.queue.runtime} runtime)"
     )
     api = create_app(services)
     metrics_at = services.settings.security.metrics_address

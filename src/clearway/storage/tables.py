@@ -121,7 +121,7 @@ filings = Table(
     UniqueConstraint("operator_id", "filer_reference", "version", name="uq_filings_reference"),
 )
 Index("ix_filings_consignment", filings.c.consignment_id)
-Index("ix_filings_operator_ref", filings.c.operator_id, filings.c.filer_reference)
+# (operator_id, filer_reference) look-ups use the unique constraint's index (its prefix)
 
 events = Table(
     "events",
