@@ -111,15 +111,12 @@ def test_redelivery_and_superseded_versions_change_nothing(
 
 
 def _pending(svc: Services, cid: str, version: int) -> PendingDecision:
-    row = scalar(
-        svc,
-        "SELECT payload FROM outbox WHERE consignment_id = :c AND version = :v",
-        c=cid,
-        v=version,
+    """The pending decision of a consignment version, as the API wrote it (the embedded relay
+    may already have published and deleted the outbox row, so it is rebuilt here)."""
+    owner = scalar(svc, "SELECT owner_id FROM consignments WHERE id = :c", c=cid) or "op"
+    return PendingDecision(
+        cid, version, owner, owner, "Platform A", "platform", "platform", FILED_AT
     )
-    if row is not None:
-        return msgspec.json.decode(row, type=PendingDecision)
-    return PendingDecision(cid, version, "op", "op", "A", "platform", "platform", FILED_AT)
 
 
 def test_poison_messages_are_dead_lettered_with_the_problem(
