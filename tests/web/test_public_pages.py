@@ -214,6 +214,18 @@ def test_restricted_goods_lookup_by_keyword_and_hs_code(public_client: TestClien
     assert "No restriction found" in r.text
 
 
+def test_restricted_goods_search_knows_synonyms_in_both_languages(
+    public_client: TestClient,
+) -> None:
+    for q in ("knife", "knives", "couteau", "Couteaux"):
+        r = public_client.get("/restricted", params={"q": q})
+        assert "Offensive weapons" in r.text or "Armes offensives" in r.text, q
+    public_client.cookies.set("lang", "fr")
+    r = public_client.get("/restricted", params={"q": "batterie externe"})
+    assert "Piles ou batteries au lithium" in r.text
+    assert "li- po" not in r.text and "ly mer" not in r.text  # no regex debris
+
+
 def test_pages_speak_french(public_client: TestClient) -> None:
     r = public_client.get("/lang/fr", params={"next": "/estimate"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/estimate"
@@ -237,3 +249,19 @@ def test_every_form_field_has_a_label(public_client: TestClient) -> None:
         ids = set(re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html))
         labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
         assert ids <= labelled, (path, ids - labelled)
+
+
+def test_destination_guidance_is_written_from_the_pack_with_sources(
+    public_client: TestClient,
+) -> None:
+    r = public_client.get("/jurisdictions/DE", params={"on": "2026-11-02"})
+    shoppers = re.search(r'id="for-shoppers".*?</section>', r.text, re.S)
+    sellers = re.search(r'id="for-sellers".*?</section>', r.text, re.S)
+    assert shoppers and sellers
+    assert "VAT is charged at 19%" in shoppers.group(0)
+    assert "€150.00" in shoppers.group(0) and "legal source" in shoppers.group(0)
+    assert "IM[0-9]{10}" in sellers.group(0) and "applies from" in sellers.group(0)
+    public_client.cookies.set("lang", "fr")
+    r = public_client.get("/jurisdictions/GB", params={"on": "2026-11-02"})
+    assert "Colis envoyés vers Royaume-Uni" in r.text
+    assert "L’enregistrement est obligatoire" in r.text and "135,00\u00a0£GB" in r.text

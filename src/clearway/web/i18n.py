@@ -52,7 +52,7 @@ def dynamic_messages() -> set[str]:
     which extraction cannot see; both catalogues must translate them (English too: they are
     keys, not text)."""
     from clearway.storage.web_repository import SORTS
-    from clearway.web import labels
+    from clearway.web import guidance, labels
     from clearway.web.law import SECTIONS
 
     out = set(labels.CATEGORIES)
@@ -64,4 +64,5 @@ def dynamic_messages() -> set[str]:
     out |= {f"by_{c}" for c in ("status", "lane", "destination_country", "payment_status")}
     out |= {f"action_{a}" for a in labels.PAGE_ACTIONS}
     out |= labels.keys()
+    out |= set(guidance.KEYS)
     return out

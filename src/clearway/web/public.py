@@ -15,13 +15,12 @@ from fastapi.responses import Response
 
 from clearway.domain.filing import decode_filing
 from clearway.domain.validation import check_quote, decode_problems
-from clearway.kernel.codes import countries as country_names
 from clearway.kernel.codes import normalise_hs
 from clearway.kernel.errors import NotFound, Problem
 from clearway.revenue.quote import quote_document
 from clearway.revenue.suggested import SuggestedCode, explain, suggest_missing_codes
 from clearway.storage.web_repository import SESSION_TTL, WebPrincipal
-from clearway.web import core, estimator, formats, i18n, labels, law, restricted
+from clearway.web import core, estimator, formats, guidance, i18n, labels, law, restricted
 
 router = APIRouter(route_class=core.PageRoute, include_in_schema=False)
 
@@ -40,7 +39,11 @@ def home(request: Request) -> Response:
     by_pack: dict[str, list[str]] = {}
     for country, (pack, _cur) in law.countries(law.assessor_of(svc.assessor)).items():
         by_pack.setdefault(f"{pack.code} — {pack.name}", []).append(country)
-    return core.render(request, "home.html", {"by_pack": by_pack, "names": country_names()})
+    fmt = formats.for_lang(core.language(request))
+    named = {
+        pack: [code for code, _ in fmt.countries(codes)] for pack, codes in by_pack.items()
+    }
+    return core.render(request, "home.html", {"by_pack": named})
 
 
 @router.get("/lang/{code}")
@@ -69,12 +72,18 @@ def jurisdiction(
     pack, currency = known[code]
     day = on or svc.clock.now().date()
     routing = core.web_store(request).routing
+    lang = core.language(request)
+    fmt = formats.for_lang(lang)
+    gettext = i18n.translations(lang).gettext
+    guide = guidance.build(pack, code, day)
     return core.render(
         request,
         "jurisdiction.html",
         {
             "country": code,
-            "name": country_names()[code].name if code in country_names() else code,
+            "name": fmt.country(code),
+            "shoppers": [(guidance.sentence(p, gettext, fmt), p) for p in guide.shoppers],
+            "sellers": [(guidance.sentence(p, gettext, fmt), p) for p in guide.sellers],
             "pack": pack,
             "currency": currency,
             "day": day,

@@ -2,6 +2,10 @@
 risk profiles that stop goods (weapons, dangerous goods, dual-use…) and the Single Window
 routing rules (goods another agency must clear).
 
+People search in their own words: `restricted_terms.yaml` gives each restriction the words
+shoppers use in English and French and its reason in French; a search matches those words
+(accents, case and a plural -s ignored), the rule's own pattern, its reason, or an HS code.
+
 A risk profile counts as a goods restriction when it forces a lane or a referral and its
 conditions are only about the goods (item description keywords or HS code prefixes); profiles
 about values, parties or misdeclaration are targeting rules, not restrictions, and stay private.
@@ -10,7 +14,8 @@ about values, parties or misdeclaration are targeting rules, not restrictions, a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -33,15 +38,38 @@ class Restriction:
     patterns: tuple[re.Pattern[str], ...]
     examples: tuple[str, ...]  # readable keywords
     reference: str | None = None
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> words
+    reasons: dict[str, str] = field(default_factory=dict)  # language -> reason
+
+    def reason_in(self, lang: str) -> str:
+        return self.reasons.get(lang, self.reason)
+
+    def examples_in(self, lang: str) -> tuple[str, ...]:
+        return self.words.get(lang, ())[:8] or self.examples
 
     def matches(self, query: str) -> bool:
         code = normalise_hs(query)
         if code.isdigit() and len(code) >= 2:
             return any(code.startswith(p) or p.startswith(code) for p in self.prefixes)
-        q = query.strip().lower()
+        q = plain(query)
         if len(q) < 3:
             return False
-        return any(p.search(q) for p in self.patterns) or q in self.reason.lower()
+        singular = q[:-1] if q.endswith(("s", "x")) and len(q) > 3 else q
+        for words in self.words.values():
+            for w in words:
+                term = plain(w)
+                if re.search(rf"\b({re.escape(q)}|{re.escape(singular)})s?\b", term):
+                    return True
+                if re.search(rf"\b{re.escape(term)}s?\b", q):
+                    return True
+        return any(p.search(query) for p in self.patterns) or q in plain(self.reason)
+
+
+def plain(text: str) -> str:
+    """Lower case without accents or punctuation: the form searches compare."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w]+", " ", bare.replace("’", "'")).split())
 
 
 def _conditions(spec: Any, out: list[dict[str, Any]], negated: bool = False) -> None:
@@ -58,10 +86,10 @@ def _conditions(spec: Any, out: list[dict[str, Any]], negated: bool = False) -> 
 
 
 def _keywords(pattern: str) -> tuple[str, ...]:
-    """A few readable words out of a profile's regex, for the page."""
-    text = re.sub(r"\\b|\(\?:|[()?^$\\]", " ", pattern)
-    words = [w.strip(" .*+") for w in text.split("|")]
-    return tuple(w for w in words if re.fullmatch(r"[a-z][a-z \-]{2,30}", w))[:8]
+    """A few readable words out of a profile's regex (used when the terms file has none):
+    only alternatives that are plain words, never regex debris."""
+    words = [w.strip() for w in re.sub(r"\\b|\(\?:|[()^$]", "|", pattern).split("|")]
+    return tuple(w for w in words if re.fullmatch(r"[a-z][a-z ]{2,30}", w))[:8]
 
 
 def from_profiles(documents: list[tuple[str, dict[str, Any]]]) -> list[Restriction]:
@@ -122,8 +150,35 @@ def shipped_profiles() -> list[tuple[str, dict[str, Any]]]:
     return docs
 
 
+@lru_cache(maxsize=1)
+def terms() -> dict[str, dict[str, Any]]:
+    raw = resources.files("clearway.web").joinpath("restricted_terms.yaml").read_text("utf-8")
+    return yaml.safe_load(raw) or {}
+
+
+def _with_terms(r: Restriction) -> Restriction:
+    t = terms().get(r.id) or {}
+    words = {
+        "en": tuple(str(w) for w in t.get("en_words") or ()),
+        "fr": tuple(str(w) for w in t.get("fr_words") or ()),
+    }
+    reasons = {"en": r.reason, **({"fr": str(t["fr"])} if t.get("fr") else {})}
+    return Restriction(
+        r.id,
+        r.kind,
+        r.who,
+        r.reason,
+        r.prefixes,
+        r.patterns,
+        r.examples,
+        r.reference,
+        words,
+        reasons,
+    )
+
+
 def catalogue(routing: Routing) -> list[Restriction]:
-    return from_profiles(shipped_profiles()) + from_routing(routing)
+    return [_with_terms(r) for r in from_profiles(shipped_profiles()) + from_routing(routing)]
 
 
 def lookup(query: str, routing: Routing) -> list[Restriction]:
