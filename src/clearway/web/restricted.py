@@ -67,7 +67,7 @@ class Restriction:
 
 def plain(text: str) -> str:
     """Lower case without accents or punctuation: the form searches compare."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("œ", "oe"))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[^\w]+", " ", bare.replace("’", "'")).split())
 
