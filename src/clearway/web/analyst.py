@@ -15,7 +15,8 @@ from fastapi.responses import FileResponse, Response
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
 from clearway.risk.profiles import Profile, default_profiles
 from clearway.statistics.dashboard import summary
-from clearway.web import core
+from clearway.web import core, profile_review
+from clearway.web import lane as lanes
 
 router = APIRouter(route_class=core.PageRoute, include_in_schema=False)
 ProfilePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -92,10 +93,16 @@ def _profile_ctx(request: Request, pid: str) -> dict[str, Any]:
     if profile is None:
         raise NotFound(f"no risk profile {pid}")
     store = core.web_store(request)
+    today = core.services(request).clock.now().date()
+    in_force = store.effective_versions(today).get(pid)
+    now = profile_review.current(profile, in_force, today)
     return {
         "p": profile,
         "versions": store.profile_versions(pid),
-        "today": core.services(request).clock.now().date(),
+        "today": today,
+        "current": now,
+        "form": dict(now.values),
+        "review": None,
     }
 
 
@@ -120,17 +127,52 @@ def _date(fields: dict[str, str], name: str, problems: list[Problem]) -> date | 
 
 @router.post("/analyst/profiles/{profile_id}")
 async def edit(request: Request, profile_id: ProfilePath) -> Response:
+    """A change is previewed first (diff against today's version, parcels of the last days that
+    would change lane, a warning when it starts in the past), then saved as a new version."""
     who = core.need(request, "analyst")
     fields = await core.form_of(request)
     ctx = await run_in_threadpool(_profile_ctx, request, profile_id)
+    svc = core.services(request)
+    today = ctx["today"]
     problems: list[Problem] = []
     start = _date(fields, "effective_from", problems)
     until = _date(fields, "effective_until", problems)
     if start is None and not problems:
         problems.append(Problem("/effective_from", "required", "the date the version starts"))
+    changes = profile_review.diff(ctx["current"], fields)
+    if not problems and not changes and until is None:
+        problems.append(
+            Problem("/weight", "unchanged", "this version is the one in force: nothing changes")
+        )
+    backdated = start is not None and start < today
+    preview = fields.get("step") == "preview"
+    if backdated and not preview and fields.get("confirm_backdate") != "yes":
+        problems.append(
+            Problem(
+                "/effective_from",
+                "backdated",
+                "the version starts before today: decisions already taken stay as they were; "
+                "confirm to save it",
+            )
+        )
+    ctx.update({"form": profile_review.as_form(fields), "done": False})
+    if preview or problems:
+        store = core.web_store(request)
+        await run_in_threadpool(store.sweep)
+        effect = await run_in_threadpool(
+            profile_review.impact,
+            store.engine,
+            profile_id,
+            fields,
+            lanes.policy_of(svc.selector),
+            svc.clock.now(),
+        )
+        ctx["review"] = {"diff": changes, "impact": effect, "backdated": backdated}
     try:
         if problems:
             raise InvalidInput(problems, "the profile version is not valid")
+        if preview:
+            return core.render(request, "profile.html", ctx)
         assert start is not None
         await run_in_threadpool(
             lambda: core.web_store(request).add_profile_version(
@@ -147,9 +189,9 @@ async def edit(request: Request, profile_id: ProfilePath) -> Response:
             )
         )
     except InvalidInput as exc:
-        ctx.update({"problems": exc.problems, "error": exc.detail, "form": fields, "done": False})
+        ctx.update({"problems": exc.problems, "error": exc.detail})
         return core.render(request, "profile.html", ctx, 422)
-    edits = core.services(request).profile_overrides
+    edits = svc.profile_overrides
     if edits is not None:  # this process decides with the new version at once
         edits.invalidate()
     return core.redirect(request, f"/analyst/profiles/{profile_id}?done=saved")

@@ -105,6 +105,8 @@ PROBLEMS = (
     "legal_date_backdated",
     "registration_number_missing",
     "date",
+    "unchanged",
+    "backdated",
 )
 # Hold reasons the engine writes itself (clearance/handlers.py); agencies' own words stay theirs.
 SYSTEM_HOLDS = {
