@@ -285,6 +285,11 @@ class Classifier:
             NationalLine(n.code, n.description, round(max(n.score, 0) / total, 3)) for n in best
         ]
 
+    def informative(self, text: str) -> int:
+        """How many distinct words of the text the nomenclature and tariff texts know: under two,
+        a description says too little to judge a declared code by."""
+        return sum(1 for w in set(words(text)) if self._lexical.knows(w))
+
     def fit(self, text: str, declared: str) -> Fit:
         return self.fit_many([(text, declared)])[0]
 

@@ -27,7 +27,9 @@ Conditions: `equals`, `not_equals`, `in`, `not_in`, `hs_prefix`, `not_hs_prefix`
 list, with a minimum score), `new_party` (an entity kind never seen before or unnamed),
 `same_day` (a consignee's parcels from one seller on one day, in the batch and in history, add
 up above a threshold per destination currency), `unusual_hs` (the item's HS chapter is rarely
-declared in history for the same description), and the combinators `any` and `not`. A bad file
+declared in history for the same description), `hs_fit` (the HS classifier gives the declared
+code's chapter less than a calibrated probability for the description, `hs_fit.py`), and the
+combinators `any` and `not`. A bad file
 fails at load time with the file and profile named.
 """
 
@@ -46,6 +48,7 @@ import numpy.typing as npt
 import yaml
 
 from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER
+from clearway.risk import hs_fit
 from clearway.risk.columns import Columns, normalise_name
 from clearway.risk.history import (
     KEY_SEPARATOR,
@@ -53,6 +56,7 @@ from clearway.risk.history import (
     SameDayKey,
     SameDayTotal,
 )
+from clearway.risk.hs_fit import FitSource
 from clearway.risk.overrides import BatchOverrides
 from clearway.risk.sanctions import SanctionsHit, SanctionsList
 
@@ -77,6 +81,10 @@ class Context:
     sanction_hits: dict[int, SanctionsHit] = field(default_factory=dict)
     # per-batch answers shared by the profiles that ask the same question
     cache: dict[str, Any] = field(default_factory=dict)
+    # the HS classifier for `hs_fit` conditions (built on first use), and the reason details
+    # those conditions leave per profile: {where: {item row: text}}
+    fit: FitSource | None = None
+    details: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 Condition = Callable[[Context], BoolArray]  # one bool per item row
@@ -109,13 +117,14 @@ class ProfileSet:
         history: HistoryProvider | None,
         sanctions: SanctionsList | None,
         overrides: BatchOverrides | None = None,
+        fit: FitSource | None = None,
     ) -> tuple[list[tuple[Profile, BoolArray]], Context]:
         """Hit masks (one bool per consignment) for every profile with at least one hit.
 
         A profile applies to a consignment when its legal date is within the profile's dates,
         or, where `overrides` has an edited version in force that day, when that version is
         active."""
-        ctx = Context(columns, history, sanctions, self.watch_lists)
+        ctx = Context(columns, history, sanctions, self.watch_lists, fit=fit)
         if columns.n == 0:
             return [], ctx
         legal = np.asarray([r.legal_date.toordinal() for r in columns.inputs], dtype=np.int64)
@@ -377,6 +386,29 @@ def _cond_unusual_hs(spec: Any, where: str) -> Condition:
     return cond
 
 
+def _cond_hs_fit(spec: Any, where: str) -> Condition:
+    """The declared HS code's chapter gets under `below` of the classifier's probability for
+    the item's description (`risk.hs_fit`); descriptions with fewer than `min_words` words the
+    classifier knows are left alone (the vague-description profile covers them)."""
+    if not isinstance(spec, dict) or "below" not in spec:
+        raise ProfileError(f"{where}: hs_fit needs `below` (a probability) and `min_words`")
+    below = float(spec["below"])
+    min_words = int(spec.get("min_words", 2))
+    if not 0 < below < 1:
+        raise ProfileError(f"{where}: hs_fit `below` is a probability between 0 and 1")
+
+    def cond(ctx: Context) -> BoolArray:
+        desc = ctx.columns.item("item.description")
+        if ctx.fit is None:
+            return np.zeros(len(desc), dtype=bool)
+        codes = ctx.columns.item("item.hs_code")
+        mask, details = hs_fit.check(ctx.fit(), list(desc), list(codes), below, min_words)
+        ctx.details.setdefault(where, {}).update(details)
+        return mask
+
+    return cond
+
+
 def compile_condition(spec: Any, where: str) -> Condition:
     """Turn one YAML condition (or a list, meaning all of them) into a column function."""
     if isinstance(spec, list):
@@ -414,6 +446,8 @@ def compile_condition(spec: Any, where: str) -> Condition:
         return _cond_same_day(spec["same_day"], where)
     if "unusual_hs" in spec:
         return _cond_unusual_hs(spec["unusual_hs"], where)
+    if "hs_fit" in spec:
+        return _cond_hs_fit(spec["hs_fit"], where)
     name = spec.get("field")
     if not isinstance(name, str):
         raise ProfileError(f"{where}: condition needs a field: {spec!r}")

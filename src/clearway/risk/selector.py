@@ -26,6 +26,7 @@ from clearway.domain.decision import (
 from clearway.domain.ports import RiskInput
 from clearway.risk.columns import Columns
 from clearway.risk.history import HistoryProvider
+from clearway.risk.hs_fit import FitSource
 from clearway.risk.overrides import BatchOverrides, CachedOverrides, ProfileOverrides
 from clearway.risk.profiles import ProfileSet, default_profiles
 from clearway.risk.referral import missing_security_data, referral_from_points, referral_name
@@ -83,8 +84,10 @@ class RiskSelector:
         sanctions: SanctionsList | None = None,
         scorer: Scorer | None = None,
         overrides: ProfileOverrides | None = None,
+        fit: FitSource | None = None,
     ) -> None:
         self.profiles = profiles
+        self.fit = fit  # the HS classifier for `hs_fit` profiles (built on first use)
         self.overrides = overrides  # edited profile versions (see `risk.overrides`)
         self.policy = policy
         self.history = history
@@ -107,6 +110,7 @@ class RiskSelector:
         model_dir: Path | None = None,
         overrides: ProfileOverrides | None = None,
         overrides_ttl: float = 2.0,
+        fit: FitSource | None = None,
     ) -> RiskSelector:
         """Shipped profiles and sanctions list. Rules only unless a model is given, either as a
         `scorer` or as a model folder (`clearway risk train` output or a retrained model).
@@ -137,6 +141,7 @@ class RiskSelector:
             sanctions=default_list(),
             scorer=scorer,
             overrides=overrides,
+            fit=fit,
         )
 
     def decide_batch(self, inputs: Sequence[RiskInput]) -> list[Decision]:
@@ -157,7 +162,7 @@ class RiskSelector:
             else BatchOverrides.for_batch([r.legal_date for r in inputs], self.overrides)
         )
         hits, ctx = self.profiles.evaluate(
-            columns, history=self.history, sanctions=self.sanctions, overrides=edited
+            columns, history=self.history, sanctions=self.sanctions, overrides=edited, fit=self.fit
         )
         first_item = np.searchsorted(columns.item_owner, np.arange(n))
         for profile, mask in hits:
@@ -182,6 +187,9 @@ class RiskSelector:
                     text = reason
                     if ctx.sanction_hits:
                         text += _sanction_detail(ctx, int(first_item[row]), columns, int(row))
+                    notes = ctx.details.get(f"{profile.source}: profile {profile.id}")
+                    if notes:
+                        text += _row_detail(notes, int(first_item[row]), columns, int(row))
                     is_pre = data_set[row] == "pre_loading"
                     reasons[row].append(
                         Reason(
@@ -323,5 +331,16 @@ def _sanction_detail(ctx: object, first_row: int, columns: Columns, cons: int) -
             return (
                 f" ({hit.name!r} matches {hit.listed!r}, {hit.source} {hit.ref}, score {hit.score})"
             )
+        row += 1
+    return ""
+
+
+def _row_detail(notes: Mapping[int, str], first_row: int, columns: Columns, cons: int) -> str:
+    """The detail a condition left for the first of a consignment's items it hit."""
+    owner = columns.item_owner
+    row = first_row
+    while row < len(owner) and owner[row] == cons:
+        if row in notes:
+            return notes[row]
         row += 1
     return ""

@@ -107,7 +107,9 @@ def build(
     )
     history = SqlHistory(engine)  # risk history (entities, reference prices, same-day totals)
     edits = CachedOverrides(StoredProfileOverrides(engine))  # profile versions, read per day
+    classifier = classifier_for(assessor)
     selector = selector or RiskSelector.load_default(
+        fit=classifier.get,
         overrides=edits,
         seed=settings.seed,
         sample_rate=settings.sample_rate,
@@ -134,7 +136,7 @@ def build(
         clock=clock,
         accounts=accounts,
         profile_overrides=edits,
-        classifier=classifier_for(assessor),
+        classifier=classifier,
     )
 
 
