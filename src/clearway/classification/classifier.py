@@ -235,6 +235,11 @@ class Classifier:
     def model(self) -> str:
         return f"hs2022/{MODEL_NAME}+bm25"
 
+    def clear_cache(self) -> None:
+        """Forget the answers kept per description (for measurements)."""
+        with self._lock:
+            self._cache.clear()
+
     def destinations(self) -> frozenset[str]:
         """Countries whose national tariff lines are known."""
         return frozenset(self._lines_by_hs6)
