@@ -72,7 +72,7 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
         )
     # 202: held for an officer (it may not join the parcel it names); 201: stored anew
     status = {"accepted": 201, "amended": 201, "unmatched": 202}.get(result.outcome, 200)
-    if awaits_decision(result):
+    if awaits_decision(svc, result):
         status = 202  # queued runtime: stored, decided by a worker (notices feed, GET)
     return Response(_ENC.encode(result_out(result)), status, media_type="application/json")
 
@@ -105,6 +105,6 @@ async def file_batch(request: Request, svc: ServicesDep, who: PrincipalDep) -> R
     accepted = sum(1 for r in results if r.accepted)
     return Response(
         _ENC.encode(BatchOut(accepted, len(results) - accepted, outs)),
-        202 if any(awaits_decision(r) for r in results) else 200,
+        202 if any(awaits_decision(svc, r) for r in results) else 200,
         media_type="application/json",
     )

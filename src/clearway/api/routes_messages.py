@@ -141,6 +141,6 @@ async def messages(
     accepted = sum(1 for r in results if r.accepted)
     return Response(
         _ENC.encode(MessagesOut(batch.format, accepted, len(results) - accepted, outs)),
-        202 if any(awaits_decision(r) for r in results) else 200,  # queued runtime
+        202 if any(awaits_decision(svc, r) for r in results) else 200,  # queued runtime
         media_type="application/json",
     )

@@ -49,6 +49,14 @@ def queue_health(services: Services) -> str | None:
     return asyncio.run(probe(q.nats_url, q))
 
 
-def awaits_decision(r: FilingResult) -> bool:
-    """Stored and queued for a worker: the answer is 202 Accepted, the decision comes later."""
-    return r.outcome in ("accepted", "amended", "attached") and r.status == "filed"
+def awaits_decision(services: Services, r: FilingResult) -> bool:
+    """Stored and queued for a worker: the answer is 202 Accepted, the decision comes later.
+
+    Only in the queued runtime: inline, a filing still "filed" is a leg waiting for its
+    partners (a CEB order without payment or waybill), which was decided as far as it can be.
+    """
+    return (
+        services.settings.queue.queued
+        and r.outcome in ("accepted", "amended", "attached")
+        and r.status == "filed"
+    )
