@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 import msgspec
@@ -12,14 +14,16 @@ from fastapi.responses import Response
 
 from clearway.api.deps import PrincipalDep, ServicesDep, read_body
 from clearway.api.openapi import responses
+from clearway.api.problems import PROBLEM_JSON, problem_type
 from clearway.api.routes_filings import count, result_out
 from clearway.api.runtime import awaits_decision
-from clearway.api.schemas import FilingResultOut
+from clearway.api.schemas import FilingResultOut, ProblemDocument, ProblemItem
 from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult
 from clearway.clearance.ports import Filer
 from clearway.ingestion import ceb, h7
 from clearway.ingestion.detect import parse
+from clearway.ingestion.dms.pointers import to_xpath
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import InvalidInput, Problem
 
@@ -82,6 +86,26 @@ def receipt_for(fmt: str, record: ParsedRecord, r: FilingResult, at: datetime) -
     return None
 
 
+def located(r: FilingResult) -> FilingResult:
+    """The result with every problem located by an XPath into the DMS declaration."""
+    problems = [Problem(to_xpath(p.path), p.code, p.message, p.severity) for p in r.problems]
+    return dataclasses.replace(r, problems=problems)
+
+
+def _refused(answer: MessagesOut, problems: list[Problem]) -> Response:
+    """Declarations all refused: a 422 problem document that also carries each DMS answer."""
+    doc = ProblemDocument(
+        type=problem_type("invalid-input"),
+        title=HTTPStatus(422).phrase,
+        status=422,
+        detail="the declaration was refused; `problems` point into it with XPaths",
+        problems=[ProblemItem(p.path, p.code, p.message, p.severity) for p in problems],
+    )
+    body: dict[str, Any] = msgspec.to_builtins(doc)
+    body.update(msgspec.to_builtins(answer))  # format, accepted, rejected, results
+    return Response(_ENC.encode(body), 422, media_type=PROBLEM_JSON)
+
+
 @router.post(
     "/v1/messages",
     summary="File standard messages: EU H7 XML, China CEB 311/411/511/621 XML, CSV, JSON",
@@ -127,6 +151,8 @@ async def messages(
     results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
     count(request, results)
     at = datetime.now(UTC)
+    if batch.format == "h7":  # a DMS declarant reads problems as XPaths into its declaration
+        results = [located(r) for r in results]
     outs: list[MessageResultOut] = []
     for record, r in zip(batch.records, results, strict=True):
         base: dict[str, Any] = msgspec.structs.asdict(result_out(r))
@@ -139,8 +165,11 @@ async def messages(
             )
         )
     accepted = sum(1 for r in results if r.accepted)
+    answer = MessagesOut(batch.format, accepted, len(results) - accepted, outs)
+    if batch.format == "h7" and results and not accepted:
+        return _refused(answer, [p for r in results for p in r.problems])
     return Response(
-        _ENC.encode(MessagesOut(batch.format, accepted, len(results) - accepted, outs)),
+        _ENC.encode(answer),
         202 if any(awaits_decision(svc, r) for r in results) else 200,  # queued runtime
         media_type="application/json",
     )

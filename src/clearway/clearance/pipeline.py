@@ -46,6 +46,7 @@ from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.domain.ports import AssessmentRequest, Assessor, RiskInput, Selector
 from clearway.domain.validation import check_filing, errors
 from clearway.ingestion.cusrsp import answer_for
+from clearway.ingestion.dms.eligibility import problems as h7_eligibility
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Forbidden, Problem
 from clearway.kernel.ids import new_id
@@ -197,6 +198,7 @@ class Pipeline:
                 sub.problems
                 + role_problems(sub.kind, filer.role)
                 + check_filing(sub.document, served=self._served, today=today, kind=sub.kind)
+                + h7_eligibility(sub.document, today)
             )
             ref = sub.document.filer_reference
             if errors(problems):

@@ -89,6 +89,27 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     net_mass_kg: Decimal | None = None
     url: str | None = None
     gross_mass_kg: Decimal | None = None  # H7 DE 18 04 per item; CN23 per line
+    supplementary_units: Decimal | None = None  # EU DE 18 02 (TariffQuantity) where the tariff asks
+
+
+class DeclarationReference(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The customs declaration a filing is, or follows up (EU DMS header, EUCDM data elements).
+
+    Kept as sent so a declarant and an officer see the message's own references.
+    """
+
+    procedure_category: str | None = None  # H7, H1 (CL10175)
+    type_code: str | None = None  # DE 11 01/11 02: IMA, IMD (pre-lodged), COR, INV, RRA
+    function_code: str | None = None  # 9 new, 4 amendment/correction, 1 invalidation, 37 RRA
+    lrn: str | None = None  # DE 12 09 local reference number
+    mrn: str | None = None  # DE 12 01 movement reference number (follow-ups name it)
+    declarant: str | None = None  # DE 13 05 declarant EORI
+    representative: str | None = None  # DE 13 06 representative EORI
+    submitter: str | None = None  # the sending party's id
+    office: str | None = None  # DE 17 09 customs office of lodgement
+    change_reason_code: str | None = None  # amendment/invalidation reason (CL10057, CL10066)
+    change_reason_text: str | None = None
+    message_id: str | None = None  # SHA-256 of the message as received
 
 
 class FilingDocument(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -122,6 +143,7 @@ class FilingDocument(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     additional_procedure_codes: list[str] = []  # EU DE 11 10: C07, C08, F48, F49...
     buyer: Party | None = None  # the orderer when not the consignee (CEB buyer)
     carrier: Party | None = None  # the logistics company named in the message (CEB logistics)
+    declaration: DeclarationReference | None = None  # the customs declaration's own references
 
     @property
     def intrinsic_value(self) -> Decimal:

@@ -457,9 +457,25 @@ _ITEM_REQUIRED: dict[str, tuple[str, ...]] = {
 DATA_SET_REQUIRED = "required_by_data_set"
 
 
+# In the EU data sets a party identified by its EORI number is complete: name and address are
+# required only without one (Delegated Regulation (EU) 2015/2446 Annex B, DE 13 01-13 04 notes).
+_IDENTIFIED_BY_EORI = frozenset({"reduced", "full"})
+_ADDRESS_PARTS = frozenset({"name", "address", "city", "country", "postcode"})
+
+
+def _identified(party: Party, profile: str) -> bool:
+    return (
+        profile in _IDENTIFIED_BY_EORI
+        and party.identifier is not None
+        and codes.is_eori(party.identifier)
+    )
+
+
 def _required_by_data_set(doc: FilingDocument, out: list[Problem], profile: str) -> None:
     for party_name, attr in _REQUIRED[profile]:
         party = getattr(doc, party_name)
+        if party is not None and attr in _ADDRESS_PARTS and _identified(party, profile):
+            continue
         if party is None or not getattr(party, attr):
             out.append(
                 Problem(

@@ -32,7 +32,12 @@ def detect(content: bytes) -> str:
             return "h7"
         if namespace == ceb.NS:
             return "ceb"
-        raise FormatError("format.unknown_xml", f"XML in namespace {namespace!r} is not accepted")
+        raise FormatError(
+            "format.unknown_xml",
+            f"XML in namespace {namespace!r} is not accepted (EU DMS: {h7.NS}; China CEB: "
+            f"{ceb.NS})",
+            "/*",  # the root element's namespace is at fault
+        )
     if head.startswith((b"{", b"[")):
         first_line = head.split(b"\n", 1)[0].strip()
         if head.startswith(b"{") and b"\n" in head.strip() and _is_json(first_line):

@@ -8,15 +8,25 @@ mapping without schema validation. `render_answer` writes the acceptance/rejecti
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import msgspec
 from lxml import etree
 
-from clearway.domain.filing import Collection, FilingDocument, Item, Mode, Party
+from clearway.domain.filing import (
+    Collection,
+    DeclarationReference,
+    FilingDocument,
+    Item,
+    Mode,
+    Party,
+)
+from clearway.ingestion.dms.pointers import xpath
 from clearway.ingestion.records import ParsedRecord, match_keys
 from clearway.ingestion.values import Collector
-from clearway.ingestion.xml_safety import schema, schema_problems, text
+from clearway.ingestion.xml_safety import schema, schema_errors, text
 from clearway.kernel.errors import Problem
 
 NS = "urn:wco:datamodel:WCO:DEC-DMS:2"
@@ -66,50 +76,65 @@ def _message_kind(function_code: str | None, root: etree._Element) -> str | None
     return None
 
 
+def _reference(root: etree._Element) -> DeclarationReference:
+    """The message's own references (header data elements), kept as sent."""
+    return DeclarationReference(
+        procedure_category=_t(root, "d:ProcedureCategory"),
+        type_code=_t(root, "d:TypeCode"),
+        function_code=_t(root, "d:FunctionCode"),
+        lrn=_t(root, "d:FunctionalReferenceID"),
+        mrn=_t(root, "d:ID"),
+        declarant=_t(root, "d:Declarant/d:ID"),
+        representative=_t(root, "d:Agent/d:ID"),
+        submitter=_t(root, "d:Submitter/d:ID"),
+        office=_t(root, "d:DeclarationOfficeID"),
+        change_reason_code=_t(root, "d:Amendment/d:ChangeReasonCode"),
+        change_reason_text=_t(root, "d:Amendment/d:ChangeReasonText"),
+        message_id=hashlib.sha256(etree.tostring(root, method="c14n")).hexdigest(),
+    )
+
+
 def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
     """One record for one DMS `Declaration` root element."""
-    function_code = _t(root, "d:FunctionCode")
-    category = _t(root, "d:ProcedureCategory")
-    lrn = _t(root, "d:FunctionalReferenceID")
+    ref = _reference(root)
+    function_code, category, lrn = ref.function_code, ref.procedure_category, ref.lrn
     kind = _message_kind(function_code, root)
     source = f"LRN {lrn}" if lrn else "Declaration"
-    references = {
-        k: v
-        for k, v in {
-            "lrn": lrn,
-            "mrn": _t(root, "d:ID"),
-            "function_code": function_code,
-            "type_code": _t(root, "d:TypeCode"),
-            "procedure_category": category,
-            "declarant": _t(root, "d:Declarant/d:ID"),
-            "submitter": _t(root, "d:Submitter/d:ID"),
-            "change_reason_code": _t(root, "d:Amendment/d:ChangeReasonCode"),
-            "change_reason_text": _t(root, "d:Amendment/d:ChangeReasonText"),
-        }.items()
-        if v
-    }
+    references = {k: v for k, v in msgspec.structs.asdict(ref).items() if v}
     record = ParsedRecord(None, "broker", kind or "unknown", source, references=references)
     record.action = {"amendment": "amend", "invalidation": "cancel"}.get(kind or "", "new")  # type: ignore[assignment]
     record.filer_reference = lrn
     if kind is None:
         record.problems.append(
-            Problem("FunctionCode", "h7.function_code", f"unknown FunctionCode {function_code!r}")
+            Problem(
+                xpath("FunctionCode"),
+                "h7.function_code",
+                f"unknown FunctionCode {function_code!r}",
+            )
         )
         return [record]
     if category not in ("H7", "H1"):
         record.problems.append(
             Problem(
-                "ProcedureCategory",
+                xpath("ProcedureCategory"),
                 "h7.procedure_category",
                 f"procedure category {category!r} is not accepted here (H7 or H1)",
             )
         )
         return [record]
     if validate and category == "H7":
-        for message in schema_problems(schema("eu_dms", "H7_XSDS", _SCHEMAS[kind]), root):
-            record.problems.append(Problem("", "h7.schema", message))
+        xsd = schema("eu_dms", "H7_XSDS", _SCHEMAS[kind])
+        for error in schema_errors(xsd, root):
+            record.problems.append(
+                Problem(error.path, "h7.schema", f"line {error.line}: {error.message}")
+            )
         if record.problems:
             return [record]
+    if not lrn:
+        record.problems.append(
+            Problem(xpath("FunctionalReferenceID"), "h7.lrn", "the LRN (DE 12 09) is required")
+        )
+        return [record]
     if kind in ("invalidation", "invalidation_repayment"):
         record.kind = "invalidation"
         record.action = "cancel"
@@ -121,7 +146,7 @@ def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
         return [record]
     record.action = "amend" if kind == "amendment" else "new"
     found = Collector()
-    document = _document(root, category, found)
+    document = _document(root, category, found, ref)
     record.problems.extend(found.problems)
     if not found.failed and document is not None:
         record.document = document
@@ -130,6 +155,7 @@ def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
 
 
 def _party(node: etree._Element | None, found: Collector, path: str) -> Party | None:
+    """A party; identified by its EORI alone it needs no name or address (DE 13 04)."""
     if node is None:
         return None
     address = node.find("d:Address", _N)
@@ -143,10 +169,96 @@ def _party(node: etree._Element | None, found: Collector, path: str) -> Party | 
     )
 
 
-def _document(root: etree._Element, category: str, found: Collector) -> FilingDocument | None:
+_SHIPMENT = "GoodsShipment"
+_ITEM = "GoodsShipment/GovernmentAgencyGoodsItem"
+
+
+def _hs_code(commodity: etree._Element | None) -> str | None:
+    """HS subheading (6), with the CN (2) and TARIC (2) parts where the message splits them."""
+    parts = {
+        _t(c, "d:IdentificationTypeCode"): _t(c, "d:ID")
+        for c in _all(commodity, "d:Classification")
+    }
+    hs = parts.get("HS")
+    if hs and parts.get("CN"):
+        hs = hs + (parts["CN"] or "")
+        if parts.get("TRC"):
+            hs = hs + (parts["TRC"] or "")
+    return hs
+
+
+def _item(node: etree._Element, index: int, found: Collector) -> tuple[Item, int, str | None]:
+    """One goods item, its number of packages (DE 18 06) and its item-level currency."""
+    path = xpath(_ITEM, index=index)
+    commodity = node.find("d:Commodity", _N)
+    charge = (
+        commodity.find("d:InvoiceLine/d:ItemChargeAmount", _N) if commodity is not None else None
+    )
+    currency = (
+        (charge.get("currencyID") or "").strip().upper() or None if charge is not None else None
+    )
+    packages = sum(
+        (found.whole(_t(p, "d:QuantityQuantity"), f"{path}/Packaging/QuantityQuantity") or 0)
+        for p in _all(node, "d:Packaging")
+    )
+    units = found.amount(
+        _t(commodity, "d:GoodsMeasure/d:TariffQuantity"),
+        f"{path}/Commodity/GoodsMeasure/TariffQuantity",
+    )
+    supplementary = units if units else None  # 0 means "no supplementary unit" in DMS samples
+    whole = supplementary is not None and supplementary == supplementary.to_integral_value()
+    origin = next(
+        (_t(o, "d:CountryCode") for o in _all(node, "d:Origin") if _t(o, "d:TypeCode") == "1"),
+        None,
+    )
+    description = _t(commodity, "d:Description")
+    if not description:
+        found.error(f"{path}/Commodity/Description", "h7.missing", "description is required")
+    item = Item(
+        description=description or "",
+        # H7 carries no quantity of goods: supplementary units where given, else one line
+        quantity=int(supplementary) if whole and supplementary is not None else 1,
+        value=found.amount(text(charge), f"{path}/Commodity/InvoiceLine/ItemChargeAmount"),
+        hs_code=found.hs(_hs_code(commodity), f"{path}/Commodity/Classification/ID"),
+        origin_country=found.country(origin, f"{path}/Origin/CountryCode"),
+        gross_mass_kg=found.amount(
+            _t(commodity, "d:GoodsMeasure/d:GrossMassMeasure"),
+            f"{path}/Commodity/GoodsMeasure/GrossMassMeasure",
+        ),
+        net_mass_kg=found.amount(
+            _t(commodity, "d:GoodsMeasure/d:NetNetWeightMeasure"),
+            f"{path}/Commodity/GoodsMeasure/NetNetWeightMeasure",
+        ),
+        supplementary_units=supplementary,
+    )
+    return item, packages, currency or None
+
+
+def _procedures(
+    node: etree._Element, index: int, found: Collector, procedure: str | None, extra: list[str]
+) -> str | None:
+    """DE 11 09 (requested + previous procedure) and DE 11 10 additional procedure codes."""
+    for proc in _all(node, "d:GovernmentProcedure"):
+        current = _t(proc, "d:CurrentCode") or ""
+        previous = _t(proc, "d:PreviousCode")
+        if len(current) == 2:
+            code = current + (previous or "00")
+            if procedure not in (None, code):
+                found.warn(
+                    xpath(_ITEM, "GovernmentProcedure", index=index), "h7.procedure", "items differ"
+                )
+            procedure = procedure or code
+        elif current and current != "000" and current not in extra:
+            extra.append(current)
+    return procedure
+
+
+def _document(
+    root: etree._Element, category: str, found: Collector, ref: DeclarationReference
+) -> FilingDocument | None:
     shipment = root.find("d:GoodsShipment", _N)
     if shipment is None:
-        found.error("GoodsShipment", "h7.missing", "a declaration needs a GoodsShipment")
+        found.error(xpath(_SHIPMENT), "h7.missing", "a declaration needs a GoodsShipment")
         return None
     consignment = shipment.find("d:Consignment", _N)
     items_xml = _all(shipment, "d:GovernmentAgencyGoodsItem")
@@ -157,108 +269,73 @@ def _document(root: etree._Element, category: str, found: Collector) -> FilingDo
     doc_type = _t(transport_docs[0], "d:Type") if transport_docs else None
     if not transport_document:
         found.error(
-            "GoodsShipment/Consignment/TransportContractDocument/ID",
+            xpath(_SHIPMENT, "Consignment/TransportContractDocument/ID"),
             "h7.transport_document",
             "the house transport document (DE 12 05) is required to identify the consignment",
         )
-    importer = _party(shipment.find("d:Importer", _N), found, "GoodsShipment/Importer")
-    office = _t(root, "d:DeclarationOfficeID")
+    importer = _party(shipment.find("d:Importer", _N), found, xpath(_SHIPMENT, "Importer"))
+    office = ref.office
     destination = _t(shipment, "d:Destination/d:CountryCode") or (
         importer.country if importer else None
     )
     if destination is None and office and len(office) >= 2:
-        destination = office[:2]
-    destination = found.country(destination, "GoodsShipment/Destination/CountryCode")
+        destination = office[:2]  # the office of lodgement's country (DE 17 09)
+    destination = found.country(destination, xpath(_SHIPMENT, "Destination/CountryCode"))
     if destination is None:
-        found.error("GoodsShipment/Importer/Address/CountryCode", "h7.destination", "unknown")
+        found.error(
+            xpath("DeclarationOfficeID"),
+            "h7.destination",
+            "the Member State of destination is unknown (no destination, importer country "
+            "or office of lodgement)",
+        )
     currencies: set[str] = set()
     items: list[Item] = []
     procedure_code: str | None = None
     additional: list[str] = []
     item_freight = Decimal(0)
+    packages = 0
     for index, node in enumerate(items_xml):
-        path = f"GoodsShipment/GovernmentAgencyGoodsItem/{index}"
-        commodity = node.find("d:Commodity", _N)
-        charge = (
-            commodity.find("d:InvoiceLine/d:ItemChargeAmount", _N)
-            if commodity is not None
-            else None
-        )
-        if charge is not None and charge.get("currencyID"):
-            currencies.add(charge.get("currencyID", "").strip().upper())
-        hs_parts = {
-            _t(c, "d:IdentificationTypeCode"): _t(c, "d:ID")
-            for c in _all(commodity, "d:Classification")
-        }
-        hs = hs_parts.get("HS")
-        if hs and hs_parts.get("CN"):
-            hs = hs + (hs_parts["CN"] or "")
-            if hs_parts.get("TRC"):
-                hs = hs + (hs_parts["TRC"] or "")
-        quantity = sum(
-            (found.whole(_t(p, "d:QuantityQuantity"), f"{path}/Packaging/QuantityQuantity") or 0)
-            for p in _all(node, "d:Packaging")
-        )
-        origin = next(
-            (_t(o, "d:CountryCode") for o in _all(node, "d:Origin") if _t(o, "d:TypeCode") == "1"),
-            None,
-        )
-        description = _t(commodity, "d:Description")
-        if not description:
-            found.error(f"{path}/Commodity/Description", "h7.missing", "description is required")
-        items.append(
-            Item(
-                description=description or "",
-                quantity=quantity or 1,
-                value=found.amount(text(charge), f"{path}/Commodity/InvoiceLine/ItemChargeAmount"),
-                hs_code=found.hs(hs, f"{path}/Commodity/Classification"),
-                origin_country=found.country(origin, f"{path}/Origin/CountryCode"),
-                gross_mass_kg=found.amount(
-                    _t(commodity, "d:GoodsMeasure/d:GrossMassMeasure"),
-                    f"{path}/Commodity/GoodsMeasure/GrossMassMeasure",
-                ),
-                net_mass_kg=found.amount(
-                    _t(commodity, "d:GoodsMeasure/d:NetNetWeightMeasure"),
-                    f"{path}/Commodity/GoodsMeasure/NetNetWeightMeasure",
-                ),
-            )
-        )
-        for proc in _all(node, "d:GovernmentProcedure"):
-            current = _t(proc, "d:CurrentCode") or ""
-            previous = _t(proc, "d:PreviousCode")
-            if len(current) == 2:
-                code = current + (previous or "00")
-                if procedure_code not in (None, code):
-                    found.warn(f"{path}/GovernmentProcedure", "h7.procedure", "items differ")
-                procedure_code = procedure_code or code
-            elif current and current != "000" and current not in additional:
-                additional.append(current)
+        item, item_packages, currency = _item(node, index, found)
+        items.append(item)
+        packages += item_packages
+        if currency:
+            currencies.add(currency)
+        procedure_code = _procedures(node, index, found, procedure_code, additional)
         rate = node.find("d:Freight/d:rate", _N)
         if rate is not None:
-            item_freight += found.amount(text(rate), f"{path}/Freight/rate") or 0
+            item_freight += found.amount(text(rate), xpath(_ITEM, "Freight/rate", index=index)) or 0
     if not items:
-        found.error("GoodsShipment/GovernmentAgencyGoodsItem", "h7.items", "no goods item")
+        found.error(xpath(_ITEM), "h7.items", "no goods item")
     header_rate = consignment.find("d:Freight/d:rate", _N) if consignment is not None else None
+    header_path = xpath(_SHIPMENT, "Consignment/Freight/rate")
     transport_cost = (
-        found.amount(text(header_rate), "GoodsShipment/Consignment/Freight/rate")
+        found.amount(text(header_rate), header_path)
         if header_rate is not None
         else (item_freight if item_freight else None)
     )
+    invoice = root.find("d:InvoiceAmount", _N)  # H1 header total (DE 14 06)
+    if invoice is not None and not currencies and invoice.get("currencyID"):
+        currencies.add((invoice.get("currencyID") or "").strip().upper())
     if len(currencies) > 1:
         found.error(
-            "GoodsShipment", "h7.currency", f"items in mixed currencies: {sorted(currencies)}"
+            xpath(_ITEM, "Commodity/InvoiceLine/ItemChargeAmount"),
+            "h7.currency",
+            f"items in mixed currencies: {sorted(currencies)}",
         )
     freight_currency = header_rate.get("currencyID") if header_rate is not None else None
     if freight_currency and currencies and freight_currency.strip().upper() not in currencies:
         found.warn(
-            "GoodsShipment/Consignment/Freight/rate",
+            header_path,
             "h7.freight_currency",
             f"freight in {freight_currency} differs from the item currency; not carried over",
         )
         transport_cost = None
     elif freight_currency:
         currencies.add(freight_currency.strip().upper())
-    currency = found.currency(next(iter(currencies), "EUR"), "ItemChargeAmount/@currencyID")
+    currency = found.currency(
+        next(iter(currencies), "EUR"),
+        xpath(_ITEM, "Commodity/InvoiceLine/ItemChargeAmount") + "/@currencyID",
+    )
     ioss = next(
         (
             _t(p, "d:ID")
@@ -272,12 +349,12 @@ def _document(root: etree._Element, category: str, found: Collector) -> FilingDo
         collection = Collection("vendor", ioss)
     elif "F48" in additional:
         collection = Collection("vendor")
-        found.warn("GoodsShipment/DomesticDutyTaxParty", "h7.ioss_missing", "F48 without FR5")
+        found.warn(xpath(_SHIPMENT, "DomesticDutyTaxParty"), "h7.ioss_missing", "F48 without FR5")
     elif "F49" in additional:
         collection = Collection("intermediary")
     if ioss and "F48" not in additional:
         found.warn(
-            "GoodsShipment/DomesticDutyTaxParty",
+            xpath(_SHIPMENT, "DomesticDutyTaxParty"),
             "h7.ioss_without_f48",
             "an IOSS number (FR5) is declared but additional procedure F48 is not",
         )
@@ -286,25 +363,28 @@ def _document(root: etree._Element, category: str, found: Collector) -> FilingDo
         return None
     dispatch = _t(shipment, "d:DispatchCountry/d:ID") or _t(shipment, "d:ExportCountry/d:ID")
     return FilingDocument(
-        filer_reference=_t(root, "d:FunctionalReferenceID") or "",
+        filer_reference=ref.lrn or "",
         transport_document=transport_document or "",
         destination_country=destination or "",
         items=items,
         data_set="reduced" if category == "H7" else "full",
         mode=mode,
-        dispatch_country=found.country(dispatch, "GoodsShipment/DispatchCountry/ID"),
+        dispatch_country=found.country(dispatch, xpath(_SHIPMENT, "DispatchCountry/ID")),
         currency=currency or "EUR",
         transport_cost=transport_cost,
         category="gift" if "C08" in additional else "sale_of_goods",
         collection=collection,
-        consignor=_party(shipment.find("d:Consignor", _N), found, "GoodsShipment/Consignor"),
+        consignor=_party(shipment.find("d:Consignor", _N), found, xpath(_SHIPMENT, "Consignor")),
         consignee=importer,
         office=office,
         gross_mass_kg=found.amount(
-            _t(shipment, "d:GoodsMeasure/d:GrossMassMeasure"), "GoodsShipment/GoodsMeasure"
+            _t(shipment, "d:GoodsMeasure/d:GrossMassMeasure"),
+            xpath(_SHIPMENT, "GoodsMeasure/GrossMassMeasure"),
         ),
+        packages=packages or None,
         procedure_code=procedure_code,
         additional_procedure_codes=additional,
+        declaration=ref,
     )
 
 
@@ -408,7 +488,10 @@ def render_declaration(
             _el(classification, "ID", item.hs_code)
             _el(classification, "IdentificationTypeCode", "HS")
         if item.gross_mass_kg is not None:
-            _el(_el(commodity, "GoodsMeasure"), "GrossMassMeasure", item.gross_mass_kg)
+            measure = _el(commodity, "GoodsMeasure")
+            _el(measure, "GrossMassMeasure", item.gross_mass_kg)
+            if item.supplementary_units is not None:
+                _el(measure, "TariffQuantity", item.supplementary_units)
         line = _el(commodity, "InvoiceLine")
         _el(line, "ItemChargeAmount", item.value or 0, currencyID=doc.currency)
         gp = _el(node, "GovernmentProcedure")
@@ -419,9 +502,10 @@ def render_declaration(
             extra = _el(node, "GovernmentProcedure")
             _el(extra, "SequenceNumeric", seq)
             _el(extra, "CurrentCode", code)
+        # DE 18 06: the parcel's packages on the first item, 0 on items packed with it
         packaging = _el(node, "Packaging")
         _el(packaging, "SequenceNumeric", 1)
-        _el(packaging, "QuantityQuantity", item.quantity)
+        _el(packaging, "QuantityQuantity", (doc.packages or 1) if number == 1 else 0)
     importer = _el(shipment, "Importer")
     consignee = doc.consignee or Party()
     if consignee.name:

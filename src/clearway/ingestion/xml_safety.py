@@ -8,6 +8,8 @@ element count before the document is walked. Each refusal is a `FormatError` wit
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -115,6 +117,27 @@ def schema_problems(xsd: etree.XMLSchema, root: etree._Element, limit: int = 20)
         return []
     entries = [f"line {e.line}: {e.message}" for e in xsd.error_log]  # type: ignore[attr-defined]
     return entries[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    line: int
+    path: str  # XPath of the offending element, without namespace prefixes
+    message: str
+
+
+_PREFIX = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:")
+
+
+def schema_errors(xsd: etree.XMLSchema, root: etree._Element, limit: int = 20) -> list[SchemaError]:
+    """Each schema violation with its line and the XPath of the element (empty when valid)."""
+    if xsd.validate(root):
+        return []
+    found = []
+    for entry in list(xsd.error_log)[:limit]:  # type: ignore[call-overload]
+        path = _PREFIX.sub("", entry.path or "") or "/"
+        found.append(SchemaError(entry.line, path, entry.message))
+    return found
 
 
 def local(element: etree._Element) -> str:

@@ -55,6 +55,15 @@ def is_country(code: str) -> bool:
     return code in countries()
 
 
+_EORI = re.compile(r"[A-Z]{2}[0-9A-Z]{1,15}")
+
+
+def is_eori(identifier: str) -> bool:
+    """An EU EORI number: the issuing country's ISO code and up to 15 letters or digits
+    (Delegated Regulation (EU) 2015/2446, Annex 12-01; DE 13 04/13 05 identification)."""
+    return bool(_EORI.fullmatch(identifier)) and is_country(identifier[:2])
+
+
 @cache
 def _currencies() -> dict[str, tuple[str, int]]:
     return {
