@@ -64,3 +64,13 @@ def test_mixed_batch_gets_referrals_and_lanes() -> None:
     decisions = SEL.decide_batch([make_input(1, data_set="pre_loading"), make_input(2)])
     assert decisions[0].referral == "assessment_complete" and decisions[0].lane is None
     assert decisions[1].lane is not None and decisions[1].referral is None
+
+
+def test_a_two_character_chinese_description_is_not_missing() -> None:
+    def missing(description: str) -> set[str]:
+        item = make_item(description, "040221")
+        [d] = SEL.decide_batch([make_input(data_set="pre_loading", items=[item])])
+        return {r.path for r in d.reasons if r.code == "security_data_missing"}
+
+    assert "items/description" not in missing("奶粉")  # milk powder
+    assert "items/description" in missing("ab")

@@ -37,7 +37,6 @@ MESSAGE_TYPES = (
     "text/plain",
 )
 _ENC = msgspec.json.Encoder(decimal_format="string")
-_CEB_KINDS = ("order", "payment", "waybill", "inventory")
 
 
 class MessageResultOut(FilingResultOut, omit_defaults=True):
@@ -65,25 +64,56 @@ def _h7_status(r: FilingResult) -> str:
     return "accepted"
 
 
-def receipt_for(fmt: str, record: ParsedRecord, r: FilingResult, at: datetime) -> str | None:
+def receipt_for(
+    fmt: str, record: ParsedRecord, r: FilingResult, at: datetime, original: bytes = b""
+) -> str | None:
     """The answer a filer's system expects in its own format."""
     ref = r.filer_reference or record.filer_reference or record.source_ref
     if fmt == "h7":
         return h7.render_answer(
             status=_h7_status(r), lrn=ref, mrn=r.consignment_id, problems=r.problems, at=at
         ).decode()
-    if fmt == "ceb" and record.kind in _CEB_KINDS:
-        rejected = not r.accepted
-        return ceb.render_receipt(
-            kind=record.kind,
-            status="rejected" if rejected else (r.status or "filed"),
-            reference=ref,
-            party_code=record.references.get("sender_code", "unknown"),
-            info="; ".join(p.message for p in r.problems)[:1000],
-            rejected=rejected,
+    if fmt == "ceb":
+        return ceb_receipt(record, r, at, original)
+    return None
+
+
+def ceb_receipt(record: ParsedRecord, r: FilingResult, at: datetime, original: bytes) -> str | None:
+    """The CEB receipt for one block: it echoes the block's guid, names the enterprise that sent
+    it (from the block, not the transfer node), and gives each problem with its CEB field path.
+    A message refused as a whole (it fails the schema, or is no business message) gets the
+    CEB900 format-check receipt."""
+    refs = record.references
+    problems = sorted(r.problems, key=lambda p: p.severity != "error")
+    if record.kind == "unknown":
+        return ceb.receipts.render_format_error(
+            message_type=refs.get("message", record.source_ref),
+            original_guid=refs.get("guid", ""),
+            problems=[f"{p.path}: {p.message}" if p.path else p.message for p in problems],
+            original=original,
             at=at,
         ).decode()
-    return None
+    if record.kind not in ceb.receipts.SHAPES:
+        return None
+    info = ceb.receipts.problem_info(record.kind, refs, [(p.path, p.message) for p in problems])
+    return ceb.receipts.render(
+        kind=record.kind, code=_ceb_code(record.kind, r), head=refs, info=info, at=at
+    ).decode()
+
+
+def _ceb_code(kind: str, r: FilingResult) -> str:
+    if not r.accepted:
+        return "100"  # 海关退单: refused, with the reasons
+    if kind == "inventory":
+        if r.status in (None, "filed"):
+            return "120"  # on file; decided once its partners are
+        lane = r.decision.lane if r.decision else None
+        return ceb.ceb_status(r.status, lane=lane)
+    if kind == "invalidation":
+        return "399"  # the cancellation is adjudicated: the inventory is withdrawn
+    if r.outcome == "unmatched":
+        return "2"  # received; held for an officer before it may join the parcel
+    return "120"
 
 
 def located(r: FilingResult) -> FilingResult:
@@ -161,7 +191,7 @@ async def messages(
                 **base,
                 kind=record.kind,
                 source_ref=record.source_ref,
-                receipt=receipt_for(batch.format, record, r, at),
+                receipt=receipt_for(batch.format, record, r, at, body),
             )
         )
     accepted = sum(1 for r in results if r.accepted)

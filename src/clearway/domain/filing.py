@@ -109,7 +109,7 @@ class DeclarationReference(msgspec.Struct, forbid_unknown_fields=True, omit_defa
     office: str | None = None  # DE 17 09 customs office of lodgement
     change_reason_code: str | None = None  # amendment/invalidation reason (CL10057, CL10066)
     change_reason_text: str | None = None
-    message_id: str | None = None  # SHA-256 of the message as received
+    message_id: str | None = None  # H7: SHA-256 of the message as received; CEB: its guid
 
 
 class FilingDocument(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -58,3 +58,10 @@ def description_length_problem(description: str) -> str | None:
         where = " for CJK text" if script == "cjk" else ""
         return f"must be {low} to {r.max_length} characters{where}"
     return None
+
+
+def too_short(description: str) -> bool:
+    """Is a (trimmed) description shorter than its script's minimum (奶粉 is not; "ab" is)?"""
+    r = rules()
+    text = description.strip()
+    return len(text) < r.min_length.get(script_of(text), r.min_length["latin"])

@@ -62,8 +62,11 @@ def _root_namespace(content: bytes) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
 
-def parse(content: bytes, fmt: str | None = None) -> ParsedBatch:
-    """Parse `content` in format `fmt` (detected when None) into canonical filings."""
+def parse(content: bytes, fmt: str | None = None, *, requests: bool = False) -> ParsedBatch:
+    """Parse `content` in format `fmt` (detected when None) into canonical filings.
+
+    `requests`: also read the CEB messages that ask something about a known parcel (return
+    request, waybill status, warehouse entry) rather than file one (the message gateway)."""
     if len(content) > MAX_BYTES * 4:
         raise FormatError("format.too_large", f"the input is larger than {MAX_BYTES * 4} bytes")
     fmt = fmt.lower() if fmt else detect(content)
@@ -82,7 +85,7 @@ def parse(content: bytes, fmt: str | None = None) -> ParsedBatch:
         return ParsedBatch(fmt, h7.parse(root))
     if not str(root.tag).startswith(f"{{{ceb.NS}}}"):
         raise FormatError("ceb.root", f"a CEB message is in namespace {ceb.NS}")
-    return ParsedBatch(fmt, ceb.parse(root))
+    return ParsedBatch(fmt, ceb.parse(root, requests=requests))
 
 
 def _problem_path(message: str, prefix: str) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clearway.domain.decision import REFERRAL_ORDER
+from clearway.domain.text import too_short
 from clearway.risk.columns import Columns
 from clearway.risk.selection import SelectionPolicy
 
@@ -65,7 +66,8 @@ def missing_security_data(columns: Columns) -> list[tuple[MissingData, BoolArray
                 columns.any_per_consignment(no_hs),
             )
         )
-    no_desc = np.fromiter((len(str(d).strip()) < 3 for d in desc), dtype=bool, count=len(desc))
+    # the same script-aware minimum as filing validation: 面膜 is a description, "ab" is not
+    no_desc = np.fromiter((too_short(str(d)) for d in desc), dtype=bool, count=len(desc))
     if no_desc.any():
         out.append(
             (

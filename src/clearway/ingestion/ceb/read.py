@@ -17,7 +17,15 @@ from decimal import Decimal
 
 from lxml import etree
 
-from clearway.domain.filing import FilingDocument, Item, Mode, Order, Party, Payment
+from clearway.domain.filing import (
+    DeclarationReference,
+    FilingDocument,
+    Item,
+    Mode,
+    Order,
+    Party,
+    Payment,
+)
 from clearway.ingestion.ceb.codes import (
     N,
     beijing,
@@ -284,6 +292,14 @@ def _inventory(head: etree._Element, lines: list[etree._Element], r: _Reader) ->
         order=Order(id=r.required(head, "orderNo")),
         office=child(head, "customsCode"),
         procedure_code=child(head, "tradeMode"),
+        # later status receipts (CEB622), the tax bill (CEB816) and the answers to a
+        # cancellation or return name the agent and echo the inventory's guid
+        declaration=DeclarationReference(
+            lrn=cop_no,
+            declarant=child(head, "agentCode"),
+            office=child(head, "customsCode"),
+            message_id=child(head, "guid"),
+        ),
     )
     return doc, {"declarant": child(head, "agentCode") or ""}
 
@@ -406,7 +422,11 @@ class Message:
     @property
     def records(self) -> list[ParsedRecord]:
         if self.problems:
-            return [ParsedRecord(None, None, "unknown", self.name, list(self.problems))]
+            # the whole message is refused: its guid and type go back in a CEB900
+            refs = {"guid": self.guid, "message": self.name}
+            return [
+                ParsedRecord(None, None, "unknown", self.name, list(self.problems), references=refs)
+            ]
         return [b.record for b in self.blocks]
 
 
@@ -458,6 +478,10 @@ def _block(
         filer_reference=reference,
         references=_references(head, sender, refs),
     )
+    # where the block's fields sit, so an answer can name a field by its CEB path
+    record.references["head_path"] = reader.path
+    if spec.line:
+        record.references["line_path"] = f"{block}/{spec.line}"
     if document is not None and not reader.found.failed:
         record.document = document
         record.references.update(match_keys(document))
@@ -475,6 +499,9 @@ def _references(
 ) -> dict[str, str]:
     keep = (
         "guid",
+        "orderNo",
+        "payTransactionId",
+        "logisticsNo",
         "appType",
         "appStatus",
         "ebpCode",
@@ -504,10 +531,16 @@ def _references(
 _GATEWAY_ONLY = frozenset({"CEB513Message", "CEB625Message", "CEB711Message"})
 
 
-def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
-    """One record per business block (or one refusal for the whole message)."""
+def parse(
+    root: etree._Element, *, validate: bool = True, requests: bool = False
+) -> list[ParsedRecord]:
+    """One record per business block (or one refusal for the whole message).
+
+    Without `requests`, the messages only the message gateway acts on (waybill status, return
+    request, warehouse entry) are refused as filings; with it, they are read like the others
+    (records without a document) for the gateway to answer."""
     name = local(root)
-    if name in _GATEWAY_ONLY:
+    if name in _GATEWAY_ONLY and not requests:
         reason = f"{name} is not accepted as a filing (CEB311, 411, 511, 621, 623)"
         return [ParsedRecord(None, None, "unknown", name, [Problem("", "ceb.message", reason)])]
     return read(root, validate=validate).records

@@ -185,6 +185,80 @@ def render(
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+# canonical filing fields → the CEB element that carried them, per business message kind
+_ITEM_FIELDS = {
+    "description": ("gname", "itemName"),  # inventory, order
+    "hs_code": ("gcode", "gcode"),
+    "quantity": ("qty", "qty"),
+    "value": ("totalPrice", "totalPrice"),
+    "origin_country": ("country", "country"),
+}
+_HEAD_FIELDS = {
+    "/transport_document": "logisticsNo",
+    "/master_document": "billNo",
+    "/order/id": "orderNo",
+    "/order/total": "acturalPaid",
+    "/order/goods_value": "goodsValue",
+    "/payment/id": "payTransactionId",
+    "/payment/amount": "amountPaid",
+    "/payment/payer_name": "payerName",
+    "/buyer/name": "buyerName",
+    "/buyer/identifier": "buyerIdNumber",
+    "/consignee/address": "consigneeAddress",
+    "/currency": "currency",
+    "/transport_cost": "freight",
+    "/insurance_cost": "insuredFee",
+    "/gross_mass_kg": "weight",
+    "/packages": "packNo",
+    "/legal_date": "declTime",
+    "/dispatch_country": "country",
+    "/platform/identifier": "ebpCode",
+    "/seller/identifier": "ebcCode",
+}
+_REFERENCE = {
+    "order": "orderNo",
+    "payment": "payTransactionId",
+    "waybill": "logisticsNo",
+    "inventory": "copNo",
+    "invalidation": "copNo",
+    "return_request": "copNo",
+}
+
+
+def field_path(kind: str, path: str, refs: dict[str, str]) -> str:
+    """A problem's path as a CEB element path (`Inventory/0/InventoryList/1/gcode`).
+
+    Problems the reader found already carry CEB paths; problems found on the canonical filing
+    (`/items/1/hs_code`) are mapped back to the element that carried the value, under the
+    block's head (`head_path`) and lines (`line_path`). A path with no CEB element (a
+    cross-check over several documents, say) is kept as it is."""
+    if not path.startswith("/"):
+        return path
+    head = refs.get("head_path", "")
+    parts = path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "items" and parts[2] in _ITEM_FIELDS:
+        names = _ITEM_FIELDS[parts[2]]
+        lines = refs.get("line_path")
+        if lines:
+            return f"{lines}/{parts[1]}/{names[0] if kind != 'order' else names[1]}"
+    name = _HEAD_FIELDS.get(path)
+    if path == "/consignee/name":
+        name = "buyerName" if kind == "inventory" else "consignee"
+    if path == "/filer_reference":
+        name = _REFERENCE.get(kind)
+    if name and head:
+        return f"{head}/{name}"
+    return path
+
+
+def problem_info(kind: str, refs: dict[str, str], problems: list[tuple[str, str]]) -> str:
+    """`returnInfo` text: each problem as `<CEB path>: <message>`, the most serious first."""
+    return "; ".join(
+        f"{field_path(kind, path, refs)}: {message}" if path and path != "/" else message
+        for path, message in problems
+    )
+
+
 def render_format_error(
     *,
     message_type: str,

@@ -1,0 +1,105 @@
+"""CEB receipts from the message gateway: the right party, the message's guid, field paths, and a
+CEB900 for a message that fails the schema — every one valid against the GACC schema."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+
+from clearway.api.app import create_app
+from clearway.ingestion.xml_safety import parse_xml, schema, schema_problems
+from clearway.wiring.services import Services
+from tests.matching.test_ceb_samples import first_block, key, sample
+
+C = "{http://www.chinaport.gov.cn/ceb}"
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services)) as c:
+        yield c
+
+
+def receipts(client: TestClient, body: bytes, headers: dict[str, str]) -> list[Any]:
+    resp = client.post("/v1/messages", content=body, headers=headers)
+    assert resp.status_code == 200, resp.text
+    out = []
+    for result in resp.json()["results"]:
+        root = parse_xml(result["receipt"].encode())
+        errors = schema_problems(schema("cn_ceb", "ceb_import_business_node_202205.xsd"), root)
+        assert errors == [], errors
+        out.append(root)
+    return out
+
+
+def field(root: Any, name: str) -> str | None:
+    value: str | None = root.findtext(f".//{C}{name}")
+    return value
+
+
+def test_receipts_echo_the_guid_and_name_the_enterprise_that_sent_the_block(
+    client: TestClient, services: Services
+) -> None:
+    # every sample's transfer node names 1101180326 (a logistics company) as the sender: the
+    # receipts name the enterprise each block is about instead
+    [order] = receipts(
+        client, first_block("CEB311Message.xml", "Order").encode(), key(services, "p", "platform")
+    )
+    assert order.tag == f"{C}CEB312Message"
+    assert order.get("guid") == field(order, "guid") == "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+    assert (field(order, "ebpCode"), field(order, "ebcCode")) == ("1105910159", "1105910159")
+    assert field(order, "orderNo") == "order20160321116421002"
+    assert field(order, "returnStatus") == "120"
+    # the order's goods are named "b" and "v": kept, with the element that carried them
+    assert "Order/0/OrderList/0/itemName" in (field(order, "returnInfo") or "")
+    [payment] = receipts(
+        client,
+        first_block("CEB411Message.xml", "Payment").encode(),
+        key(services, "pay", "payment_provider"),
+    )
+    assert (field(payment, "payCode"), field(payment, "returnStatus")) == ("1101110323", "120")
+    assert field(payment, "payTransactionId") == "P0242250007"
+    inventories = receipts(client, sample("CEB621Message.xml"), key(services, "agent", "broker"))
+    assert len(inventories) == 10
+    first = inventories[0]
+    assert first.tag == f"{C}CEB622Message"
+    assert field(first, "returnStatus") == "100"  # the sample's HS code is not in HS 2022
+    assert (field(first, "agentCode"), field(first, "ebpCode")) == ("1105910159", "1101110325")
+    assert field(first, "copNo") == "NBBH20160308005"
+    info = field(first, "returnInfo") or ""
+    assert info.startswith("Inventory/0/InventoryList/0/gcode: ") and "854140" in info
+
+
+def test_a_message_that_fails_the_schema_gets_a_ceb900(
+    client: TestClient, services: Services
+) -> None:
+    body = sample(
+        "CEB411Message.xml",
+        ("<ceb:amountPaid>19050</ceb:amountPaid>", "<ceb:amountPaid>lots</ceb:amountPaid>"),
+    )
+    resp = client.post(
+        "/v1/messages", content=body, headers=key(services, "pay", "payment_provider")
+    )
+    assert resp.status_code == 200
+    [result] = resp.json()["results"]
+    assert result["outcome"] == "rejected"
+    root = parse_xml(result["receipt"].encode())
+    assert schema_problems(schema("cn_ceb", "ceb_import_business_node_202205.xsd"), root) == []
+    assert root.tag == f"{C}CEB900Message"
+    assert field(root, "returnStatus") == "-1"
+    assert field(root, "oriMessageType") == "CEB411Message"
+    original_guid = etree.fromstring(body).get("guid")
+    assert field(root, "oriCopMsgId") == original_guid
+    assert "amountPaid" in (field(root, "returnInfo") or "")
+    assert base64.b64decode(field(root, "oriBizMessage") or "") == body
+
+
+def test_a_receipt_sent_as_a_filing_gets_a_ceb900(client: TestClient, services: Services) -> None:
+    [root] = receipts(client, sample("CEB622Message.xml"), key(services, "agent", "broker"))
+    assert root.tag == f"{C}CEB900Message"
+    assert "receipt customs sends" in (field(root, "returnInfo") or "")
