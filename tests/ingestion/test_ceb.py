@@ -137,6 +137,13 @@ def test_payment_waybill_inventory_mapping() -> None:
     assert inventory.legal_date is not None and inventory.legal_date.isoformat() == "2016-03-08"
     assert inventory.buyer is not None and inventory.buyer.identifier == "130681136250023332"
     assert inventory.consignee is not None and inventory.consignee.name == "李小宝"
+    # kept for the later status receipts, tax bill and answers to a cancellation or return
+    assert inventory.declaration is not None
+    assert inventory.declaration.message_id == "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+    assert (inventory.declaration.declarant, inventory.declaration.lrn) == (
+        "1105910159",
+        "NBBH20160308005",
+    )
 
 
 def test_gacc_codes() -> None:
