@@ -48,8 +48,7 @@ def main() -> None:
     true_pairs = [(r.description, r.codes[0]) for r in rulings]
     other = [c for c in clf.codes]
     wrong_pairs = [
-        (r.description, rng.choice([c for c in other if c[:2] != r.codes[0][:2]]))
-        for r in rulings
+        (r.description, rng.choice([c for c in other if c[:2] != r.codes[0][:2]])) for r in rulings
     ]
     start = time.perf_counter()
     scored = {

@@ -49,13 +49,14 @@ def test_every_charge_is_traced_to_a_referenced_parameter(assessor: PackAssessor
     assert names["tax.standard_rate"].value == "0.23"
     assert names["tax.standard_rate"].reference.startswith("https://")
     fx = names["fx.EUR.PLN"]
-    assert fx.at == "2024-05-06" and fx.reference is not None and "ecb" in fx.reference
+    # EU: the ECB rates of the penultimate Wednesday of April apply throughout May (IA art. 146)
+    assert fx.at == "2024-04-17" and fx.reference is not None and "ecb" in fx.reference
     assert a.currency == "PLN"
 
 
 def test_fx_on_a_weekend_uses_the_last_publication(assessor: PackAssessor) -> None:
-    a = assessor.assess(filing("SE", items=[item("100.00")]), date(2024, 5, 5))  # a Sunday
-    fx = next(t for t in a.trace if t.name == "fx.EUR.SEK")
+    a = assessor.assess(filing("GB", items=[item("100.00")]), date(2024, 5, 5))  # a Sunday
+    fx = next(t for t in a.trace if t.name == "fx.EUR.GBP")
     assert fx.at == "2024-05-03"  # Friday's ECB publication
 
 

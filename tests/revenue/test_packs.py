@@ -21,6 +21,7 @@ name: Test
 reference: https://example.org/law
 countries:
   DE: {currency: EUR}
+valid: {from: 2023-01-01, until: null}
 parameters:
   tax.standard_rate:
     - from: 2024-01-01
@@ -50,16 +51,16 @@ def test_shipped_packs_load_and_every_period_has_a_reference() -> None:
 @pytest.mark.parametrize(
     ("broken", "line", "message"),
     [
-        (MINIMAL.replace('"0.19"', '"19"'), 9, "a rate is a fraction"),
-        (MINIMAL.replace("2024-01-01", "2024-13-01"), 8, "must be a date"),
-        (MINIMAL.replace("https://example.org/vat", "see the law"), 10, "reference is a URL"),
-        (MINIMAL.replace("tax.standard_rate", "tax.standart_rate"), 7, "unknown parameter"),
-        (MINIMAL.replace("      reference: https://example.org/vat\n", ""), 8, "needs `reference`"),
+        (MINIMAL.replace('"0.19"', '"19"'), 10, "a rate is a fraction"),
+        (MINIMAL.replace("2024-01-01", "2024-13-01"), 9, "must be a date"),
+        (MINIMAL.replace("https://example.org/vat", "see the law"), 11, "reference is a URL"),
+        (MINIMAL.replace("tax.standard_rate", "tax.standart_rate"), 8, "unknown parameter"),
+        (MINIMAL.replace("      reference: https://example.org/vat\n", ""), 9, "needs `reference`"),
         (MINIMAL.replace("{currency: EUR}", "{currency: EURO}"), 5, "unknown currency"),
         (
             MINIMAL
             + '    - from: 2024-06-01\n      value: "0.2"\n      reference: https://x.org\n',
-            11,
+            12,
             "overlaps",
         ),
         (MINIMAL.replace("countries:", "countries: [\n"), 7, "not valid YAML"),

@@ -35,6 +35,7 @@ from clearway.api.runtime import lifespan_for, queue_health, watch_queue
 from clearway.api.schemas import Health
 from clearway.kernel.errors import ClearwayError, Problem, Unauthorized
 from clearway.web import mount_web
+from clearway.wiring.rates import rates_health
 from clearway.wiring.services import Services
 
 
@@ -165,7 +166,9 @@ def _ops_routes(app: FastAPI) -> None:
         queue = queue_health(svc)
         status = 200 if db == "ok" else 503
         fine = db == "ok" and queue in (None, "ok")
-        body = msgspec.json.encode(Health("ok" if fine else "degraded", db, __version__, queue))
+        newest, stale = rates_health(svc.assessor, svc.clock.now().date())
+        health = Health("ok" if fine else "degraded", db, __version__, queue, newest, stale)
+        body = msgspec.json.encode(health)
         return Response(body, status, media_type="application/json")
 
     if not app.state.services.settings.security.metrics_address:

@@ -162,3 +162,5 @@ class Health(msgspec.Struct):
     database: str
     version: str
     queue: str | None = None  # NATS JetStream, in the queued runtime
+    fx_rates_newest: str | None = None  # the newest exchange-rate publication held
+    fx_rates_warning: str | None = None  # set when that publication is stale

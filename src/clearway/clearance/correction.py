@@ -47,9 +47,7 @@ def corrected_document(
         declared = [it.value or Decimal(0) for it in items]
         total = sum(declared, Decimal(0))
         shares = (
-            [v / total for v in declared]
-            if total > 0
-            else [Decimal(1) / len(items)] * len(items)
+            [v / total for v in declared] if total > 0 else [Decimal(1) / len(items)] * len(items)
         )
         new_values = [(value * s).quantize(Decimal("0.01")) for s in shares]
         new_values[-1] += value - sum(new_values, Decimal(0))  # the cents stay whole

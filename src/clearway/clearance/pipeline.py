@@ -714,6 +714,9 @@ def _with_revenue(decision: Decision, assessment: Assessment | None) -> Decision
     if assessment is None or MANUAL_ASSESSMENT not in assessment.flags:
         return decision
     why = ", ".join(f for f in assessment.flags if f != MANUAL_ASSESSMENT)
+    # the assessor's own words when it could compute nothing (the currency, day and command)
+    said = next((t.value for t in assessment.trace if t.name == "assessment.fallback"), None)
+    why = f"{why}: {said}" if said else why
     reason = Reason("revenue", MANUAL_ASSESSMENT, f"duty and tax need an officer ({why})")
     lane = worst_lane(decision.lane, "yellow") if decision.lane else decision.lane
     return msgspec.structs.replace(

@@ -20,6 +20,7 @@ from clearway.cli import demo as demo_cmd
 from clearway.cli import hs as hs_cmd
 from clearway.cli import queue as queue_cmd
 from clearway.cli import quote as quote_cmd
+from clearway.cli import rates as rates_cmd
 from clearway.cli import risk as risk_cmd
 from clearway.cli import users as users_cmd
 from clearway.cli.reading import files_under
@@ -38,6 +39,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(risk_cmd.app, name="risk")
 quote_cmd.register(app)
+rates_cmd.register(app)
 demo_cmd.register(app)
 accounts_cmd.register(app)
 analysis_cmd.register(app)

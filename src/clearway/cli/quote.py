@@ -6,15 +6,17 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, cast
 
 import msgspec
 import typer
 
+from clearway.domain.assessment import MANUAL_ASSESSMENT
 from clearway.domain.filing import decode_filing
 from clearway.domain.validation import check_quote
-from clearway.revenue.assessor import PackAssessor
+from clearway.kernel.errors import InvalidInput
 from clearway.revenue.quote import quote_document
+from clearway.wiring.rates import assessor_with_rates
 
 EXIT_BAD_INPUT = 2
 
@@ -29,8 +31,17 @@ def quote(
     legal_date: Annotated[
         str | None, typer.Option("--date", help="legal date YYYY-MM-DD (default: filing's, today)")
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database", help="where `clearway rates load` put rates (default: settings)"
+        ),
+    ] = None,
 ) -> None:
-    """Print the duty, tax and fees a filing will owe, with the trace that explains them."""
+    """Print the duty, tax and fees a filing will owe, with the trace that explains them.
+
+    Exits 2 when the document cannot be quoted (invalid, a legal date no pack covers, a missing
+    exchange rate), with the reason on stderr: never a quote of zero."""
     try:
         raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
@@ -39,7 +50,8 @@ def quote(
         doc = decode_filing(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         _fail(f"not a canonical filing document: {exc}")
-    problems = check_quote(doc, served=PackAssessor.load_default().jurisdictions())
+    assessor = assessor_with_rates(database)
+    problems = check_quote(doc, served=assessor.jurisdictions())
     if problems:
         _fail(
             "the document cannot be quoted:\n"
@@ -51,7 +63,19 @@ def quote(
             when = date.fromisoformat(legal_date)
         except ValueError:
             _fail(f"--date must be YYYY-MM-DD, not {legal_date!r}")
-    typer.echo(json.dumps(quote_document(doc, when), indent=2, ensure_ascii=False))
+    try:
+        result = quote_document(doc, when, assessor)
+    except InvalidInput as exc:
+        _fail(
+            "the document cannot be quoted:\n"
+            + "\n".join(f"  {p.path}: {p.message}" for p in exc.problems)
+        )
+    flags = cast(list[str], result.get("flags", []))
+    if MANUAL_ASSESSMENT in flags:
+        trace = cast(list[dict[str, str]], result.get("trace", []))
+        said = [t["value"] for t in trace if t.get("name") == "assessment.fallback"]
+        _fail(f"the document cannot be quoted: {said[0] if said else ', '.join(flags)}")
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def _fail(message: str) -> NoReturn:

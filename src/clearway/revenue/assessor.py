@@ -8,7 +8,8 @@ flag and a trace entry saying why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -20,14 +21,24 @@ from clearway.domain.ports import AssessmentRequest
 from clearway.kernel.errors import ClearwayError
 from clearway.revenue.calculator import AnnualUsage, Hooks, assess
 from clearway.revenue.collection import RegistrationStatus
-from clearway.revenue.fx import FxTable, load_fx
+from clearway.revenue.fx import FxTable, FxUnavailable, load_fx
 from clearway.revenue.packs import PACKS_DIR, Pack, load_packs
 from clearway.revenue.rules import Rules, snapshot
 from clearway.revenue.tariff import Tariff, load_tariff
 
+# Rates loaded after the process started (`clearway rates load`): (day, currency, per EUR) rows.
+RateSource = Callable[[], Iterable[tuple[date, str, Decimal]]]
+RATE_REFRESH_SECONDS = 60.0
+DEFAULT_HORIZON_DAYS = 180
+
 
 class PackAssessor:
     """Implements `clearway.domain.ports.Assessor` from jurisdiction packs."""
+
+    horizon_days = DEFAULT_HORIZON_DAYS  # how far after today a quote's legal date may be
+    rate_source: RateSource | None = None
+    rate_refresh_seconds = RATE_REFRESH_SECONDS  # a missing rate re-reads the source this often
+    _rates_read_at = 0.0
 
     def __init__(
         self,
@@ -77,6 +88,55 @@ class PackAssessor:
     def jurisdictions(self) -> frozenset[str]:
         return frozenset(self._by_country)
 
+    def with_rates(self, source: RateSource) -> PackAssessor:
+        """The same law, with the rates `source` gives merged over the shipped ones (read now,
+        and again when a rate is missing, at most once a minute)."""
+        out = PackAssessor(
+            self.packs,
+            self.fx,
+            self.tariffs,
+            self.hooks.registration_status,
+            self.hooks.annual_usage,
+        )
+        out.horizon_days = self.horizon_days
+        out.rate_refresh_seconds = self.rate_refresh_seconds
+        out.rate_source = source
+        out.refresh_rates(force=True)
+        return out
+
+    def refresh_rates(self, force: bool = False) -> bool:
+        """Merge the rate source's rows again; True when the table changed."""
+        if self.rate_source is None:
+            return False
+        now = time.monotonic()
+        if not force and now - self._rates_read_at < self.rate_refresh_seconds:
+            return False
+        self._rates_read_at = now
+        merged = self.fx.merged(self.rate_source())
+        changed = merged is not self.fx
+        self.fx = merged
+        return changed
+
+    def law_problem(self, country: str, when: date, today: date | None = None) -> str | None:
+        """Why the law of `country` on `when` cannot be applied: outside the period its pack
+        is written for, or further after `today` than the horizon. None when it can."""
+        pack = self._by_country.get(country)
+        if pack is None:
+            return None
+        if when < pack.valid_from:
+            return (
+                f"the {pack.name} pack covers legal dates from {pack.valid_from};"
+                f" {when} is earlier: its law is not modelled"
+            )
+        if pack.valid_until is not None and when > pack.valid_until:
+            return f"the {pack.name} pack covers legal dates up to {pack.valid_until}, not {when}"
+        if today is not None and (when - today).days > self.horizon_days:
+            return (
+                f"{when} is more than {self.horizon_days} days after today ({today}): the law of"
+                " that day is not known yet"
+            )
+        return None
+
     def rules(self, country: str, when: date) -> Rules | None:
         key = (country, when)
         rules = self._rules.get(key)
@@ -101,8 +161,23 @@ class PackAssessor:
                 "jurisdiction_not_covered",
                 f"no pack covers destination {country}",
             )
+        outside = self.law_problem(country, legal_date)
+        if outside is not None:
+            return _fallback(
+                doc,
+                legal_date,
+                rules.jurisdiction,
+                "law_period_not_covered",
+                outside,
+                rules.currency,
+            )
         try:
-            return assess(doc, rules, self.fx, self.tariffs, self.hooks)
+            try:
+                return assess(doc, rules, self.fx, self.tariffs, self.hooks)
+            except FxUnavailable:
+                if not self.refresh_rates():
+                    raise
+                return assess(doc, rules, self.fx, self.tariffs, self.hooks)
         except ClearwayError as exc:  # e.g. no FX rate for the filing currency on that date
             return _fallback(
                 doc, legal_date, rules.jurisdiction, exc.problem_type, exc.detail, rules.currency

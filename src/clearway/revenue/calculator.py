@@ -26,7 +26,7 @@ from clearway.domain.filing import FilingDocument
 from clearway.kernel.codes import normalise_hs
 from clearway.kernel.money import RoundingMode, round_amount
 from clearway.revenue.collection import RegistrationStatus, choose_model
-from clearway.revenue.fx import ECB_REFERENCE, FxTable
+from clearway.revenue.fx import ECB_REFERENCE, FxRule, FxTable
 from clearway.revenue.irg import irg_category
 from clearway.revenue.rules import Rules, show
 from clearway.revenue.tariff import Tariff
@@ -68,6 +68,7 @@ class _Work:
         self.when = rules.legal_date
         self.at = rules.legal_date.isoformat()
         self.dest = rules.currency
+        self.fx_rule = FxRule.of(rules.value("fx.rule"))
 
     def flag(self, name: str) -> None:
         if name not in self.flags:
@@ -76,11 +77,24 @@ class _Work:
     def note(self, name: str, value: str, item: int | None = None) -> None:
         self.trace.append(TraceEntry(name, value, at=self.at, item=item))
 
-    def rate(self, source: str, to: str) -> Decimal:
-        """FX rate `source`→`to` at the legal date, traced with the ECB publication used."""
+    def convert(self, amount: Decimal, source: str, to: str) -> Decimal:
+        """`amount` of `source` in `to`: multiplied by `to` per EUR, divided by `source` per
+        EUR (a division, so that USD 174.00 at 1.16 is exactly EUR 150.00)."""
         if source == to:
-            return ONE
-        q = self.fx.quote(source, to, self.when)
+            return amount
+        a, b = self.quote(source, to)
+        return amount * b / a
+
+    def quote(self, source: str, to: str) -> tuple[Decimal, Decimal]:
+        """(source per EUR, to per EUR) for the legal date under the pack's rule, traced with
+        the ECB publication used (and the rule, which the first conversion records)."""
+        rule = self.fx_rule
+        if not any(t.name == "fx.rule" for t in self.trace):
+            self.rules.read("fx.rule", self.trace)
+            if rule.approximates:
+                self.flag("fx_rate_approximated")
+                self.note("fx.approximation", f"ECB cross rate stands in for {rule.approximates}")
+        q = self.fx.customs_quote(rule, source, to, self.when)
         name = f"fx.{source}.{to}"
         if not any(t.name == name for t in self.trace):
             self.trace.append(
@@ -91,7 +105,7 @@ class _Work:
                     reference=ECB_REFERENCE,
                 )
             )
-        return q.rate
+        return q.via_eur
 
 
 def assess(
@@ -101,7 +115,9 @@ def assess(
     rounding = rules.read("rounding", w.trace) or {"mode": "half_up"}
     mode: RoundingMode = rounding["mode"]
     src = doc.currency.upper()
-    to_dest = w.rate(src, w.dest)
+
+    def to_dest(amount: Decimal) -> Decimal:
+        return w.convert(amount, src, w.dest)
 
     lines = _lines(w, to_dest)
     intrinsic = sum((ln.value for ln in lines), ZERO)
@@ -115,7 +131,7 @@ def assess(
 
     def value_in(threshold: dict[str, Any]) -> Decimal:
         base = customs_src if threshold.get("basis") == "customs_value" else intrinsic
-        return base * w.rate(src, threshold["currency"])
+        return w.convert(base, src, threshold["currency"])
 
     excise = _excise(w, lines)
     relieved = _reliefs(w, value_in)
@@ -123,7 +139,7 @@ def assess(
     if relieved:
         pass
     elif cbec is not None:
-        _china(w, lines, cbec, customs_src * to_dest, hooks, tariffs)
+        _china(w, lines, cbec, to_dest(customs_src), hooks, tariffs)
     else:
         _duty(w, lines, value_in, tariffs)
         _tax(w, lines, value_in)
@@ -162,8 +178,8 @@ def assess(
         irg_category=category,
         collection_model=choice.model,
         payable_by=payable_by,
-        customs_value=round_amount(customs_src * to_dest, w.dest, mode),
-        intrinsic_value=round_amount(intrinsic * to_dest, w.dest, mode),
+        customs_value=round_amount(to_dest(customs_src), w.dest, mode),
+        intrinsic_value=round_amount(to_dest(intrinsic), w.dest, mode),
         charges=w.charges,
         total=total,
         flags=w.flags,
@@ -171,7 +187,7 @@ def assess(
     )
 
 
-def _lines(w: _Work, to_dest: Decimal) -> list[_Line]:
+def _lines(w: _Work, to_dest: Callable[[Decimal], Decimal]) -> list[_Line]:
     out: list[_Line] = []
     for i, item in enumerate(w.doc.items):
         value = item.value
@@ -184,15 +200,17 @@ def _lines(w: _Work, to_dest: Decimal) -> list[_Line]:
             w.note("item.value", f"{value} is negative: assessed as 0", item=i)
             value = ZERO
         hs = normalise_hs(item.hs_code) if item.hs_code else None
-        out.append(_Line(i, hs, value, value * to_dest, max(item.quantity, 1), item.net_mass_kg))
+        out.append(_Line(i, hs, value, to_dest(value), max(item.quantity, 1), item.net_mass_kg))
     return out
 
 
-def _apportion(lines: list[_Line], intrinsic: Decimal, extra: Decimal, to_dest: Decimal) -> None:
+def _apportion(
+    lines: list[_Line], intrinsic: Decimal, extra: Decimal, to_dest: Callable[[Decimal], Decimal]
+) -> None:
     """Spread transport and insurance over items by value (equally when no item has a value)."""
     for ln in lines:
         share = ln.value / intrinsic if intrinsic > 0 else ONE / len(lines)
-        ln.customs = (ln.value + extra * share) * to_dest
+        ln.customs = to_dest(ln.value + extra * share)
 
 
 def _excise(w: _Work, lines: list[_Line]) -> bool:
@@ -263,7 +281,7 @@ def _duty(
 
 
 def _flat_duty(w: _Work, lines: list[_Line], flat: dict[str, Any]) -> None:
-    amount = flat["amount"] * w.rate(flat["currency"], w.dest)
+    amount = w.convert(flat["amount"], flat["currency"], w.dest)
     seen: set[str] = set()
     for ln in lines:
         key = ln.hs[:6] if ln.hs else f"unclassified-{ln.index}"
@@ -305,7 +323,7 @@ def _postal_duty(w: _Work, lines: list[_Line], postal: dict[str, Any]) -> None:
             or ("at_most" in tier and origin_rate <= tier["at_most"])
             or ("below" not in tier and "at_most" not in tier)
         ):
-            amount = tier["amount"] * w.rate(postal["currency"], w.dest)
+            amount = w.convert(tier["amount"], postal["currency"], w.dest)
             w.charges.append(
                 Charge("duty", amount, rate=f"{postal['currency']} {tier['amount']} per package")
             )
@@ -342,9 +360,9 @@ def _tariff_duty(w: _Work, ln: _Line, tariffs: dict[str, Tariff]) -> None:
                 w.flag("net_mass_missing")
                 w.note("duty.specific", f"{amount} {currency}/kg not applied: no mass", ln.index)
                 continue
-            duty += amount * ln.mass * w.rate(currency, w.dest)
+            duty += w.convert(amount * ln.mass, currency, w.dest)
         else:
-            duty += amount * ln.quantity * w.rate(currency, w.dest)
+            duty += w.convert(amount * ln.quantity, currency, w.dest)
     ln.duty = duty
     if duty > 0:
         w.charges.append(Charge("duty", duty, rate=text, base=_r(ln.customs, w), item=ln.index))
@@ -381,7 +399,7 @@ def _fees(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Dec
     for fee in w.rules.read("fees", w.trace) or []:
         if value_in(fee["max_value"]) > fee["max_value"]["amount"]:
             continue
-        amount = fee["amount"] * w.rate(fee["currency"], w.dest)
+        amount = w.convert(fee["amount"], fee["currency"], w.dest)
         rate = f"{fee['name']}: {fee['currency']} {show(fee['amount'])} per {fee['per']}"
         if fee["per"] == "consignment":
             w.charges.append(Charge("fee", amount, rate=rate))
@@ -410,7 +428,7 @@ def _china(
     vat = w.rules.read("tax.standard_rate", w.trace) or ZERO
     ct_rates: dict[str, Decimal] = w.rules.read("consumption_tax.rates", w.trace) or {}
     limit, annual = cbec["transaction_limit"], cbec["annual_limit"]
-    value = customs_dest * w.rate(w.dest, limit["currency"])
+    value = w.convert(customs_dest, w.dest, limit["currency"])
     # the person is the orderer (China: the buyer's ID number), else the consignee
     who = w.doc.buyer if w.doc.buyer and w.doc.buyer.identifier else w.doc.consignee
     person = who.identifier if who else None

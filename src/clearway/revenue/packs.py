@@ -25,6 +25,7 @@ import yaml
 
 from clearway.kernel.codes import is_country, is_currency
 from clearway.kernel.errors import ClearwayError
+from clearway.revenue.fx import check_rule
 
 PACKS_DIR = Path(str(resources.files("clearway.revenue").joinpath("packs")))
 
@@ -54,6 +55,7 @@ FILE = "file"  # a CSV in the pack folder
 SCHEMA: dict[str, str] = {
     "rounding": MAPPING,  # {mode: half_up|half_even, scope: charge}
     "valuation.basis": TEXT,  # cif | fob: whether transport/insurance enter the customs value
+    "fx.rule": MAPPING,  # {method: monthly|daily, fixing, approximates} (fx.py)
     "duty.tariff": FILE,
     "duty.default_rate": RATE,
     "duty.de_minimis": THRESHOLD,
@@ -129,6 +131,8 @@ class Pack:
     folder: Path
     countries: dict[str, str]  # destination country → currency
     reference: str
+    valid_from: date = date.min  # the first legal date the pack's law is written for
+    valid_until: date | None = None  # the last one (None: until changed)
     common: dict[str, Timeline] = field(default_factory=dict)
     by_country: dict[str, dict[str, Timeline]] = field(default_factory=dict)
 
@@ -356,6 +360,7 @@ def _fees(v: Any) -> list[dict[str, Any]]:
 
 _MAPPING_CHECKS: dict[str, Any] = {
     "rounding": _rounding,
+    "fx.rule": check_rule,
     "duty.flat_per_subheading": _flat,
     "duty.postal_specific": _postal,
     "collection.vendor": _vendor,
@@ -425,7 +430,7 @@ def load_pack(folder: Path) -> Pack:
     if root is None:
         raise PackError(pack_file, 1, "empty pack")
     top = _mapping(root, pack_file, "a pack")
-    for key in ("pack", "name", "countries", "reference", "parameters"):
+    for key in ("pack", "name", "countries", "reference", "valid", "parameters"):
         if key not in top:
             raise PackError(pack_file, _line(root), f"a pack needs `{key}`")
     countries: dict[str, str] = {}
@@ -443,6 +448,13 @@ def load_pack(folder: Path) -> Pack:
         countries=countries,
         reference=str(_plain(top["reference"])),
     )
+    valid = _mapping(top["valid"], pack_file, "valid")
+    if "from" not in valid or set(valid) - {"from", "until"}:
+        raise PackError(pack_file, _line(top["valid"]), "valid: {from: DATE, until: DATE|null}")
+    pack.valid_from = _date(_plain(valid["from"]), pack_file, _line(valid["from"]), "valid.from")
+    until = _plain(valid["until"]) if "until" in valid else None
+    if until is not None:
+        pack.valid_until = _date(until, pack_file, _line(valid["until"]), "valid.until")
     params = top["parameters"]
     _mapping(params, pack_file, "parameters")
     assert isinstance(params, yaml.MappingNode)

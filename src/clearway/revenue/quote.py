@@ -13,6 +13,7 @@ from decimal import Decimal
 from clearway.domain.assessment import Assessment, Charge
 from clearway.domain.filing import FilingDocument
 from clearway.kernel.clock import Clock, SystemClock
+from clearway.kernel.errors import InvalidInput, Problem
 from clearway.revenue.assessor import PackAssessor
 
 TAX_KINDS = ("vat", "consumption_tax", "excise")
@@ -24,10 +25,21 @@ def quote_document(
     assessor: PackAssessor | None = None,
     clock: Clock | None = None,
 ) -> dict[str, object]:
-    """Assess `doc` at `legal_date` (else the filing's legal date, else today)."""
-    when = legal_date or doc.legal_date or (clock or SystemClock()).now().date()
-    a = (assessor or PackAssessor.load_default()).assess(doc, when)
-    return quote_of(doc, a)
+    """Assess `doc` at `legal_date` (else the filing's legal date, else today).
+
+    A legal date the packs cannot answer for (before a pack's period, or beyond the horizon after
+    today) is an `InvalidInput` problem, never a quote of today's law or of zero.
+    """
+    today = (clock or SystemClock()).now().date()
+    when = legal_date or doc.legal_date or today
+    assessor = assessor or PackAssessor.load_default()
+    outside = assessor.law_problem(doc.destination_country.upper(), when, today)
+    if outside is not None:
+        raise InvalidInput(
+            [Problem("/legal_date", "law_period_not_covered", outside)],
+            "the document cannot be quoted",
+        )
+    return quote_of(doc, assessor.assess(doc, when))
 
 
 def quote_of(doc: FilingDocument, a: Assessment) -> dict[str, object]:

@@ -58,8 +58,6 @@ unmatched_legs = Table(
     Column("closed_by", String(250)),
     Column("closed_at", DateTime(timezone=True)),
     Column("note", Text),
-    UniqueConstraint(
-        "operator_id", "filer_reference", "body_hash", name="uq_unmatched_legs_body"
-    ),
+    UniqueConstraint("operator_id", "filer_reference", "body_hash", name="uq_unmatched_legs_body"),
 )
 Index("ix_unmatched_legs_status", unmatched_legs.c.status, unmatched_legs.c.received_at)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from clearway.domain.filing import decode_filing
 from clearway.domain.validation import check_quote, decode_problems
 from clearway.kernel.codes import normalise_hs
-from clearway.kernel.errors import NotFound, Problem
+from clearway.kernel.errors import InvalidInput, NotFound, Problem
 from clearway.revenue.quote import quote_document
 from clearway.revenue.suggested import SuggestedCode, explain, suggest_missing_codes
 from clearway.storage.web_repository import SESSION_TTL, WebPrincipal
@@ -40,9 +40,7 @@ def home(request: Request) -> Response:
     for country, (pack, _cur) in law.countries(law.assessor_of(svc.assessor)).items():
         by_pack.setdefault(f"{pack.code} — {pack.name}", []).append(country)
     fmt = formats.for_lang(core.language(request))
-    named = {
-        pack: [code for code, _ in fmt.countries(codes)] for pack, codes in by_pack.items()
-    }
+    named = {pack: [code for code, _ in fmt.countries(codes)] for pack, codes in by_pack.items()}
     return core.render(request, "home.html", {"by_pack": named})
 
 
@@ -146,8 +144,15 @@ async def estimate(request: Request) -> Response:
                     suggest_missing_codes, filing, classifier, chosen
                 )
             problems = check_quote(filing, served=assessor.jurisdictions())
+            quote = None
             if not problems:
-                quote = await run_in_threadpool(quote_document, filing, None, assessor, svc.clock)
+                try:
+                    quote = await run_in_threadpool(
+                        quote_document, filing, None, assessor, svc.clock
+                    )
+                except InvalidInput as exc:  # a legal date no pack answers for
+                    problems = exc.problems
+            if quote is not None:
                 quote = explain(quote, suggested)
                 pack, _ = known[filing.destination_country]
                 day = date.fromisoformat(str(quote["legal_date"]))

@@ -32,6 +32,7 @@ from clearway.storage.migrate import upgrade
 from clearway.storage.parties import operator_by_name, party_lookup
 from clearway.storage.profile_overrides import StoredProfileOverrides
 from clearway.storage.repository import Operators, SqlStore
+from clearway.wiring.rates import with_stored_rates
 from clearway.wiring.settings import Settings
 
 
@@ -101,9 +102,13 @@ def build(
     store = SqlStore(engine)
     accounts = wire_accounts(engine, clock)
     holders = HolderCheck(accounts.accounts.registry)  # numbers count for their holders only
-    assessor = assessor or PackAssessor.load_default(
-        registration_status=holders.status,
-        annual_usage=accounts.accounts.quotas.annual_usage,
+    assessor = assessor or with_stored_rates(
+        PackAssessor.load_default(
+            registration_status=holders.status,
+            annual_usage=accounts.accounts.quotas.annual_usage,
+        ),
+        engine,
+        settings,
     )
     history = SqlHistory(engine)  # risk history (entities, reference prices, same-day totals)
     edits = CachedOverrides(StoredProfileOverrides(engine))  # profile versions, read per day

@@ -25,6 +25,8 @@ class Settings:
         default_factory=lambda: int(_env("MAX_BODY_BYTES", str(16 * 1024 * 1024)))
     )
     max_batch: int = 1000
+    # a quote's legal date may be at most this many days after today (revenue law horizon)
+    law_horizon_days: int = field(default_factory=lambda: int(_env("LAW_HORIZON_DAYS", "180")))
     # Folder of a trained targeting model (`clearway risk retrain --out DIR`); rules only if unset
     risk_model: str | None = field(default_factory=lambda: os.environ.get("CLEARWAY_RISK_MODEL"))
     # Parquet snapshot (`clearway export`) and HTML report (`clearway report`) the analyst
