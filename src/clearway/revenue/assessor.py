@@ -21,7 +21,7 @@ from clearway.domain.ports import AssessmentRequest
 from clearway.kernel.errors import ClearwayError
 from clearway.revenue.calculator import AnnualUsage, Hooks, assess
 from clearway.revenue.collection import RegistrationStatus
-from clearway.revenue.fx import FxTable, FxUnavailable, load_fx
+from clearway.revenue.fx import FxQuote, FxRule, FxTable, FxUnavailable, load_fx
 from clearway.revenue.packs import PACKS_DIR, Pack, load_packs
 from clearway.revenue.rules import Rules, snapshot
 from clearway.revenue.tariff import Tariff, load_tariff
@@ -116,6 +116,19 @@ class PackAssessor:
         changed = merged is not self.fx
         self.fx = merged
         return changed
+
+    def customs_quote(self, source: str, to: str, country: str, when: date) -> FxQuote:
+        """The rate `source`→`to` that the destination's law applies on `when` (the pack's
+        `fx.rule`, e.g. the EU's monthly rate): for checks outside the calculator, such as the
+        EUR 150 limit of the H7 declaration. Raises `FxUnavailable` naming the missing rate."""
+        rules = self.rules(country, when)
+        rule = FxRule.of(rules.value("fx.rule")) if rules is not None else FxRule("daily")
+        try:
+            return self.fx.customs_quote(rule, source, to, when)
+        except FxUnavailable:
+            if not self.refresh_rates():
+                raise
+            return self.fx.customs_quote(rule, source, to, when)
 
     def law_problem(self, country: str, when: date, today: date | None = None) -> str | None:
         """Why the law of `country` on `when` cannot be applied: outside the period its pack

@@ -117,7 +117,9 @@ def _value(
     where = xpath(_ITEMS, "Commodity/InvoiceLine/ItemChargeAmount")
     value = doc.intrinsic_value
     try:
-        rate = assessor.fx.quote(doc.currency.upper(), limits.max_currency, when).rate
+        quote = assessor.customs_quote(
+            doc.currency.upper(), limits.max_currency, doc.destination_country.upper(), when
+        )
     except ClearwayError as exc:
         return [
             Problem(
@@ -127,7 +129,8 @@ def _value(
                 "warning",
             )
         ]
-    converted = (value * rate).quantize(Decimal("0.01"))
+    # the pack's customs rate (EU: the month's rate, IA art. 146), divided as the law converts
+    converted = (value * quote.via_eur[1] / quote.via_eur[0]).quantize(Decimal("0.01"))
     if converted <= limits.max_value:
         return []
     return [
@@ -135,7 +138,8 @@ def _value(
             where,
             "h7.value_over_limit",
             f"intrinsic value {value} {doc.currency} (= {converted} {limits.max_currency} at the "
-            f"rate of {when.isoformat()}) is above the H7 limit of {limits.max_value} "
+            f"customs rate for {when.isoformat()}, ECB {quote.published.isoformat()}) is above "
+            f"the H7 limit of {limits.max_value} "
             f"{limits.max_currency} (Art. 143a(1) DA); {_USE_H1}",
         )
     ]
