@@ -2,8 +2,8 @@
 
 Each journey — a shopper estimating duty, reading a destination's guidance and the restricted
 goods list; an officer finding, correcting, taking payment and releasing; an agency holding and
-lifting; an analyst reading figures and profiles — runs at laptop size (1,366×768) in English
-and at phone size (390×844) in French. axe-core (installed from the npm registry by
+lifting; an analyst reading figures and profiles — runs at laptop size (1,366×768) and at phone
+size (390×844), each in English and in French. axe-core (installed from the npm registry by
 scripts/install into var/node) checks every page the journey visits, and no page may scroll
 sideways. Screenshots go to var/screenshots/ (the ones in docs/web.md come from here).
 One browser per worker session; each journey opens one context and reuses its page."""
@@ -41,7 +41,7 @@ ARGS = [
     "--disable-sync",
 ]
 SIZES = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-COMBOS = [("en", "laptop"), ("fr", "phone")]
+COMBOS = [(lang, size) for lang in ("en", "fr") for size in ("laptop", "phone")]
 
 
 def _free_port() -> int:
@@ -190,6 +190,9 @@ def test_officer_finds_corrects_takes_payment_and_releases(
     page.locator("#q").fill(td)
     page.locator("#q").press("Enter")
     expect(page.locator("#lane-explanation")).to_contain_text("WPN-BLADE-STUN")
+    expect(page.locator("#reasons")).to_contain_text(
+        "Armes offensives" if visit.lang == "fr" else "Offensive weapons"
+    )
     visit.check("officer-consignment")
     page.locator("input[name=found][value=yes]").check()
     page.locator("#corrected_value").fill("260,00" if visit.lang == "fr" else "260.00")
@@ -235,6 +238,7 @@ def test_agency_places_and_lifts_a_hold(visit: Visit, site: tuple[str, Services]
 @pytest.mark.parametrize("visit", COMBOS, indirect=True, ids=lambda c: "-".join(c))
 def test_analyst_reads_figures_and_profiles(visit: Visit, site: tuple[str, Services]) -> None:
     _, svc = site
+    fr = visit.lang == "fr"
     for n in range(1, 4):
         file_parcel(svc, n, [PEPPER] if n % 2 else [SHIRT])
     WebStore(svc.engine, svc.clock).create_user("anna.analyst", PASSWORD, "analyst")
@@ -252,5 +256,48 @@ def test_analyst_reads_figures_and_profiles(visit: Visit, site: tuple[str, Servi
     page.locator("#note").fill("fewer pepper-spray inspections")
     page.locator("button[value=preview]").click()
     expect(page.locator("#review")).to_be_visible()
-    expect(page.locator("#diff")).to_contain_text("weight")
+    expect(page.locator("#diff")).to_contain_text("poids" if fr else "weight")
     visit.check("analyst-profile-review")
+    page.locator("button[value=save]").click()  # a proposal: nothing decides with it yet
+    expect(page.locator("#own-proposal")).to_be_visible()
+    expect(page.locator("button[value=approve]")).to_have_count(0)
+    visit.check()
+    assert WebStore(svc.engine).effective_versions(svc.clock.now().date()) == {}
+
+
+@pytest.mark.parametrize("visit", COMBOS, indirect=True, ids=lambda c: "-".join(c))
+def test_a_second_analyst_approves_a_profile_change(
+    visit: Visit, site: tuple[str, Services]
+) -> None:
+    _, svc = site
+    store = WebStore(svc.engine, svc.clock)
+    today = svc.clock.now().date()
+    store.propose_profile_version(
+        "WPN-BLADE-STUN",
+        active=True,
+        weight="5",
+        lane=None,
+        referral="request_for_screening",
+        reason="Offensive weapons (flick knives, knuckle dusters, stun guns, pepper spray)",
+        effective_from=today,
+        effective_until=None,
+        note="fewer pepper-spray inspections",
+        edited_by="analyst:anna.analyst",
+    )
+    store.create_user("ben.analyst", PASSWORD, "analyst")
+    visit.login("ben.analyst")
+    page = visit.page
+    page.goto(visit.base + "/analyst/profiles")
+    page.locator("a[href='/analyst/profiles/WPN-BLADE-STUN#pending']").click()
+    expect(page.locator("#proposed-by")).to_have_text("analyst:anna.analyst")
+    expect(page.locator("#pending-diff")).to_be_visible()
+    visit.check("analyst-profile-approval")
+    page.locator("#review_note").fill("hit rate too low for a red lane")
+    page.locator("button[value=approve]").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    row = page.locator("#versions tr[data-version='1']")
+    expect(row).to_contain_text("analyst:anna.analyst")
+    expect(row).to_contain_text("analyst:ben.analyst")
+    expect(page.locator("#in-force")).to_have_text("v1")
+    visit.check()
+    assert store.effective_versions(today)["WPN-BLADE-STUN"].weight == "5"

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 from importlib import resources
+from pathlib import Path
 
 from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
-from clearway.web import i18n
+import clearway
+from clearway.domain.decision import Reason
+from clearway.kernel.errors import Problem
+from clearway.risk.profiles import default_profiles
+from clearway.web import i18n, labels
 
 
 def _catalogue(lang: str) -> dict[str, str]:
@@ -44,3 +50,73 @@ def test_language_choice() -> None:
     assert i18n.pick("fr", "en") == "fr"
     assert i18n.pick(None, "de-DE,fr;q=0.8") == "fr"
     assert i18n.pick("xx", None) == "en"
+
+
+def test_french_translates_every_shipped_risk_profile_reason() -> None:
+    fr = _catalogue("fr")
+    wanted = i18n.translated_data()
+    assert len(wanted) >= 20
+    missing = sorted(m for m in wanted if not fr.get(m))
+    assert not missing, missing
+
+
+# Modules whose refusals and findings the pages show (as form problems or decision reasons).
+_SHOWN = (
+    "web",
+    "storage/web_repository.py",
+    "clearance",
+    "matching",
+    "domain/validation.py",
+    "risk/referral.py",
+)
+
+
+def _literal_codes() -> dict[str, str]:
+    """Every literal problem code in those modules: `Problem(path, code, …)`, the matching
+    checks' `_warn(path, code, …)` and `MissingData(code, …)`."""
+    root = Path(clearway.__file__).parent
+    files: list[Path] = []
+    for part in _SHOWN:
+        target = root / part
+        files += sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    out: dict[str, str] = {}
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text("utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            arg = {"Problem": 1, "_warn": 1, "MissingData": 0}.get(str(name))
+            if arg is None or len(node.args) <= arg:
+                continue
+            code = node.args[arg]
+            if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                out[code.value] = f"{file.relative_to(root)}:{node.lineno}"
+    return out
+
+
+def test_every_problem_the_pages_show_has_words_in_both_languages() -> None:
+    codes = _literal_codes()
+    assert {"required", "own_proposal", "vague_description", "match_payer"} <= set(codes)
+    unlisted = sorted(f"{c} ({where})" for c, where in codes.items() if c not in labels.PROBLEMS)
+    assert not unlisted, unlisted
+    en, fr = _catalogue("en"), _catalogue("fr")
+    for code in codes:
+        assert en.get(f"problem_{code}") and fr.get(f"problem_{code}"), code
+
+
+def test_french_pages_say_reasons_and_problems_in_french() -> None:
+    fr = i18n.translations("fr").gettext
+    shipped = {p.id: p.reason for p in default_profiles().profiles}
+    blade = Reason("rule", "WPN-BLADE-STUN", shipped["WPN-BLADE-STUN"] + " (item 1)", 60)
+    said = labels.reason_text(fr, blade, "fr", shipped)
+    assert said.startswith("Armes") and said.endswith(" (item 1)")
+    assert labels.reason_text(fr, blade, "en", shipped) == blade.text
+    edited = Reason("rule", "WPN-BLADE-STUN", "Pepper spray: check the permit", 5)
+    assert labels.reason_text(fr, edited, "fr", shipped) == edited.text  # an analyst's words
+    vague = Reason("validation", "vague_description", "description too vague", 25)
+    assert labels.reason_text(fr, vague, "fr", shipped) == fr("problem_vague_description")
+    sample = Reason("random", "control_sample", "random control sample (rate 0.01)")
+    assert labels.reason_text(fr, sample, "fr", shipped) == fr("reason_control_sample")
+    own = Problem("/decision", "own_proposal", "a second person reviews a change")
+    assert labels.problem_text(fr, own, "fr") == fr("problem_own_proposal") != own.message
+    assert labels.problem_text(fr, own, "en") == own.message

@@ -67,7 +67,7 @@ def test_deactivation_from_tomorrow_keeps_today_and_stops_hits_from_tomorrow(
     web = WebStore(services.engine, clock)
     before = file(services, 1, TODAY)
     assert before.decision is not None and before.decision.lane == "red" and blade(before)
-    web.add_profile_version(
+    web.propose_profile_version(
         BLADE,
         active=False,
         weight="60",
@@ -79,6 +79,7 @@ def test_deactivation_from_tomorrow_keeps_today_and_stops_hits_from_tomorrow(
         note="now covered by the national prohibitions list",
         edited_by="analyst:anna",
     )
+    web.review_profile_version(BLADE, 1, decision="approved", by="analyst:ben", note="agreed")
     today = file(services, 2, TODAY)  # same day, cache or not: the shipped rule
     assert today.decision is not None and today.decision.lane == "red" and blade(today)
     clock.advance(timedelta(days=1))
@@ -95,7 +96,7 @@ def test_deactivation_from_tomorrow_keeps_today_and_stops_hits_from_tomorrow(
 def test_weight_and_outcome_change_changes_the_lane(services: Services, clock: FixedClock) -> None:
     web = WebStore(services.engine, clock)
     assert file(services, 1, TODAY).decision.lane == "red"  # type: ignore[union-attr]
-    web.add_profile_version(
+    web.propose_profile_version(
         BLADE,
         active=True,
         weight="5",
@@ -107,6 +108,7 @@ def test_weight_and_outcome_change_changes_the_lane(services: Services, clock: F
         note="documentary check is enough",
         edited_by="analyst:anna",
     )
+    web.review_profile_version(BLADE, 1, decision="approved", by="analyst:ben", note="")
     assert services.profile_overrides is not None
     services.profile_overrides.invalidate()  # as the page does after saving
     edited = file(services, 2, TODAY)
@@ -138,8 +140,24 @@ def test_an_edit_saved_on_the_page_applies_without_a_restart(
         follow_redirects=False,
     )
     assert r.status_code == 303
-    # tomorrow's overrides were read (and cached) by the first filing; the page invalidated them
-    assert blade(file(services, 2, TOMORROW)) == []
-    assert blade(file(services, 3, TODAY)) != []
+    # a proposal decides nothing until a second analyst approves it
+    assert blade(file(services, 2, TOMORROW)) != []
+    client.cookies.delete("cw_session")
+    login(client, web, "ben.analyst", "analyst")
+    ok = client.post(
+        f"/analyst/profiles/{BLADE}/versions/1",
+        data=form(client, decision="approve", review_note="the national list covers it"),
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    [v] = web.profile_versions(BLADE)
+    assert (v.status, v.edited_by, v.reviewed_by) == (
+        "approved",
+        "analyst:anna.analyst",
+        "analyst:ben.analyst",
+    )
+    # tomorrow's overrides were read (and cached) by the earlier filings; approval invalidated
+    assert blade(file(services, 3, TOMORROW)) == []
+    assert blade(file(services, 4, TODAY)) != []
     listing = client.get("/analyst/profiles")
     assert listing.status_code == 200

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
 from clearway.clearance.handlers import ActionRequest
 from clearway.kernel.clock import FixedClock
 from clearway.kernel.errors import Conflict, InvalidInput, NotFound
-from clearway.storage.web_repository import QueueFilter, RoutingError, WebStore, parse_routing
+from clearway.storage.web_repository import (
+    ProfileVersion,
+    QueueFilter,
+    RoutingError,
+    WebStore,
+    parse_routing,
+)
 from clearway.wiring.services import Services
 from tests.web.conftest import HONEY, PASSWORD, PEPPER, SHIRT, arrive, file_parcel
 
@@ -161,48 +168,60 @@ def test_queue_query_searches_an_index_instead_of_scanning(
             assert "ix_consignments_status" in plan, plan
 
 
-def test_profile_versions_are_kept_and_read_at_their_date(web: WebStore) -> None:
-    v1 = web.add_profile_version(
-        "DG-LITHIUM",
-        active=True,
-        weight="25",
-        lane="yellow",
-        referral=None,
-        reason="Lithium batteries",
-        effective_from=date(2026, 1, 1),
-        effective_until=None,
-        note="more weight after incidents",
-        edited_by="analyst:eve",
+def _propose(web: WebStore, **changes: Any) -> ProfileVersion:
+    fields: dict[str, Any] = {
+        "active": True,
+        "weight": "25",
+        "lane": "yellow",
+        "referral": None,
+        "reason": "Lithium batteries",
+        "effective_from": date(2026, 1, 1),
+        "effective_until": None,
+        "note": "more weight after incidents",
+        "edited_by": "analyst:eve",
+    }
+    return web.propose_profile_version("DG-LITHIUM", **{**fields, **changes})
+
+
+def test_profile_versions_are_kept_and_read_at_their_date_once_approved(web: WebStore) -> None:
+    v1 = _propose(web)
+    assert v1.status == "proposed"
+    assert web.effective_versions(date(2026, 6, 1)) == {}  # a proposal decides nothing
+    with pytest.raises(InvalidInput) as pending:
+        _propose(web, weight="30")
+    assert [p.code for p in pending.value.problems] == ["proposal_pending"]
+    with pytest.raises(InvalidInput) as own:
+        web.review_profile_version(
+            "DG-LITHIUM", 1, decision="approved", by="analyst:eve", note="fine"
+        )
+    assert [p.code for p in own.value.problems] == ["own_proposal"]
+    approved = web.review_profile_version(
+        "DG-LITHIUM", 1, decision="approved", by="analyst:tom", note="incidents confirmed"
     )
-    v2 = web.add_profile_version(
-        "DG-LITHIUM",
-        active=False,
-        weight="0",
-        lane=None,
-        referral=None,
-        reason="Lithium batteries",
-        effective_from=date(2027, 1, 1),
-        effective_until=None,
-        note="replaced by a model feature",
-        edited_by="analyst:eve",
+    assert (approved.status, approved.edited_by, approved.reviewed_by) == (
+        "approved",
+        "analyst:eve",
+        "analyst:tom",
     )
+    assert approved.reviewed_at is not None and approved.review_note == "incidents confirmed"
+    with pytest.raises(InvalidInput) as again:
+        web.review_profile_version("DG-LITHIUM", 1, decision="rejected", by="analyst:ann", note="x")
+    assert [p.code for p in again.value.problems] == ["not_proposed"]
+    v2 = _propose(web, active=False, weight="0", lane=None, effective_from=date(2027, 1, 1))
     assert (v1.version, v2.version) == (1, 2)
+    web.review_profile_version("DG-LITHIUM", 2, decision="approved", by="analyst:tom", note="")
     assert [v.version for v in web.profile_versions("DG-LITHIUM")] == [2, 1]
     assert web.effective_versions(date(2025, 12, 31)) == {}
     assert web.effective_versions(date(2026, 6, 1))["DG-LITHIUM"].active is True
     assert web.effective_versions(date(2027, 6, 1))["DG-LITHIUM"].active is False
     with pytest.raises(InvalidInput) as exc:
-        web.add_profile_version(
-            "DG-LITHIUM",
-            active=True,
+        _propose(
+            web,
             weight="lots",
             lane="purple",
-            referral=None,
             reason="",
-            effective_from=date(2026, 1, 1),
             effective_until=date(2025, 1, 1),
             note="",
-            edited_by="analyst:eve",
         )
     assert {p.path for p in exc.value.problems} == {
         "/weight",
@@ -211,6 +230,25 @@ def test_profile_versions_are_kept_and_read_at_their_date(web: WebStore) -> None
         "/note",
         "/effective_until",
     }
+
+
+def test_rejected_and_withdrawn_proposals_decide_nothing(web: WebStore) -> None:
+    _propose(web)
+    with pytest.raises(InvalidInput) as why:
+        web.review_profile_version("DG-LITHIUM", 1, decision="rejected", by="analyst:tom", note="")
+    assert [p.code for p in why.value.problems] == ["required"]
+    web.review_profile_version(
+        "DG-LITHIUM", 1, decision="rejected", by="analyst:tom", note="no incidents on record"
+    )
+    _propose(web, weight="40")
+    with pytest.raises(InvalidInput) as other:
+        web.review_profile_version("DG-LITHIUM", 2, decision="withdrawn", by="analyst:tom", note="")
+    assert [p.code for p in other.value.problems] == ["not_author"]
+    web.review_profile_version("DG-LITHIUM", 2, decision="withdrawn", by="analyst:eve", note="")
+    assert [v.status for v in web.profile_versions("DG-LITHIUM")] == ["withdrawn", "rejected"]
+    assert web.effective_versions(date(2026, 6, 1)) == {}
+    with pytest.raises(NotFound):
+        web.review_profile_version("DG-LITHIUM", 9, decision="approved", by="analyst:tom", note="")
 
 
 def test_profile_hit_counts_and_hit_rates(services: Services, web: WebStore) -> None:

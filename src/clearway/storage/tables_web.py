@@ -84,7 +84,9 @@ web_sweeps = Table(
     Column("watermark", DateTime(timezone=True)),
 )
 
-# Versioned, audited edits of risk profiles: each row is one version, in force from its date.
+# Versioned, audited edits of risk profiles: each row is one version, proposed by one analyst and
+# in force from its date once a second person approved it (status proposed → approved, rejected
+# or withdrawn; rows from before reviews existed are `approved` with no reviewer).
 web_profile_versions = Table(
     "web_profile_versions",
     metadata,
@@ -101,6 +103,10 @@ web_profile_versions = Table(
     Column("note", Text, nullable=False),
     Column("edited_by", String(200), nullable=False),
     Column("edited_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False, server_default="approved"),
+    Column("reviewed_by", String(200)),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("review_note", Text),
     UniqueConstraint("profile_id", "version", name="uq_web_profile_versions_version"),
 )
 

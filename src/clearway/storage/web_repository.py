@@ -5,7 +5,7 @@
   index, both kept by an incremental sweep over `consignments.updated_at`;
 - work queues of held parcels with filters, sorting and facet counts (indexed, see
   `tables_web.QUEUE_INDEXES`);
-- versioned, audited edits of risk profiles.
+- versioned, audited edits of risk profiles, each in force only after a second person approved it.
 """
 
 from __future__ import annotations
@@ -277,6 +277,14 @@ class ProfileVersion:
     note: str
     edited_by: str
     edited_at: datetime | None
+    status: str = "proposed"  # PROFILE_STATUSES
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
+
+
+# A proposed version waits for a second person; approved versions decide from their date.
+PROFILE_STATUSES = ("proposed", "approved", "rejected", "withdrawn")
 
 
 class WebStore:
@@ -671,11 +679,15 @@ class WebStore:
                     r["note"],
                     r["edited_by"],
                     _utc(r["edited_at"]),
+                    r["status"],
+                    r["reviewed_by"],
+                    _utc(r["reviewed_at"]),
+                    r["review_note"],
                 )
                 for r in conn.execute(q).mappings()
             ]
 
-    def add_profile_version(
+    def propose_profile_version(
         self,
         profile_id: str,
         *,
@@ -689,7 +701,9 @@ class WebStore:
         note: str,
         edited_by: str,
     ) -> ProfileVersion:
-        """Record a new version of a profile (never overwrites: every edit stays readable)."""
+        """Record a proposed version of a profile (never overwrites: every edit stays readable).
+        It decides nothing until a second person approves it (`review_profile_version`); one
+        proposal per profile waits at a time."""
         problems = []
         try:
             if not 0 <= float(weight) <= 1000:
@@ -716,6 +730,21 @@ class WebStore:
             raise InvalidInput(problems, "the profile version is not valid")
         v = w.web_profile_versions.c
         with self._writer.begin() as conn:
+            waiting = conn.execute(
+                select(v.version).where(v.profile_id == profile_id, v.status == "proposed")
+            ).scalar()
+            if waiting is not None:
+                raise InvalidInput(
+                    [
+                        Problem(
+                            "/version",
+                            "proposal_pending",
+                            f"version {waiting} is waiting for review: approve, reject or "
+                            "withdraw it first",
+                        )
+                    ],
+                    "the profile version is not valid",
+                )
             last = conn.execute(
                 select(func.max(v.version)).where(v.profile_id == profile_id)
             ).scalar()
@@ -734,15 +763,78 @@ class WebStore:
                 "note": note.strip(),
                 "edited_by": edited_by,
                 "edited_at": self.clock.now(),
+                "status": "proposed",
             }
             conn.execute(insert(w.web_profile_versions).values(**row))
         row.pop("id")
         return ProfileVersion(**row)
 
+    def review_profile_version(
+        self, profile_id: str, version: int, *, decision: str, by: str, note: str
+    ) -> ProfileVersion:
+        """Approve or reject a proposed version (someone other than its author), or withdraw
+        it (its author only). Approval puts it in force from its effective date."""
+        if decision not in ("approved", "rejected", "withdrawn"):
+            raise InvalidInput(
+                [Problem("/decision", "enum", "approved, rejected or withdrawn")],
+                "the review is not valid",
+            )
+        v = w.web_profile_versions.c
+        with self._writer.begin() as conn:
+            row = (
+                conn.execute(
+                    select(v.status, v.edited_by).where(
+                        v.profile_id == profile_id, v.version == version
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise NotFound(f"no version {version} of risk profile {profile_id}")
+            problems = []
+            if row["status"] != "proposed":
+                problems.append(
+                    Problem("/version", "not_proposed", f"version {version} is {row['status']}")
+                )
+            elif decision == "withdrawn" and row["edited_by"] != by:
+                problems.append(
+                    Problem("/decision", "not_author", "only its author withdraws a proposal")
+                )
+            elif decision != "withdrawn" and row["edited_by"] == by:
+                problems.append(
+                    Problem(
+                        "/decision",
+                        "own_proposal",
+                        "a second person reviews a change: you proposed this version",
+                    )
+                )
+            if decision == "rejected" and not note.strip():
+                problems.append(Problem("/review_note", "required", "say why it is rejected"))
+            if problems:
+                raise InvalidInput(problems, "the review is not valid")
+            conn.execute(
+                update(w.web_profile_versions)
+                .where(v.profile_id == profile_id, v.version == version, v.status == "proposed")
+                .values(
+                    status=decision,
+                    reviewed_by=by,
+                    reviewed_at=self.clock.now(),
+                    review_note=note.strip() or None,
+                )
+            )
+        [out] = [p for p in self.profile_versions(profile_id) if p.version == version]
+        return out
+
     def effective_versions(self, on: date) -> dict[str, ProfileVersion]:
-        """Per profile, the edited version in force on `on` (the latest that started by then)."""
+        """Per profile, the approved version in force on `on`: the latest to start by then
+        (among versions starting the same day, the last approved)."""
         out: dict[str, ProfileVersion] = {}
-        for pv in sorted(self.profile_versions(), key=lambda p: (p.effective_from, p.version)):
+        approved = [p for p in self.profile_versions() if p.status == "approved"]
+        last = datetime.min.replace(tzinfo=UTC)
+        for pv in sorted(
+            approved, key=lambda p: (p.effective_from, p.reviewed_at or p.edited_at or last)
+        ):
             if pv.effective_from <= on:
                 out[pv.profile_id] = pv
         return {k: p for k, p in out.items() if p.effective_until is None or on < p.effective_until}

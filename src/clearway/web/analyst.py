@@ -1,6 +1,7 @@
 """Analyst pages: live counts, and risk-profile management (hit counts and rates; versioned,
-audited edits with effective dates, stored beside the shipped YAML profiles and applied by the
-risk selector from their effective date)."""
+audited edits with effective dates, stored beside the shipped YAML profiles; an edit is a
+proposal until a second analyst approves it, and the risk selector applies approved versions
+from their effective date)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,11 @@ async def profiles(request: Request) -> Response:
     decided, stats = await run_in_threadpool(store.profile_stats)
     today = core.services(request).clock.now().date()
     edited = await run_in_threadpool(store.effective_versions, today)
+    waiting = {
+        v.profile_id: v
+        for v in await run_in_threadpool(store.profile_versions)
+        if v.status == "proposed"
+    }
     return core.render(
         request,
         "profiles.html",
@@ -83,6 +89,7 @@ async def profiles(request: Request) -> Response:
             "decided": decided,
             "stats": stats,
             "edited": edited,
+            "waiting": waiting,
             "today": today,
         },
     )
@@ -96,22 +103,32 @@ def _profile_ctx(request: Request, pid: str) -> dict[str, Any]:
     today = core.services(request).clock.now().date()
     in_force = store.effective_versions(today).get(pid)
     now = profile_review.current(profile, in_force, today)
+    versions = store.profile_versions(pid)
+    pending = next((v for v in versions if v.status == "proposed"), None)
     return {
         "p": profile,
-        "versions": store.profile_versions(pid),
+        "versions": versions,
         "today": today,
         "current": now,
         "form": dict(now.values),
         "review": None,
+        "pending": pending,
+        "pending_diff": profile_review.diff(now, profile_review.fields_of(pending))
+        if pending
+        else [],
     }
 
 
 @router.get("/analyst/profiles/{profile_id}")
 async def profile(request: Request, profile_id: ProfilePath, done: str | None = None) -> Response:
-    core.need(request, "analyst")
+    who = core.need(request, "analyst")
     ctx = await run_in_threadpool(_profile_ctx, request, profile_id)
-    ctx["done"] = done == "saved"
+    ctx["done"] = done if done in DONE else None
+    ctx["me"] = who.actor
     return core.render(request, "profile.html", ctx)
+
+
+DONE = ("proposed", "approved", "rejected", "withdrawn")
 
 
 def _date(fields: dict[str, str], name: str, problems: list[Problem]) -> date | None:
@@ -132,6 +149,7 @@ async def edit(request: Request, profile_id: ProfilePath) -> Response:
     who = core.need(request, "analyst")
     fields = await core.form_of(request)
     ctx = await run_in_threadpool(_profile_ctx, request, profile_id)
+    ctx["me"] = who.actor
     svc = core.services(request)
     today = ctx["today"]
     problems: list[Problem] = []
@@ -155,7 +173,7 @@ async def edit(request: Request, profile_id: ProfilePath) -> Response:
                 "confirm to save it",
             )
         )
-    ctx.update({"form": profile_review.as_form(fields), "done": False})
+    ctx.update({"form": profile_review.as_form(fields), "done": None})
     if preview or problems:
         store = core.web_store(request)
         await run_in_threadpool(store.sweep)
@@ -175,7 +193,7 @@ async def edit(request: Request, profile_id: ProfilePath) -> Response:
             return core.render(request, "profile.html", ctx)
         assert start is not None
         await run_in_threadpool(
-            lambda: core.web_store(request).add_profile_version(
+            lambda: core.web_store(request).propose_profile_version(
                 profile_id,
                 active=fields.get("active") == "yes",
                 weight=fields.get("weight", "").strip(),
@@ -191,7 +209,47 @@ async def edit(request: Request, profile_id: ProfilePath) -> Response:
     except InvalidInput as exc:
         ctx.update({"problems": exc.problems, "error": exc.detail})
         return core.render(request, "profile.html", ctx, 422)
-    edits = svc.profile_overrides
-    if edits is not None:  # this process decides with the new version at once
+    # a proposal decides nothing: it waits for a second analyst's approval
+    return core.redirect(request, f"/analyst/profiles/{profile_id}?done=proposed")
+
+
+@router.post("/analyst/profiles/{profile_id}/versions/{version}")
+async def review(
+    request: Request, profile_id: ProfilePath, version: Annotated[int, Path(ge=1, le=100_000)]
+) -> Response:
+    """A second analyst approves or rejects a proposed version (recorded with both names); its
+    author may withdraw it. An approved version decides from its effective date at once."""
+    who = core.need(request, "analyst")
+    fields = await core.form_of(request)
+    if _profiles().get(profile_id) is None:
+        raise NotFound(f"no risk profile {profile_id}")
+    decision = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}.get(
+        fields.get("decision", ""), ""
+    )
+    store = core.web_store(request)
+    try:
+        await run_in_threadpool(
+            lambda: store.review_profile_version(
+                profile_id,
+                version,
+                decision=decision,
+                by=who.actor,
+                note=fields.get("review_note", ""),
+            )
+        )
+    except InvalidInput as exc:
+        ctx = await run_in_threadpool(_profile_ctx, request, profile_id)
+        ctx.update(
+            {
+                "me": who.actor,
+                "done": None,
+                "problems": exc.problems,
+                "error": exc.detail,
+                "review_form": {"review_note": fields.get("review_note", "")},
+            }
+        )
+        return core.render(request, "profile.html", ctx, 422)
+    edits = core.services(request).profile_overrides
+    if decision == "approved" and edits is not None:  # this process decides with it at once
         edits.invalidate()
-    return core.redirect(request, f"/analyst/profiles/{profile_id}?done=saved")
+    return core.redirect(request, f"/analyst/profiles/{profile_id}?done={decision}")

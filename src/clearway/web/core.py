@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from clearway.kernel.errors import ClearwayError, InvalidInput, Problem
+from clearway.risk.profiles import default_profiles
 from clearway.storage.lockout import LoginLockout
 from clearway.storage.web_repository import WebPrincipal, WebStore
 from clearway.web import formats, i18n, labels
@@ -142,6 +144,9 @@ def render(
         "_": gettext,
         "label": labels.labeller(gettext),
         "hold_reason": lambda reason: labels.hold_reason(gettext, reason),
+        "reason_text": lambda r: labels.reason_text(gettext, r, lang, _shipped_reasons()),
+        "profile_reason": lambda p: labels.profile_reason(gettext, p.id, p.reason),
+        "problem_text": lambda p: labels.problem_text(gettext, p, lang),
         "fmt": formats.for_lang(lang),
         "lang": lang,
         "languages": i18n.LANGUAGES,
@@ -154,6 +159,11 @@ def render(
     response = HTMLResponse(html, status_code=status)
     finish(request, response)
     return response
+
+
+@cache
+def _shipped_reasons() -> dict[str, str]:
+    return {p.id: p.reason for p in default_profiles().profiles}
 
 
 def finish(request: Request, response: Response) -> None:

@@ -66,3 +66,12 @@ def dynamic_messages() -> set[str]:
     out |= labels.keys()
     out |= set(guidance.KEYS)
     return out
+
+
+def translated_data() -> set[str]:
+    """Keys for texts that ship in English in data files and that other languages translate:
+    each shipped risk profile's reason (`profile_<ID>`). English pages show the data's own
+    text, so only the other catalogues need them."""
+    from clearway.risk.profiles import default_profiles
+
+    return {f"profile_{p.id}" for p in default_profiles().profiles}

@@ -8,11 +8,13 @@ depends on no page: pages and the language module both read it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from clearway.clearance.handlers import PAYMENT_HOLD
-from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER
+from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER, Reason
 from clearway.domain.lifecycle import ACTIONS, PAYMENT_STATUSES, PAYMENT_TRANSITIONS, STATUSES
+from clearway.kernel.errors import Problem
+from clearway.storage.web_repository import PROFILE_STATUSES
 
 LANES = tuple(LANE_ORDER)
 REFERRALS = tuple(REFERRAL_ORDER)
@@ -85,7 +87,9 @@ APPROXIMATE_FLAGS = (
     "origin_rate_unknown",
     "hs_code_suggested",
 )
-# Validation problem codes the public and officer forms can meet.
+# Problem codes the pages can show: form and storage refusals, and the validation and record
+# matching findings that become decision reasons (tests/web/test_catalogues.py finds every
+# literal code in the modules the pages call and fails when one is missing here).
 PROBLEMS = (
     "required",
     "number",
@@ -107,7 +111,57 @@ PROBLEMS = (
     "date",
     "unchanged",
     "backdated",
+    "format",
+    "integer",
+    "invalid",
+    "failed",
+    "locked",
+    "empty",
+    "malformed_json",
+    "unknown_field",
+    "awb_invalid",
+    "s10_invalid",
+    "email_invalid",
+    "mass_implausible",
+    "totals_mismatch",
+    "vague_description",
+    "security_data_missing",
+    "proposal_pending",
+    "not_proposed",
+    "not_author",
+    "own_proposal",
+    "already_declared",
+    "join_refused",
+    "role_not_allowed",
+    "amendment_refused",
+    "withdrawal_refused",
+    "held_unmatched",
+    "unknown_reference",
+    "match_leg_missing",
+    "match_order_number",
+    "match_orderer",
+    "match_amount",
+    "match_platform",
+    "match_goods",
+    "match_payer",
+    "match_payer_id",
+    "match_declared_value",
+    "match_consignee",
 )
+# Reasons the engine writes with a fixed code (risk/selector.py, clearance/referrals.py,
+# clearance/handlers.py, clearance/pipeline.py, accounts/standing.py); `reason_<code>`.
+REASON_CODES = (
+    "model",
+    "control_sample",
+    "POLICY-BUDGET",
+    "AEO",
+    "referral_open",
+    "referral_resolved",
+    "match_leg_overdue",
+    "manual_assessment_required",
+)
+# Fields of a risk-profile version (`field_<name>` in the diff tables).
+PROFILE_FIELDS = ("active", "weight", "lane", "referral", "reason")
 # Hold reasons the engine writes itself (clearance/handlers.py); agencies' own words stay theirs.
 SYSTEM_HOLDS = {
     "documentary check (yellow lane)": "yellow_lane",
@@ -131,6 +185,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "problem": PROBLEMS,
     "hold": (*SYSTEM_HOLDS.values(), "record_match"),
     "mode": MODES,
+    "reason": REASON_CODES,
+    "version": PROFILE_STATUSES,
+    "field": PROFILE_FIELDS,
 }
 
 
@@ -160,3 +217,45 @@ def hold_reason(gettext: Callable[[str], str], reason: str) -> str:
     if reason.startswith(_MATCH_HOLD):
         return gettext("hold_record_match") + reason[len(_MATCH_HOLD) :]
     return reason
+
+
+def profile_reason(gettext: Callable[[str], str], profile_id: str, shipped: str) -> str:
+    """A shipped risk profile's reason in the page's language (`profile_<ID>`; the YAML text
+    is the English one)."""
+    key = f"profile_{profile_id}"
+    text = gettext(key)
+    return shipped if text == key else text
+
+
+def reason_text(
+    gettext: Callable[[str], str], reason: Reason, lang: str, shipped: Mapping[str, str]
+) -> str:
+    """A decision reason in the page's language. English pages show the text the engine wrote
+    (with its details); other languages show the catalogue's words for the code: a shipped
+    profile's reason (keeping details the engine appended), a validation or matching problem,
+    or a fixed engine reason. Words an analyst wrote for an edited profile stay as written."""
+    if lang == "en":
+        return reason.text
+    if reason.source == "rule" and reason.code in shipped:
+        english = shipped[reason.code]
+        if reason.text.startswith(english):
+            return profile_reason(gettext, reason.code, english) + reason.text[len(english) :]
+        return reason.text
+    if reason.source in ("validation", "match") and reason.code in PROBLEMS:
+        key = f"problem_{reason.code}"
+    elif reason.source == "model":
+        key = "reason_model"
+    else:
+        key = f"reason_{reason.code}"
+    text = gettext(key)
+    return reason.text if text == key else text
+
+
+def problem_text(gettext: Callable[[str], str], problem: Problem, lang: str) -> str:
+    """A refusal's message: as written on English pages (it names the values), else the
+    catalogue's words for its code."""
+    if lang == "en":
+        return problem.message
+    key = f"problem_{problem.code}"
+    text = gettext(key)
+    return problem.message if text == key else text

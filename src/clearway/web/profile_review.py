@@ -155,5 +155,18 @@ def _lane_of(points: float, policy: SelectionPolicy) -> str:
     return "green"
 
 
+def fields_of(version: ProfileVersion) -> dict[str, str]:
+    """A stored version as the form's fields (to diff a proposal against today's version)."""
+    return {
+        "active": "yes" if version.active else "no",
+        "weight": str(version.weight),
+        "lane": version.lane or "",
+        "referral": version.referral or "",
+        "reason": version.reason,
+        "effective_from": version.effective_from.isoformat(),
+        "effective_until": version.effective_until.isoformat() if version.effective_until else "",
+    }
+
+
 def as_form(values: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in values.items() if k in FIELDS or k == "note"}
