@@ -10,6 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clearway.api.app import create_app
+from clearway.clearance import dms
+from clearway.ingestion.detect import parse
+from clearway.ingestion.dms import mrn
+from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.wiring.services import Services
 
 from .conftest import H7_SAMPLES, filled
@@ -144,3 +148,136 @@ def test_unreadable_declarations_are_4xx(
     assert resp.headers["content-type"] == "application/problem+json"
     body = resp.json()
     assert body["problems"] and all(p["path"].startswith("/") for p in body["problems"])
+
+
+PLACEHOLDER_MRN = "25DK000000000001A1"
+
+
+def lodge(
+    client: TestClient, headers: dict[str, str], name: str, mrn: str | None = None, **changes: str
+) -> tuple[int, dict[str, Any]]:
+    """One DMS test case filed; a follow-up names `mrn` in place of the placeholder."""
+    if mrn is not None:
+        changes = {PLACEHOLDER_MRN: mrn, **changes}
+    status, out = post(client, headers, sample(name, **changes))
+    [result] = out["results"]
+    return status, result
+
+
+def test_accepted_declaration_gets_a_union_mrn(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    status, result = lodge(client, broker, "h7_standard_v2.2.xml")
+    assert status == 200 and result["outcome"] == "accepted"
+    number = result["mrn"]
+    assert mrn.is_valid(number) and number.startswith("26DK") and number[16] == "R"
+    assert f"<res:ID>{number}</res:ID>" in result["receipt"]
+    # the same declaration again: a duplicate, answered with the same MRN
+    status, again = lodge(client, broker, "h7_standard_v2.2.xml")
+    assert again["outcome"] == "duplicate" and again["mrn"] == number
+
+
+@pytest.mark.parametrize(
+    ("base", "follow_up"),
+    [
+        ("h7_standard_v2.1.xml", "h7_amendment_v2.2.xml"),
+        ("h7_standard_v2.1.xml", "h7_correction_v2.2.xml"),
+        ("h7_standard_v2.2.xml", "h7_amendment_v2.3.xml"),
+        ("h7_prelodged_v2.2.xml", "h7_correction_v2.3.xml"),
+    ],
+)
+def test_amendment_and_correction_before_release_make_version_2(
+    client: TestClient, broker: dict[str, str], services: Services, base: str, follow_up: str
+) -> None:
+    _, first = lodge(client, broker, base)
+    status, second = lodge(client, broker, follow_up, mrn=first["mrn"])
+    assert status == 200, second
+    assert second["outcome"] == "amended" and second["version"] == 2, second
+    assert second["consignment_id"] == first["consignment_id"]
+    assert second["mrn"] == first["mrn"]
+    c = services.store.load(first["consignment_id"])
+    assert c is not None and c.decision is not None  # reassessed and decided again
+    ref = c.document.declaration
+    assert ref is not None
+    assert (ref.function_code, ref.change_reason_code, ref.change_reason_text) == (
+        "4",
+        "5",
+        "Corrected by declarant",
+    )
+    assert ref.office == "DK004700"
+
+
+def test_invalidation_by_mrn_withdraws(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    status, result = lodge(client, broker, "h7_invalidation_v2.2.xml", mrn=first["mrn"])
+    assert status == 200 and result["outcome"] == "invalidated", result
+    c = services.store.load(first["consignment_id"])
+    assert c is not None and c.status == "invalidated"
+
+
+def test_follow_up_without_mrn_finds_its_declaration_by_lrn(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    # the DMS schemas require the MRN in follow-ups; a reader without the schema (or a future
+    # message) may name the LRN alone: it finds the sender's own declaration, nobody else's
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    register = SqlDeclarationRegister(services.engine)
+    [record] = parse(sample("h7_invalidation_v2.2.xml"), "h7").records
+    del record.references["mrn"]
+    owner = register.by_mrn(first["mrn"])
+    assert owner is not None
+    entry = dms.find_base(record, register, owner.operator_id)
+    assert entry is not None and entry.consignment_id == first["consignment_id"]
+    assert dms.find_base(record, register, "opr_someone_else") is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "h7_amendment_v2.3.xml",
+        "h7_correction_v2.2.xml",
+        "h7_invalidation_v2.2.xml",
+        "h1_amendment_v1.2.xml",
+        "h1_invalidation_v1.3.xml",
+    ],
+)
+def test_follow_up_naming_no_declaration_is_refused(
+    client: TestClient, broker: dict[str, str], services: Services, name: str
+) -> None:
+    status, out = post(client, broker, sample(name))
+    assert status == 422, out
+    assert [(p["code"], p["path"]) for p in out["problems"]] == [
+        ("dms.declaration_unknown", "/Declaration/ID")
+    ]
+    assert out["results"][0]["outcome"] == "rejected"
+    assert "consignment_id" not in out["results"][0]
+
+
+def test_another_declarants_mrn_is_unknown_to_you(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    other = services.operators.create_key("Another Broker A/S", "broker")
+    headers = {"Authorization": f"Bearer {other}", "Content-Type": "application/xml"}
+    status, result = lodge(client, headers, "h7_invalidation_v2.2.xml", mrn=first["mrn"])
+    assert status == 422 and result["problems"][0]["code"] == "dms.declaration_unknown"
+    c = services.store.load(first["consignment_id"])
+    assert c is not None and c.status != "invalidated"
+
+
+def test_consignment_view_shows_the_mrn_and_the_declarations_references(
+    client: TestClient, broker: dict[str, str]
+) -> None:
+    _, first = lodge(client, broker, "h7_prelodged_v2.2.xml")
+    view = client.get(f"/v1/consignments/{first['consignment_id']}", headers=broker).json()
+    assert view["mrn"] == first["mrn"]
+    ref = view["document"]["declaration"]
+    assert (ref["lrn"], ref["type_code"], ref["declarant"], ref["office"]) == (
+        "CW-LRN-0001",
+        "IMD",
+        "DK12345678",
+        "DK005600",
+    )
+    assert view["document"]["packages"] == 2

@@ -32,8 +32,10 @@ from clearway.api.schemas import (
     PaymentIn,
 )
 from clearway.api.views import Capacity, PartyViewOut, cut_notice, party_view
+from clearway.clearance.dms import DeclarationEntry
 from clearway.clearance.handlers import ActionRequest, ArrivalResult
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
+from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
@@ -45,6 +47,10 @@ IdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_
 
 def _json(obj: object, status: int = 200) -> Response:
     return Response(_ENC.encode(obj), status, media_type="application/json")
+
+
+def _declaration(svc: Services, consignment_id: str) -> DeclarationEntry | None:
+    return SqlDeclarationRegister(svc.engine).of_consignment(consignment_id)
 
 
 def consignment_out(
@@ -94,6 +100,9 @@ def consignment_out(
             EventOut(e.kind, e.at, e.actor, e.from_status, e.to_status, e.data)
             for e in svc.store.events_of(c.id)
         ],
+        mrn=entry.mrn
+        if (entry := SqlDeclarationRegister(svc.engine).of_consignment(c.id))
+        else None,
     )
 
 

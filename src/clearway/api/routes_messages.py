@@ -18,6 +18,7 @@ from clearway.api.problems import PROBLEM_JSON, problem_type
 from clearway.api.routes_filings import count, result_out
 from clearway.api.runtime import awaits_decision
 from clearway.api.schemas import FilingResultOut, ProblemDocument, ProblemItem
+from clearway.clearance import dms
 from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult
 from clearway.clearance.ports import Filer
@@ -26,6 +27,7 @@ from clearway.ingestion.detect import parse
 from clearway.ingestion.dms.pointers import to_xpath
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import InvalidInput, Problem
+from clearway.storage.dms_register import SqlDeclarationRegister
 
 router = APIRouter(tags=["filings"])
 MESSAGE_TYPES = (
@@ -43,6 +45,7 @@ class MessageResultOut(FilingResultOut, omit_defaults=True):
     kind: str = "declaration"
     source_ref: str = ""
     receipt: str | None = None  # the CEB receipt or H7 answer (XML) for this message
+    mrn: str | None = None  # EU DMS: the declaration's movement reference number
 
 
 class MessagesOut(msgspec.Struct):
@@ -65,13 +68,18 @@ def _h7_status(r: FilingResult) -> str:
 
 
 def receipt_for(
-    fmt: str, record: ParsedRecord, r: FilingResult, at: datetime, original: bytes = b""
+    fmt: str,
+    record: ParsedRecord,
+    r: FilingResult,
+    at: datetime,
+    original: bytes = b"",
+    mrn: str | None = None,
 ) -> str | None:
     """The answer a filer's system expects in its own format."""
     ref = r.filer_reference or record.filer_reference or record.source_ref
     if fmt == "h7":
         return h7.render_answer(
-            status=_h7_status(r), lrn=ref, mrn=r.consignment_id, problems=r.problems, at=at
+            status=_h7_status(r), lrn=ref, mrn=mrn, problems=r.problems, at=at
         ).decode()
     if fmt == "ceb":
         return ceb_receipt(record, r, at, original)
@@ -176,22 +184,29 @@ async def messages(
         raise InvalidInput(
             [Problem("/", "too_many", f"at most {svc.settings.max_batch} messages per request")]
         )
-    subs = [from_record(r, batch.format) for r in batch.records]
     filer = Filer(who.operator_id, who.operator, who.role)
-    results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
+    mrns: list[str | None] = [None] * len(batch.records)
+    if batch.format == "h7":
+        register = SqlDeclarationRegister(svc.engine)
+        lodged = await run_in_threadpool(dms.lodge, svc.pipeline, register, filer, batch.records)
+        # a DMS declarant reads problems as XPaths into its declaration
+        results = [located(x.result) for x in lodged]
+        mrns = [x.mrn for x in lodged]
+    else:
+        subs = [from_record(r, batch.format) for r in batch.records]
+        results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
     count(request, results)
     at = datetime.now(UTC)
-    if batch.format == "h7":  # a DMS declarant reads problems as XPaths into its declaration
-        results = [located(r) for r in results]
     outs: list[MessageResultOut] = []
-    for record, r in zip(batch.records, results, strict=True):
+    for record, r, mrn in zip(batch.records, results, mrns, strict=True):
         base: dict[str, Any] = msgspec.structs.asdict(result_out(r))
         outs.append(
             MessageResultOut(
                 **base,
                 kind=record.kind,
                 source_ref=record.source_ref,
-                receipt=receipt_for(batch.format, record, r, at, body),
+                receipt=receipt_for(batch.format, record, r, at, body, mrn),
+                mrn=mrn,
             )
         )
     accepted = sum(1 for r in results if r.accepted)

@@ -99,6 +99,7 @@ class ConsignmentOut(msgspec.Struct, omit_defaults=True):
     holds: list[HoldOut] = []
     filings: list[FilingRef] = []
     events: list[EventOut] = []
+    mrn: str | None = None  # EU DMS: the movement reference number issued on acceptance
 
 
 class ArrivalIn(msgspec.Struct, forbid_unknown_fields=True):
