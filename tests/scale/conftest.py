@@ -89,6 +89,8 @@ def queue_name() -> str:
 def queued_env(pg_url: str, nats_url: str, name: str, **extra: str) -> dict[str, str]:
     """The environment of a queued-runtime process (what the compose file sets)."""
     env = dict(os.environ)
+    # these tests load one key from one address far above an ordinary filer's rate limit
+    env.update(CLEARWAY_RATE_PER_KEY="1000000", CLEARWAY_RATE_PER_ADDRESS="1000000")
     env.update(extra)
     env.update(
         CLEARWAY_RUNTIME="queued",
