@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from clearway.api.app import create_app
+from clearway.statistics.report import write_report
+from clearway.storage.export import export
 from clearway.storage.web_repository import WebStore
 from clearway.wiring.services import Services
 from tests.web.conftest import HONEY, PASSWORD, PEPPER, SHIRT, arrive, file_parcel
@@ -301,3 +304,36 @@ def test_a_second_analyst_approves_a_profile_change(
     expect(page.locator("#in-force")).to_have_text("v1")
     visit.check()
     assert store.effective_versions(today)["WPN-BLADE-STUN"].weight == "5"
+
+
+@pytest.mark.parametrize("visit", COMBOS, indirect=True, ids=lambda c: "-".join(c))
+def test_analyst_reads_the_statistics_and_the_report(
+    visit: Visit, site: tuple[str, Services], tmp_path: Path
+) -> None:
+    """The statistics page and the HTML report behind it, on figures from a real snapshot: the
+    report has navigation (its sections, and back to the pages), a strict CSP and no axe
+    violation."""
+    _, svc = site
+    for n in range(1, 5):
+        cid = file_parcel(svc, n, [PEPPER] if n % 2 else [SHIRT], office=f"DE-HUB-{n % 2 + 1}")
+        arrive(svc, cid)
+    snapshot, report = tmp_path / "snapshot", tmp_path / "report"
+    export(svc.engine, snapshot)
+    write_report(snapshot, report, formats=("svg",))
+    svc.settings = replace(svc.settings, snapshot_dir=str(snapshot), report_dir=str(report))
+    WebStore(svc.engine, svc.clock).create_user("anna.analyst", PASSWORD, "analyst")
+    visit.login("anna.analyst")
+    page = visit.page
+    page.goto(visit.base + "/analyst/statistics")
+    visit.check("analyst-statistics")
+    page.locator("a[href='/analyst/report/index.html']").click()
+    response = page.context.request.get(visit.base + "/analyst/report/index.html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    nav = page.get_by_role("navigation", name="Report sections")
+    expect(nav.locator("a[href='#risk']")).to_be_visible()
+    expect(page.locator("main h1")).to_have_text("Clearway statistics")
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    visit.check("analyst-report")
+    nav.locator("a[href='/analyst/statistics']").click()
+    expect(page).to_have_url(visit.base + "/analyst/statistics")

@@ -31,7 +31,16 @@ def test_analyst_sees_snapshot_figures_and_the_report(
         page = client.get("/analyst/statistics")
         assert page.status_code == 200
         assert "Inspection hit rates" in page.text and "Release per lane" in page.text
-        assert client.get("/analyst/report/index.html").status_code == 200
+        served = client.get("/analyst/report/index.html")
+        assert served.status_code == 200
+        assert served.headers["content-security-policy"].startswith("default-src 'none'")
+        assert '<a href="/analyst/statistics">' in served.text and "<main" in served.text
+        assert "<style" not in served.text and "<script" not in served.text
+        style = client.get("/analyst/report/report.css")
+        assert (
+            style.status_code == 200
+            and "default-src 'none'" in style.headers["content-security-policy"]
+        )
         assert client.get("/analyst/report/../../etc/passwd").status_code == 404
         client.get("/lang/fr")
         assert "Taux de résultats des contrôles" in client.get("/analyst/statistics").text

@@ -1,7 +1,8 @@
 """The HTML report: every figure of a snapshot's period, with charts as local files.
 
-`write_report(snapshot_dir, out_dir)` writes `index.html`, `report.json` (the same figures,
-amounts as decimal strings) and `charts/*.svg|png`. No network: the page loads nothing remote.
+`write_report(snapshot_dir, out_dir)` writes `index.html`, `report.css`, `report.json` (the same
+figures, amounts as decimal strings) and `charts/*.svg|png`. No network: the page loads nothing
+remote, has no inline style or script, and says so in its Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def write_report(
     )
     index = out_dir / "index.html"
     index.write_text(html, encoding="utf-8")
+    style = resources.files("clearway.statistics").joinpath("templates", "report.css")
+    (out_dir / "report.css").write_text(style.read_text("utf-8"), encoding="utf-8")
     data = jsonable({**figures, "manifest": manifest, "whatif": whatif})
     (out_dir / "report.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
     return index

@@ -6,12 +6,13 @@ from their effective date)."""
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
 from clearway.risk.profiles import Profile, default_profiles
@@ -61,7 +62,29 @@ async def report_file(request: Request, name: str) -> Response:
     target = (root / (name or "index.html")).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise NotFound(f"no report file {name!r}")
-    return FileResponse(target)
+    response: Response
+    if target.suffix == ".html":  # the report's navigation leads back to the pages
+        gettext = core.gettext_for(request)
+        back = (
+            f'<li><a href="/analyst/statistics">← {escape(gettext("Statistics"))}</a></li>\n'
+            f'<li><a href="/analyst/">{escape(gettext("Analysis"))}</a></li>'
+        )
+        html = await run_in_threadpool(target.read_text, "utf-8")
+        response = HTMLResponse(html.replace(REPORT_LINKS, back, 1))
+    else:
+        response = FileResponse(target)
+    # the report and its charts run nothing and load only their own files
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+REPORT_LINKS = "<!-- site links -->"
+REPORT_CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def _profiles() -> dict[str, Profile]:
