@@ -24,7 +24,9 @@ from clearway.revenue.collection import RegistrationStatus
 from clearway.revenue.fx import FxQuote, FxRule, FxTable, FxUnavailable, load_fx
 from clearway.revenue.packs import PACKS_DIR, Pack, load_packs
 from clearway.revenue.rules import Rules, snapshot
-from clearway.revenue.tariff import Tariff, load_tariff
+from clearway.revenue.tariff import Tariff, load_correlation, load_tariff
+
+CORRELATION = Path(__file__).parent / "data" / "hs2022_hs2017.csv"
 
 # Rates loaded after the process started (`clearway rates load`): (day, currency, per EUR) rows.
 RateSource = Callable[[], Iterable[tuple[date, str, Decimal]]]
@@ -66,11 +68,17 @@ class PackAssessor:
         """Load every pack under `root` (validated) with the tariffs they name."""
         packs = load_packs(root)
         tariffs: dict[str, Tariff] = {}
+        correlation = load_correlation(CORRELATION)
         for pack in packs.values():
             timeline = pack.common.get("duty.tariff")
+            editions = pack.common.get("duty.tariff_edition")
+            hs2017 = editions is not None and any(p.value == "HS2017" for p in editions.periods)
             for period in timeline.periods if timeline else []:
                 if period.value is not None and period.value not in tariffs:
-                    tariffs[period.value] = load_tariff(pack.folder / period.value)
+                    tariff = load_tariff(pack.folder / period.value)
+                    if hs2017:
+                        tariff.carry(correlation)
+                    tariffs[period.value] = tariff
         return cls(packs, fx or load_fx(), tariffs, registration_status, annual_usage)
 
     @classmethod
@@ -129,6 +137,26 @@ class PackAssessor:
             if not self.refresh_rates():
                 raise
             return self.fx.customs_quote(rule, source, to, when)
+
+    def duty_source(self, country: str, when: date, hs: str) -> tuple[str, str]:
+        """Where the duty rate of `hs` comes from on `when`: ("rate", the line and its rate) or
+        ("reason", why no rate applies — an explicit manual assessment or another regime)."""
+        rules = self.rules(country, when)
+        if rules is None:
+            return "reason", f"no pack covers {country}"
+        name = rules.value("duty.tariff")
+        tariff = self.tariffs.get(name) if name else None
+        if tariff is None:
+            default = rules.value("duty.default_rate")
+            if default is not None:
+                return "rate", f"default {default}"
+            why = rules.value("duty.no_tariff_reason")
+            return ("reason", why) if why else ("missing", "no tariff and no reason")
+        hit = tariff.lookup(hs)
+        if hit is not None:
+            return "rate", f"{hit.rate.text} (line {hit.code})"
+        why = (rules.value("duty.unlisted") or {}).get(hs[:6])
+        return ("reason", why) if why else ("missing", f"no line of {name}")
 
     def law_problem(self, country: str, when: date, today: date | None = None) -> str | None:
         """Why the law of `country` on `when` cannot be applied: outside the period its pack

@@ -29,7 +29,7 @@ from clearway.revenue.collection import RegistrationStatus, choose_model
 from clearway.revenue.fx import ECB_REFERENCE, FxRule, FxTable
 from clearway.revenue.irg import irg_category
 from clearway.revenue.rules import Rules, show
-from clearway.revenue.tariff import Tariff
+from clearway.revenue.tariff import CORRELATION_REFERENCE, Tariff
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -53,6 +53,7 @@ class _Line:
     quantity: int
     mass: Decimal | None
     duty: Decimal = ZERO
+    extra: Decimal = ZERO  # transport and insurance share, destination currency
 
 
 class _Work:
@@ -123,9 +124,9 @@ def assess(
     intrinsic = sum((ln.value for ln in lines), ZERO)
     extra = (doc.transport_cost or ZERO) + (doc.insurance_cost or ZERO)
     basis = rules.read("valuation.basis", w.trace) or "cif"
-    if extra > 0 and basis == "cif":
-        _apportion(lines, intrinsic, extra, to_dest)
-    elif extra > 0:
+    if extra > 0:
+        _apportion(lines, intrinsic, extra, to_dest, into_customs=basis == "cif")
+    if extra > 0 and basis != "cif":
         w.note("valuation.transport_insurance", f"{extra} {src} not in the customs value ({basis})")
     customs_src = intrinsic + (extra if basis == "cif" else ZERO)
 
@@ -205,12 +206,18 @@ def _lines(w: _Work, to_dest: Callable[[Decimal], Decimal]) -> list[_Line]:
 
 
 def _apportion(
-    lines: list[_Line], intrinsic: Decimal, extra: Decimal, to_dest: Callable[[Decimal], Decimal]
+    lines: list[_Line],
+    intrinsic: Decimal,
+    extra: Decimal,
+    to_dest: Callable[[Decimal], Decimal],
+    into_customs: bool,
 ) -> None:
     """Spread transport and insurance over items by value (equally when no item has a value)."""
     for ln in lines:
         share = ln.value / intrinsic if intrinsic > 0 else ONE / len(lines)
-        ln.customs = to_dest(ln.value + extra * share)
+        ln.extra = to_dest(extra * share)
+        if into_customs:
+            ln.customs = to_dest(ln.value + extra * share)
 
 
 def _excise(w: _Work, lines: list[_Line]) -> bool:
@@ -341,15 +348,28 @@ def _tariff_duty(w: _Work, ln: _Line, tariffs: dict[str, Tariff]) -> None:
         default = w.rules.read("duty.default_rate", w.trace)
         if default is None:
             w.flag("manual_assessment_required")
-            w.note("duty.rate", "no tariff line and no default rate: duty not computed", ln.index)
+            unlisted = (w.rules.read("duty.unlisted", w.trace) or {}).get((ln.hs or "")[:6])
+            why = unlisted or w.rules.read("duty.no_tariff_reason", w.trace)
+            w.note(
+                "duty.rate",
+                f"no tariff line and no default rate: duty not computed ({why})"
+                if why
+                else "no tariff line and no default rate: duty not computed",
+                ln.index,
+            )
             return
         w.flag("tariff_rate_default")
         w.note("duty.rate", f"default {show(default)} (no tariff line for {ln.hs})", ln.index)
         ad_valorem, text = default, pct(default)
     else:
         w.note("duty.rate", f"{hit.rate.text} (line {hit.code} of {name})", ln.index)
-        if hit.ambiguous:
+        if hit.carried_from:
+            _carried(w, ln, hit.carried_from, hit.ambiguous, hit.code)
+        elif hit.ambiguous:
             w.flag("tariff_line_ambiguous")
+        caveat = w.rules.read("duty.tariff_caveat", w.trace)
+        if caveat and not hit.rate.is_free:
+            w.flag("tariff_snapshot_unverified")
         if hit.rate.approximate:
             w.flag("duty_expression_approximated")
         ad_valorem, specific, text = hit.rate.ad_valorem, hit.rate.specific, hit.rate.text
@@ -366,6 +386,27 @@ def _tariff_duty(w: _Work, ln: _Line, tariffs: dict[str, Tariff]) -> None:
     ln.duty = duty
     if duty > 0:
         w.charges.append(Charge("duty", duty, rate=text, base=_r(ln.customs, w), item=ln.index))
+
+
+def _carried(w: _Work, ln: _Line, sources: tuple[str, ...], differ: bool, code: str) -> None:
+    """An HS 2022 subheading the HS 2017 tariff lacks: say where its rate came from."""
+    w.flag("tariff_line_carried_hs2022")
+    how = (
+        f"the source lines carry different rates: the highest, of line {code}, is applied"
+        if differ
+        else "all source lines carry this rate"
+    )
+    if differ:
+        w.flag("tariff_line_ambiguous")
+    w.trace.append(
+        TraceEntry(
+            "duty.hs2022_correlation",
+            f"HS 2022 {(ln.hs or '')[:6]} ← HS 2017 {', '.join(sources)}; {how}",
+            at=w.at,
+            reference=CORRELATION_REFERENCE,
+            item=ln.index,
+        )
+    )
 
 
 def pct(rate: Decimal) -> str:
@@ -389,8 +430,9 @@ def _tax(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Deci
         return
     label = w.rules.read("tax.label", w.trace) or "VAT"
     text = f"{label} {pct(rate)}"
+    transport = bool(w.rules.read("tax.base_includes_transport", w.trace))
     for ln in lines:
-        base = ln.customs + ln.duty
+        base = ln.customs + ln.duty + (ln.extra if transport else ZERO)
         if base > 0:
             w.charges.append(Charge("vat", base * rate, rate=text, base=_r(base, w), item=ln.index))
 

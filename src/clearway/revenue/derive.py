@@ -105,6 +105,57 @@ def derive_uk_and_eu(shared: Path) -> None:
     _write(HERE / "packs/gb/tariff_ukgt_2021.csv", uk)
 
 
+# A preferential-rate marker ends Schedule 3's general rate: "5% DCS:4% DCT:5%", "Free CA:Free",
+# "$1090.33/kg NZ/PG/FI/DC/LDC/SG: …"
+_AU_PREFERENCE = re.compile(r"\s*(?:[A-Z]{2,3}(?:/[A-Z]{2,3})*:)")
+
+
+def au_general_rate(printed: str) -> str:
+    """Schedule 3's general rate (the text before the first preference code) in the grammar."""
+    text = printed.replace("\u200b", "").replace("\xa0", " ").strip()
+    # phased rates "5%From 1 July 2018:2.5%From 1 July 2019:Free": the last phase started
+    # before the snapshot (2019-07-19) is the rate it shows
+    phases = re.split(r"From \d{1,2} \w+ \d{4}:\s*", text)
+    general = _AU_PREFERENCE.split(phases[-1].strip(), maxsplit=1)[0].strip()
+    if general == "Free":
+        return "0%"
+    if m := re.fullmatch(_NUM + r"%", general):
+        return f"{_fmt(_num(m.group(1)))}%"
+    if m := re.fullmatch(r"\$" + _NUM + r"/kg", general):
+        return f"{_fmt(_num(m.group(1)))} AUD/kg"
+    first = re.match(_NUM + r"%", general)
+    return "~" + (f"{_fmt(_num(first.group(1)))}%" if first else "")
+
+
+def derive_au(shared: Path) -> None:
+    """Schedule 3 general rates by 8-digit reference number (snapshot of 2019-07-19); the
+    statistical-code rows without a rate take their reference number's rate."""
+    src = shared / "tariff_schedules/au_schedule3/au_schedule3_2019.csv"
+    rates: dict[str, str] = {}
+    with src.open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            code = r["reference_number"].strip().zfill(8)
+            printed = r["rate"].replace("\u200b", "").strip()
+            if printed:  # the last printed rate: later rows are the newer phases
+                rates[code] = au_general_rate(printed)
+    _write(HERE / "packs/au/tariff_schedule3_2019.csv", sorted(rates.items()))
+
+
+def derive_correlation(shared: Path) -> None:
+    """HS 2022 → HS 2017 pairs of the UN correlation table, without the unchanged 1:1 codes."""
+    src = shared / "hs_nomenclature/hs2022_hs2017_correlation.csv"
+    rows: list[tuple[str, str, str]] = []
+    with src.open(encoding="utf-8-sig") as f:
+        for r in csv.DictReader(f):
+            if r["hs2022"] == r["hs2017"] and r["relationship"] == "1:1":
+                continue
+            rows.append((r["hs2022"], r["hs2017"], r["relationship"]))
+    with (HERE / "data/hs2022_hs2017.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["hs2022", "hs2017", "relationship"])
+        w.writerows(sorted(set(rows)))
+
+
 def _write(path: Path, rows: list[tuple[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -205,6 +256,8 @@ def main(argv: list[str]) -> None:
     derive_uk_and_eu(shared)
     derive_eu_vat(shared)
     derive_fx(shared)
+    derive_au(shared)
+    derive_correlation(shared)
 
 
 if __name__ == "__main__":

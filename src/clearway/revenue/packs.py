@@ -57,6 +57,10 @@ SCHEMA: dict[str, str] = {
     "valuation.basis": TEXT,  # cif | fob: whether transport/insurance enter the customs value
     "fx.rule": MAPPING,  # {method: monthly|daily, fixing, approximates} (fx.py)
     "duty.tariff": FILE,
+    "duty.tariff_edition": TEXT,  # HS2017: carried onto HS 2022 with the UN correlation table
+    "duty.tariff_caveat": TEXT,  # what a dated tariff snapshot cannot vouch for (flagged)
+    "duty.unlisted": MAPPING,  # {hs6: why the tariff has no line} — an explicit manual assessment
+    "duty.no_tariff_reason": TEXT,  # a pack without a tariff says why (and what happens instead)
     "duty.default_rate": RATE,
     "duty.de_minimis": THRESHOLD,
     "duty.gift_relief": MONEY,
@@ -65,6 +69,7 @@ SCHEMA: dict[str, str] = {
     "tax.standard_rate": RATE,
     "tax.label": TEXT,
     "tax.de_minimis": THRESHOLD,
+    "tax.base_includes_transport": FLAG,  # base adds transport/insurance a FOB value leaves out
     "tax.gift_relief": MONEY,
     "collection.vendor": MAPPING,
     "collection.intermediary": MAPPING,
@@ -361,6 +366,7 @@ def _fees(v: Any) -> list[dict[str, Any]]:
 _MAPPING_CHECKS: dict[str, Any] = {
     "rounding": _rounding,
     "fx.rule": check_rule,
+    "duty.unlisted": lambda v: {str(k): str(r) for k, r in v.items()},
     "duty.flat_per_subheading": _flat,
     "duty.postal_specific": _postal,
     "collection.vendor": _vendor,

@@ -1,5 +1,11 @@
 """National tariffs: duty expressions by tariff code, looked up by the longest known prefix.
 
+A tariff written on HS 2017 (the EU CET 2020 and UK Global Tariff 2021 lines, Australia's 2019
+Schedule 3) is carried onto the HS 2022 subheadings it lacks with the UN correlation table
+(`data/hs2022_hs2017.csv`): the rate of the HS 2017 lines the new subheading came from; when
+those lines carry different rates the highest is taken (it cannot under-collect) and the hit
+says so, so the trace can explain the choice.
+
 A tariff file is a CSV `code,duty` in the grammar written by `derive.py` (`6.5%`,
 `0.026 USD/kg`, `0.5 USD/item`, compound with ` + `, `~` for expressions only partly modelled).
 Lookups are precomputed at load time: a 6-digit HS code whose national sub-lines carry different
@@ -16,6 +22,7 @@ from pathlib import Path
 from clearway.revenue.packs import PackError
 
 SPECIFIC_UNITS = ("kg", "item")
+CORRELATION_REFERENCE = "https://unstats.un.org/unsd/classifications/Econ"  # UNSD HS tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,7 @@ class TariffHit:
     code: str  # the tariff line the rate came from
     rate: DutyRate
     ambiguous: bool  # the declared code covers lines with different rates; the highest was taken
+    carried_from: tuple[str, ...] = ()  # HS 2017 subheadings an HS 2022 subheading came from
 
 
 class Tariff:
@@ -65,6 +73,7 @@ class Tariff:
         self.name = name
         self._exact = lines
         self._prefix: dict[str, TariffHit] = {}
+        self._carried: dict[str, TariffHit] = {}
         grouped: dict[str, list[tuple[str, DutyRate]]] = {}
         for code, rate in lines.items():
             for size in (4, 6, 8):
@@ -74,9 +83,29 @@ class Tariff:
             texts = {r.text for _, r in entries}
             code, rate = max(entries, key=lambda e: _weight(e[1]))
             self._prefix[prefix] = TariffHit(code, rate, len(texts) > 1)
+        self._grouped6 = {k: v for k, v in grouped.items() if len(k) == 6}
 
     def __len__(self) -> int:
         return len(self._exact)
+
+    def has_subheading(self, hs6: str) -> bool:
+        return hs6 in self._exact or hs6 in self._prefix
+
+    def carry(self, correlation: dict[str, list[str]]) -> None:
+        """Give each HS 2022 subheading this tariff lacks the rate of its HS 2017 sources."""
+        for new, sources in correlation.items():
+            if self.has_subheading(new):
+                continue
+            entries: list[tuple[str, DutyRate]] = []
+            for old in sources:
+                if old in self._exact:
+                    entries.append((old, self._exact[old]))
+                entries.extend(self._grouped6.get(old, []))
+            if not entries:
+                continue
+            code, rate = max(entries, key=lambda e: _weight(e[1]))
+            texts = {r.text for _, r in entries}
+            self._carried[new] = TariffHit(code, rate, len(texts) > 1, tuple(sorted(sources)))
 
     def lookup(self, hs_code: str) -> TariffHit | None:
         """The rate for a declared code: exact line, else its parent lines, else sub-lines."""
@@ -91,11 +120,20 @@ class Tariff:
                 hit = self._prefix.get(hs_code[:size])
                 if hit is not None:
                     return hit
-        return None
+        return self._carried.get(hs_code[:6]) if len(hs_code) >= 6 else None
 
 
 def _weight(rate: DutyRate) -> tuple[Decimal, int]:
     return (rate.ad_valorem, len(rate.specific))
+
+
+def load_correlation(path: Path) -> dict[str, list[str]]:
+    """HS 2022 subheading → the HS 2017 subheadings it came from."""
+    out: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["hs2022"], []).append(row["hs2017"])
+    return out
 
 
 def load_tariff(path: Path) -> Tariff:
