@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from lxml import etree
 from clearway.api.app import create_app
 from clearway.ingestion.xml_safety import parse_xml, schema, schema_problems
 from clearway.wiring.services import Services
-from tests.matching.test_ceb_samples import first_block, key, sample
+from tests.matching.test_ceb_samples import file_matched_legs, first_block, key, sample
 
 C = "{http://www.chinaport.gov.cn/ceb}"
 
@@ -103,3 +104,72 @@ def test_a_receipt_sent_as_a_filing_gets_a_ceb900(client: TestClient, services: 
     [root] = receipts(client, sample("CEB622Message.xml"), key(services, "agent", "broker"))
     assert root.tag == f"{C}CEB900Message"
     assert "receipt customs sends" in (field(root, "returnInfo") or "")
+
+
+def feed(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    resp = client.get("/v1/notices?limit=1000", headers=headers)
+    assert resp.status_code == 200, resp.text
+    notices: list[dict[str, Any]] = [n["notice"] for n in resp.json()["notices"]]
+    return notices
+
+
+def valid(xml: str) -> Any:
+    root = parse_xml(xml.encode())
+    errors = schema_problems(schema("cn_ceb", "ceb_import_business_node_202205.xsd"), root)
+    assert errors == [], errors
+    return root
+
+
+def test_status_receipts_follow_the_parcel_and_release_brings_the_tax_bill(
+    client: TestClient, services: Services
+) -> None:
+    cid = file_matched_legs(client, services)
+    platform = key(services, "东方物通科技", "platform")
+    officer = key(services, "关员", "officer")
+    officer["Content-Type"] = "application/json"
+    resp = client.post(
+        "/v1/arrivals",
+        json={"transport_documents": ["L201603081138007"], "office": "3700"},
+        headers=officer,
+    )
+    assert resp.status_code == 200, resp.text
+    for action in (
+        {"action": "record_inspection", "found": False, "notes": "as declared"},
+        {"action": "release", "reason": "inspected"},
+    ):
+        resp = client.post(f"/v1/consignments/{cid}/actions", json=action, headers=officer)
+        assert resp.status_code == 200, resp.text
+    mine = [n for n in feed(client, platform) if n["consignment_id"] == cid]
+    codes = []
+    for n in mine:
+        if "ceb_receipt" not in n:
+            continue
+        root = valid(n["ceb_receipt"])
+        assert root.tag == f"{C}CEB622Message"
+        # the inventory's guid, agent and own number, every time
+        assert field(root, "guid") == "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+        assert (field(root, "agentCode"), field(root, "copNo")) == (
+            "1105910159",
+            "NBBH20160308005",
+        )
+        codes.append(field(root, "returnStatus"))
+    # decided for a check (the legs disagree) → held on arrival → inspected → released
+    assert codes[0] == "300" and codes[-2:] == ["500", "800"], codes
+    assert "599" in codes
+    released = next(n for n in mine if n["status"] == "released")
+    bill = valid(released["ceb_tax_bill"])
+    c = services.store.load(cid)
+    assert c is not None and c.assessment is not None
+    assert "cbec_within_limits" in c.assessment.flags
+    head_vat = Decimal(field(bill, "valueAddedTax") or "")
+    assert Decimal(field(bill, "customsTax") or "") == 0  # duty 0 within the limits
+    assert head_vat == c.assessment.total_of("vat") > 0
+    lines = bill.findall(f".//{C}TaxListRd")
+    assert [ln.findtext(f"{C}gcode") for ln in lines] == ["8528710000", "9619000000"]
+    for ln in lines:
+        price = Decimal(ln.findtext(f"{C}taxPrice"))
+        vat = Decimal(ln.findtext(f"{C}valueAddedTax"))
+        # VAT 13 % at 70 %: 9.1 % of the duty-paid price
+        assert abs(vat - price * Decimal("0.091")) <= Decimal("0.01")
+    assert sum(Decimal(ln.findtext(f"{C}valueAddedTax")) for ln in lines) == head_vat
+    assert field(bill, "invtNo") == field(valid(released["ceb_receipt"]), "invtNo")

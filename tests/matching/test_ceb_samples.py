@@ -102,10 +102,9 @@ def test_a_lone_payment_or_waybill_waits_for_its_partners(
     assert c.document.items == []  # "包裹" on the waybill is no goods line
 
 
-def test_legs_sharing_an_order_number_merge_and_the_inventory_is_assessed(
-    client: TestClient, services: Services
-) -> None:
-    """The samples name different orders; a real platform's legs share one. Edit them to."""
+def file_matched_legs(client: TestClient, services: Services) -> str:
+    """The samples' order, payment, inventory and waybill edited to share one order number, as
+    a real platform's legs would, filed by their enterprises; the parcel's id."""
     today = services.clock.now().strftime("%Y%m%d")
     # the order names the payment company (payCode) and the inventory the logistics company
     # (logisticsCode): registered to their operators, their records join even where they
@@ -142,7 +141,7 @@ def test_legs_sharing_an_order_number_merge_and_the_inventory_is_assessed(
         inventory = inventory.replace(old, new, 1)
     first = post(client, order, key(services, "东方物通科技", "platform"))["results"][0]
     assert first["status"] == "filed"  # an order alone is not a declaration: it waits
-    cid = first["consignment_id"]
+    cid: str = first["consignment_id"]
     for body, who, role in (
         (payment, "测试支付", "payment_provider"),
         # the platform declares its own inventory (an unnamed agent's would be held)
@@ -151,6 +150,14 @@ def test_legs_sharing_an_order_number_merge_and_the_inventory_is_assessed(
     ):
         out = post(client, body, key(services, who, role))
         assert out["results"][0]["consignment_id"] == cid, out
+    return cid
+
+
+def test_legs_sharing_an_order_number_merge_and_the_inventory_is_assessed(
+    client: TestClient, services: Services
+) -> None:
+    """The samples name different orders; a real platform's legs share one. Edit them to."""
+    cid = file_matched_legs(client, services)
     c = services.store.load(cid)
     assert c is not None and sorted(c.legs) == ["inventory", "order", "payment", "waybill"]
     assert c.transport_document == "L201603081138007"

@@ -107,8 +107,9 @@ def party_view(c: Consignment, view: Capacity, own_references: list[str]) -> Par
 
 
 _NOTICE_FIELDS: dict[str, tuple[str, ...]] = {
-    "payment": ("amount_due", "currency"),
-    "order": ("amount_due", "currency"),
+    "payment": ("amount_due", "currency", "ceb_tax_bill"),
+    # the platform is named on the CEB622 status receipt and the tax bill
+    "order": ("amount_due", "currency", "ceb_receipt", "ceb_tax_bill"),
     "transport": (),
 }
 _ALWAYS = ("consignment_id", "transport_document", "kind", "status", "payment_status", "created_at")

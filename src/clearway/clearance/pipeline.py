@@ -18,6 +18,7 @@ from typing import Literal
 import msgspec
 
 from clearway.clearance import referrals
+from clearway.clearance.ceb_answers import ceb_answers
 from clearway.clearance.joining import (
     FIRST_DECLARATION,
     PARTY,
@@ -797,6 +798,8 @@ def notice_body(c: Consignment, kind: str) -> dict[str, object]:
     )
     if answer is not None:
         body["item_answer"] = msgspec.to_builtins(answer)
+    # a parcel declared by CEB621 inventory: its CEB622 status receipt (and tax bill on release)
+    body.update(ceb_answers(c))
     return body
 
 

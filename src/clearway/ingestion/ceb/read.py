@@ -18,6 +18,7 @@ from decimal import Decimal
 from lxml import etree
 
 from clearway.domain.filing import (
+    Collection,
     DeclarationReference,
     FilingDocument,
     Item,
@@ -292,6 +293,9 @@ def _inventory(head: etree._Element, lines: list[etree._Element], r: _Reader) ->
         order=Order(id=r.required(head, "orderNo")),
         office=child(head, "customsCode"),
         procedure_code=child(head, "tradeMode"),
+        # the platform, e-commerce or logistics enterprise withholds the tax for the buyer
+        # against the guarantee of the enterprise named in assureCode (代收代缴)
+        collection=Collection(model="intermediary", registration_number=child(head, "assureCode")),
         # later status receipts (CEB622), the tax bill (CEB816) and the answers to a
         # cancellation or return name the agent and echo the inventory's guid
         declaration=DeclarationReference(

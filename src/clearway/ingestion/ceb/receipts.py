@@ -16,7 +16,9 @@ from datetime import datetime
 
 from lxml import etree
 
+from clearway.domain.filing import FilingDocument
 from clearway.ingestion.ceb.codes import NS, stamp_ms
+from clearway.ingestion.ceb.numbers import inventory_number, pre_number
 
 CEB_STATUS_TEXT = {
     "2": "电子口岸申报中 received",
@@ -256,6 +258,45 @@ def problem_info(kind: str, refs: dict[str, str], problems: list[tuple[str, str]
     return "; ".join(
         f"{field_path(kind, path, refs)}: {message}" if path and path != "/" else message
         for path, message in problems
+    )
+
+
+# statuses at which customs has adjudicated the inventory and given it its number
+_NUMBERED = frozenset({"399", "500", "501", "502", "503", "599", "700", "800", "899"})
+
+
+def status_receipt(
+    doc: FilingDocument,
+    *,
+    consignment_id: str,
+    status: str,
+    lane: str | None = None,
+    info: str = "",
+    at: datetime,
+) -> bytes | None:
+    """CEB622 for an inventory whose clearance status changed (accepted, risk check,
+    inspection, released, returned…), echoing the inventory's guid and naming its agent,
+    platform and e-commerce enterprise. None when the status has no CEB code."""
+    try:
+        code = ceb_status(status, lane=lane)
+    except ValueError:
+        return None
+    ref = doc.declaration
+    year = (doc.legal_date or at).year
+    head = {
+        "guid": (ref.message_id if ref else None) or "",
+        "customsCode": doc.office or "",
+        "ebpCode": (doc.platform.identifier or "") if doc.platform else "",
+        "ebcCode": (doc.seller.identifier or "") if doc.seller else "",
+        "agentCode": (ref.declarant if ref else None) or "",
+        "copNo": (ref.lrn if ref else None) or doc.filer_reference,
+        "preNo": pre_number(year, consignment_id),
+    }
+    if code in _NUMBERED:
+        head["invtNo"] = inventory_number(doc.office, year, consignment_id)
+    text = CEB_STATUS_TEXT.get(code, code)
+    return render(
+        kind="inventory", code=code, head=head, info=f"{text}: {info}" if info else text, at=at
     )
 
 
