@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from decimal import DecimalException
 from typing import Any
 
 import msgspec
@@ -92,6 +93,20 @@ def _errors(app: FastAPI) -> None:
             "a value is too long or out of range to be stored",
             (),
             request.url.path,
+        )
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: RecursionError) -> Response:
+        # Bodies are depth-checked before decoding (kernel/strict_json); this is the net under it.
+        return problem_response(
+            400, "malformed", "the input is nested too deeply", (), request.url.path
+        )
+
+    @app.exception_handler(DecimalException)
+    async def number_out_of_range(request: Request, exc: DecimalException) -> Response:
+        # Every number is bounded when read (kernel/decimals); this is the net under it.
+        return problem_response(
+            422, "invalid-input", "a number is out of range", (), request.url.path
         )
 
     @app.exception_handler(RequestValidationError)

@@ -9,8 +9,9 @@ from typing import Annotated, TypeVar
 import msgspec
 from fastapi import Depends, Request
 
-from clearway.domain.validation import MAX_NUMBER
+from clearway.kernel.decimals import decimal_problem
 from clearway.kernel.errors import ClearwayError, Forbidden, InvalidInput, Problem, Unauthorized
+from clearway.kernel.strict_json import depth_problem, json_problems
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
@@ -89,17 +90,19 @@ async def read_body(request: Request, limit: int, accept: tuple[str, ...] = JSON
         if size > limit:
             raise PayloadTooLarge(f"body is over the {limit} byte limit")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    if ctype == "application/json" or ctype.endswith("+json"):
+        deep = depth_problem(body)  # before any recursive decoder sees it
+        if deep is not None:
+            raise Malformed(deep.message, [deep])
+    return body
 
 
 def number_problems(value: object, path: str = "") -> list[Problem]:
     """NaN, sNaN, infinities and absurd magnitudes anywhere in a decoded request."""
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            return [Problem(path or "/", "not_a_number", "must be a finite decimal number")]
-        if abs(value) >= MAX_NUMBER:
-            return [Problem(path or "/", "range", f"must be below {MAX_NUMBER:,}")]
-        return []
+        refused = decimal_problem(value, negative=True)
+        return [] if refused is None else [Problem(path or "/", refused.code, refused.detail)]
     if isinstance(value, msgspec.Struct):
         return [
             p
@@ -115,6 +118,9 @@ def number_problems(value: object, path: str = "") -> list[Problem]:
 
 def decode_as(body: bytes, kind: type[T]) -> T:
     """Decode JSON into a request struct; every problem becomes a 4xx."""
+    strict = json_problems(body, kind)
+    if strict:
+        raise InvalidInput(strict)
     try:
         decoded = msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:

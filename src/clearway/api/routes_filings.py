@@ -15,6 +15,7 @@ from clearway.clearance.intake import submission
 from clearway.clearance.pipeline import FilingResult
 from clearway.clearance.ports import Filer
 from clearway.kernel.errors import Conflict, InvalidInput, Problem
+from clearway.kernel.strict_json import StrictJson
 
 router = APIRouter(tags=["filings"])
 _ENC = msgspec.json.Encoder(decimal_format="string")
@@ -85,6 +86,9 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
 )
 async def file_batch(request: Request, svc: ServicesDep, who: PrincipalDep) -> Response:
     body = await read_body(request, svc.settings.max_body_bytes)
+    strict = StrictJson(body)
+    if strict.problem is not None:
+        raise Malformed(strict.problem.message, [strict.problem])
     try:
         raw = msgspec.json.decode(body, type=list[msgspec.Raw])
     except msgspec.ValidationError as exc:

@@ -12,6 +12,7 @@ from clearway.api.problems import PROBLEM_JSON
 from clearway.classification.report import suggestion_json
 from clearway.kernel.codes import is_country
 from clearway.kernel.errors import InvalidInput, Problem
+from clearway.kernel.strict_json import json_problems
 
 router = APIRouter(tags=["classification"])
 MAX_DESCRIPTION = 2000
@@ -68,6 +69,9 @@ _RESPONSE_SCHEMA = {
 
 
 def _request(body: bytes) -> SuggestRequest:
+    strict = json_problems(body, SuggestRequest)
+    if strict:
+        raise InvalidInput(strict, "the request is not valid")
     try:
         req = msgspec.json.decode(body, type=SuggestRequest)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:

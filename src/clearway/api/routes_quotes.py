@@ -13,9 +13,10 @@ from clearway.api.deps import ServicesDep, read_body
 from clearway.api.openapi import body_schema
 from clearway.api.problems import PROBLEM_JSON
 from clearway.domain.assessment import MANUAL_ASSESSMENT
-from clearway.domain.filing import decode_filing
+from clearway.domain.filing import FilingDocument, decode_filing
 from clearway.domain.validation import check_quote, decode_problems
 from clearway.kernel.errors import InvalidInput, Problem
+from clearway.kernel.strict_json import json_problems
 from clearway.revenue.assessor import PackAssessor
 from clearway.revenue.quote import quote_document
 from clearway.revenue.suggested import quote_suggesting
@@ -50,6 +51,9 @@ _QUOTE_SCHEMA = {
 )
 async def quote(request: Request, svc: ServicesDep) -> Response:
     body = await read_body(request, 1024 * 1024)
+    strict = json_problems(body, FilingDocument)
+    if strict:
+        raise InvalidInput(strict, "the document is not valid")
     try:
         doc = decode_filing(body)
     except (msgspec.ValidationError, msgspec.DecodeError):

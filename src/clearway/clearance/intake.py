@@ -11,14 +11,18 @@ from collections.abc import Iterator
 import msgspec
 
 from clearway.clearance.pipeline import Submission
-from clearway.domain.filing import decode_filing
+from clearway.domain.filing import FilingDocument, decode_filing
 from clearway.domain.validation import decode_problems
 from clearway.ingestion.detect import detect, parse
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import Problem
+from clearway.kernel.strict_json import json_problems, too_deep
 
 
 def submission(raw: bytes) -> Submission:
+    strict = json_problems(raw, FilingDocument)
+    if strict:
+        return Submission(None, strict)
     try:
         return Submission(decode_filing(raw))
     except (msgspec.ValidationError, msgspec.DecodeError):
@@ -28,6 +32,9 @@ def submission(raw: bytes) -> Submission:
 def split_records(content: bytes) -> Iterator[bytes]:
     """The JSON records in a file: one object, an array of objects, or one object per line."""
     head = content.lstrip()[:1]
+    if too_deep(content):
+        yield content  # reported as too deep by the strict reading
+        return
     if head == b"[":
         try:
             parts = msgspec.json.decode(content, type=list[msgspec.Raw])

@@ -23,7 +23,10 @@ import msgspec.inspect as mi
 from clearway.domain.filing import MAX_ITEMS, FilingDocument, Item, Party
 from clearway.domain.text import description_length_problem
 from clearway.kernel import codes
+from clearway.kernel.characters import unsafe_character
+from clearway.kernel.decimals import decimal_problem
 from clearway.kernel.errors import Problem
+from clearway.kernel.strict_json import EARLIEST_DATE, LATEST_DATE
 
 # Tolerance for order/payment totals against the items, as a share of the larger amount. A data
 # quality threshold, not legislation: totals include shipping and rounding on most platforms.
@@ -165,8 +168,10 @@ def check_filing(
     data-set requirements on its own (the merged consignment is checked by matching).
     """
     out = _number_problems(doc)
+    _text_problems(doc, "", out)
+    _date_problems(doc, out)
     if out:
-        return out  # the remaining checks compare amounts: they need finite numbers
+        return out  # the remaining checks compare amounts and dates: they need sane ones
     _top(doc, served, today, out, kind)
     for name in ("consignor", "consignee", "seller", "platform"):
         party = getattr(doc, name)
@@ -180,10 +185,6 @@ def check_filing(
     if currency_ok:
         _totals(doc, out)
     return out
-
-
-# Amounts and masses beyond this are typing errors, not parcels; it also bounds storage.
-MAX_NUMBER = Decimal(10) ** 12
 
 
 def _decimals(doc: FilingDocument) -> list[tuple[str, Decimal | None]]:
@@ -207,16 +208,42 @@ def _decimals(doc: FilingDocument) -> list[tuple[str, Decimal | None]]:
 
 
 def _number_problems(doc: FilingDocument) -> list[Problem]:
-    """NaN, infinities and absurd magnitudes decode as Decimals; refuse them up front."""
+    """NaN, infinities, absurd magnitudes and precision decode as Decimals from any format;
+    refuse them up front, by the one grammar's bounds (`clearway.kernel.decimals`)."""
     out = []
     for path, value in _decimals(doc):
-        if value is None:
-            continue
-        if not value.is_finite():
-            out.append(Problem(path, "not_a_number", "must be a finite decimal number"))
-        elif abs(value) >= MAX_NUMBER:
-            out.append(Problem(path, "range", f"must be below {MAX_NUMBER:,}"))
+        refused = None if value is None else decimal_problem(value, negative=True)
+        if refused is not None:
+            out.append(Problem(path, refused.code, refused.detail))
     return out
+
+
+def _text_problems(value: object, path: str, out: list[Problem]) -> None:
+    """Control and direction characters in any text of the document, whatever its format."""
+    if isinstance(value, str):
+        why = unsafe_character(value)
+        if why:
+            out.append(Problem(path or "/", "unsafe_character", why))
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            _text_problems(getattr(value, name), f"{path}/{name}", out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _text_problems(v, f"{path}/{i}", out)
+
+
+def _date_problems(doc: FilingDocument, out: list[Problem]) -> None:
+    days = {
+        "/legal_date": doc.legal_date,
+        "/order/placed_at": doc.order.placed_at.date()
+        if doc.order and doc.order.placed_at
+        else None,
+    }
+    for path, day in days.items():
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+            out.append(
+                Problem(path, "date_range", f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+            )
 
 
 def _top(

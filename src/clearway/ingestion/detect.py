@@ -17,6 +17,7 @@ from clearway.ingestion import ceb, csv_filing, h7
 from clearway.ingestion.records import FORMATS, FormatError, ParsedBatch, ParsedRecord, match_keys
 from clearway.ingestion.xml_safety import MAX_BYTES, local, parse_xml
 from clearway.kernel.errors import Problem
+from clearway.kernel.strict_json import StrictJson, too_deep
 
 MAX_JSON_RECORDS = 100_000
 _JSON = msgspec.json.Decoder(float_hook=Decimal)  # amounts keep their exact decimal text
@@ -49,6 +50,8 @@ def detect(content: bytes) -> str:
 
 
 def _is_json(line: bytes) -> bool:
+    if too_deep(line):
+        return False
     try:
         _JSON.decode(line)
     except (msgspec.DecodeError, UnicodeDecodeError):
@@ -97,7 +100,19 @@ def _problem_path(message: str, prefix: str) -> str:
     return f"{prefix}/{path}" if prefix and path else prefix or path
 
 
-def _record(value: object, source: str, prefix: str) -> ParsedRecord:
+def _record(
+    value: object, source: str, prefix: str, strict: list[Problem] | None = None
+) -> ParsedRecord:
+    if strict:  # outside the one grammar (clearway.kernel.strict_json)
+        reference = value.get("filer_reference") if isinstance(value, dict) else None
+        return ParsedRecord(
+            None,
+            None,
+            "declaration",
+            source,
+            strict,
+            filer_reference=reference if isinstance(reference, str) else None,
+        )
     try:
         document = msgspec.convert(value, FilingDocument, strict=False)
     except msgspec.ValidationError as exc:
@@ -122,19 +137,26 @@ def _record(value: object, source: str, prefix: str) -> ParsedRecord:
 
 
 def _json(content: bytes) -> list[ParsedRecord]:
+    strict = StrictJson(content)
+    if strict.problem is not None:
+        raise FormatError(f"json.{strict.problem.code}", strict.problem.message)
     try:
         data = _JSON.decode(content)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise FormatError("json.malformed", f"not valid JSON: {exc}") from None
+    tree = strict.tree
     if isinstance(data, dict) and isinstance(data.get("filings"), list):
-        data = data["filings"]
+        data, tree = data["filings"], tree["filings"]
     if isinstance(data, dict):
-        return [_record(data, "document", "")]
+        return [_record(data, "document", "", strict.problems(FilingDocument, tree))]
     if not isinstance(data, list):
         raise FormatError("json.shape", "expected a filing object or an array of filings")
     if len(data) > MAX_JSON_RECORDS:
         raise FormatError("json.too_many", f"more than {MAX_JSON_RECORDS} filings")
-    return [_record(v, f"[{i}]", str(i)) for i, v in enumerate(data)]
+    return [
+        _record(v, f"[{i}]", str(i), strict.problems(FilingDocument, tree[i], str(i)))
+        for i, v in enumerate(data)
+    ]
 
 
 def _jsonl(content: bytes) -> list[ParsedRecord]:
@@ -144,11 +166,16 @@ def _jsonl(content: bytes) -> list[ParsedRecord]:
             continue
         if len(records) >= MAX_JSON_RECORDS:
             raise FormatError("json.too_many", f"more than {MAX_JSON_RECORDS} filings")
+        strict = StrictJson(line)
         try:
+            if strict.problem is not None:
+                raise msgspec.DecodeError(strict.problem.message)
             value = _JSON.decode(line)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             problem = Problem(f"lines/{number}", "json.malformed", f"not valid JSON: {exc}")
             records.append(ParsedRecord(None, None, "declaration", f"line {number}", [problem]))
             continue
-        records.append(_record(value, f"line {number}", f"lines/{number}"))
+        where = f"lines/{number}"
+        problems = strict.problems(FilingDocument, None, where)
+        records.append(_record(value, f"line {number}", where, problems))
     return records

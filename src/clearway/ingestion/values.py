@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from clearway.kernel.codes import is_country, is_currency, normalise_hs
+from clearway.kernel.decimals import DecimalRefused, strict_decimal
 from clearway.kernel.errors import Problem
 
 
@@ -28,17 +29,11 @@ class Collector:
         if raw is None or raw.strip() == "":
             return None
         try:
-            value = Decimal(raw.strip())
-        except InvalidOperation:
-            self.error(path, "amount.invalid", f"not a decimal number: {raw[:40]!r}")
+            return strict_decimal(raw.strip(), negative=negative)
+        except DecimalRefused as refused:
+            code = "amount.negative" if refused.code == "negative" else "amount.invalid"
+            self.error(path, code, refused.detail)
             return None
-        if not value.is_finite():
-            self.error(path, "amount.invalid", f"not a finite number: {raw[:40]!r}")
-            return None
-        if value < 0 and not negative:
-            self.error(path, "amount.negative", "must not be negative")
-            return None
-        return value
 
     def whole(self, raw: str | None, path: str) -> int | None:
         value = self.amount(raw, path)

@@ -27,6 +27,8 @@ from babel.numbers import (
     parse_decimal,
 )
 
+from clearway.kernel.decimals import decimal_problem
+
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 
 
@@ -127,14 +129,18 @@ class Formats:
         if decimal_sign == "," and "," not in raw and raw.count(".") == 1:
             raw = raw.replace(".", ",")  # 180.00 on a French page is still 180 euros
         if _SPACES.fullmatch(group) or group not in raw:
-            ok = re.fullmatch(r"[+-]?\d+(" + re.escape(decimal_sign) + r"\d+)?", raw)
+            ok = re.fullmatch(r"[+-]?[0-9]+(" + re.escape(decimal_sign) + r"[0-9]+)?", raw)
             if not ok:
                 raise NotANumber(raw)
-            return Decimal(raw.replace(decimal_sign, "."))
-        try:
-            return Decimal(str(parse_decimal(raw, locale=self.lang, strict=True)))
-        except (NumberFormatError, InvalidOperation):
-            raise NotANumber(raw) from None
+            value = Decimal(raw.replace(decimal_sign, "."))
+        else:
+            try:
+                value = Decimal(str(parse_decimal(raw, locale=self.lang, strict=True)))
+            except (NumberFormatError, InvalidOperation):
+                raise NotANumber(raw) from None
+        if decimal_problem(value, negative=True) is not None:  # the one grammar's bounds
+            raise NotANumber(raw)
+        return value
 
     def example(self) -> str:
         """How to write 1234.50 in this language, for hints next to number fields."""
