@@ -224,6 +224,9 @@ def test_agency_places_and_lifts_a_hold(visit: Visit, site: tuple[str, Services]
     WebStore(svc.engine, svc.clock).create_user("fsa.ines", PASSWORD, "agency", "food_safety")
     visit.login("fsa.ines")
     page = visit.page
+    expect(page.locator("h1")).to_contain_text(
+        "Autorité vétérinaire et alimentaire" if visit.lang == "fr" else "Food and veterinary"
+    )
     visit.check("agency-queue")
     page.get_by_role("link", name=td).click()
     page.locator("#hold-reason").fill("veterinary certificate missing")

@@ -120,3 +120,31 @@ def test_french_pages_say_reasons_and_problems_in_french() -> None:
     own = Problem("/decision", "own_proposal", "a second person reviews a change")
     assert labels.problem_text(fr, own, "fr") == fr("problem_own_proposal") != own.message
     assert labels.problem_text(fr, own, "en") == own.message
+
+
+def test_every_form_refusal_the_pages_show_has_words_in_both_languages() -> None:
+    """Each `InvalidInput(problems, "…")` message in the modules the pages call starts with
+    words `labels.DETAILS` knows, and each known start still occurs in the code."""
+    root = Path(clearway.__file__).parent
+    source = "".join(f.read_text("utf-8") for f in root.rglob("*.py"))
+    details: list[str] = []
+    for part in ("web", "storage/web_repository.py"):
+        target = root / part
+        for file in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+            for node in ast.walk(ast.parse(file.read_text("utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and getattr(node.func, "id", None) == "InvalidInput"
+                    and len(node.args) > 1
+                    and isinstance(node.args[1], ast.Constant)
+                ):
+                    details.append(str(node.args[1].value))
+    assert len(details) >= 5
+    unknown = [d for d in details if not any(d.startswith(s) for s in labels.DETAILS)]
+    assert not unknown, unknown
+    stale = [s for s in labels.DETAILS if s not in source.replace('"\n', "")]
+    assert not stale, stale
+    fr = i18n.translations("fr").gettext
+    said = labels.detail_text(fr, "cannot release: holds still open by food_safety", "fr")
+    assert said == "Mainlevée refusée : des retenues restent ouvertes par food_safety"
+    assert labels.detail_text(fr, "something new", "fr") == "something new"

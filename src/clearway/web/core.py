@@ -147,6 +147,8 @@ def render(
         "reason_text": lambda r: labels.reason_text(gettext, r, lang, _shipped_reasons()),
         "profile_reason": lambda p: labels.profile_reason(gettext, p.id, p.reason),
         "problem_text": lambda p: labels.problem_text(gettext, p, lang),
+        "detail_text": lambda d: labels.detail_text(gettext, str(d), lang),
+        "owner": lambda name: labels.data_text(gettext, "owner", name, name),
         "fmt": formats.for_lang(lang),
         "lang": lang,
         "languages": i18n.LANGUAGES,
@@ -155,6 +157,13 @@ def render(
         "path": request.url.path,
         **(context or {}),
     }
+    if isinstance(ctx.get("agencies"), Mapping):  # agencies' names in the page's language
+        ctx["agencies"] = {
+            code: labels.data_text(gettext, "agency", code, name)
+            for code, name in ctx["agencies"].items()
+        }
+    if ctx.get("agency") and ctx.get("agency_name"):
+        ctx["agency_name"] = labels.data_text(gettext, "agency", ctx["agency"], ctx["agency_name"])
     html = ENV.get_template(template).render(ctx)
     response = HTMLResponse(html, status_code=status)
     finish(request, response)

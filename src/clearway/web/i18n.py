@@ -70,8 +70,12 @@ def dynamic_messages() -> set[str]:
 
 def translated_data() -> set[str]:
     """Keys for texts that ship in English in data files and that other languages translate:
-    each shipped risk profile's reason (`profile_<ID>`). English pages show the data's own
-    text, so only the other catalogues need them."""
+    each shipped risk profile's reason (`profile_<ID>`) and owner (`owner_<owner>`), and each
+    Single Window agency's name (`agency_<code>`). English pages show the data's own text, so
+    only the other catalogues need them."""
     from clearway.risk.profiles import default_profiles
+    from clearway.storage.web_repository import default_routing
 
-    return {f"profile_{p.id}" for p in default_profiles().profiles}
+    profiles = default_profiles().profiles
+    out = {f"profile_{p.id}" for p in profiles} | {f"owner_{p.owner}" for p in profiles}
+    return out | {f"agency_{code}" for code in default_routing().agencies}

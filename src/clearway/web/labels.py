@@ -160,6 +160,28 @@ REASON_CODES = (
     "match_leg_overdue",
     "manual_assessment_required",
 )
+# Messages the pages show above a form or on an error page, by the English words they start
+# with (`detail_<key>`); the rest of the message (names, amounts) is kept as it is.
+DETAILS = {
+    "the form is not valid": "form_invalid",
+    "the request is not valid": "request_invalid",
+    "the action form is not valid": "form_invalid",
+    "the hold form is not valid": "form_invalid",
+    "the payment form is not valid": "form_invalid",
+    "the profile version is not valid": "version_invalid",
+    "the review is not valid": "review_invalid",
+    "the user cannot be created": "user_invalid",
+    "the form is missing its security token": "csrf",
+    "this page needs one of the roles:": "roles",
+    "cannot release: holds still open by": "release_holds",
+    "cannot release: duty and tax are due and not paid": "release_unpaid",
+    "a hold needs a reason": "hold_reason",
+    "lifting a hold needs a reason": "lift_reason",
+    "no open hold by": "no_hold",
+    "nothing is due on this consignment": "nothing_due",
+    "the amount due is": "amount_due",
+    "an inspection result needs": "inspection_found",
+}
 # Fields of a risk-profile version (`field_<name>` in the diff tables).
 PROFILE_FIELDS = ("active", "weight", "lane", "referral", "reason")
 # Hold reasons the engine writes itself (clearance/handlers.py); agencies' own words stay theirs.
@@ -188,6 +210,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "reason": REASON_CODES,
     "version": PROFILE_STATUSES,
     "field": PROFILE_FIELDS,
+    "selection": ("baseline", "lane", "rule", "score"),  # statistics.measures hit-rate groups
+    "detail": tuple(sorted(set(DETAILS.values()))),
 }
 
 
@@ -219,12 +243,18 @@ def hold_reason(gettext: Callable[[str], str], reason: str) -> str:
     return reason
 
 
+def data_text(gettext: Callable[[str], str], kind: str, code: str, english: str) -> str:
+    """A name or text that ships in English in a data file, in the page's language
+    (`<kind>_<code>` in the catalogue; the data's own text where there is none)."""
+    key = f"{kind}_{code}"
+    text = gettext(key)
+    return english if text == key else text
+
+
 def profile_reason(gettext: Callable[[str], str], profile_id: str, shipped: str) -> str:
     """A shipped risk profile's reason in the page's language (`profile_<ID>`; the YAML text
     is the English one)."""
-    key = f"profile_{profile_id}"
-    text = gettext(key)
-    return shipped if text == key else text
+    return data_text(gettext, "profile", profile_id, shipped)
 
 
 def reason_text(
@@ -259,3 +289,22 @@ def problem_text(gettext: Callable[[str], str], problem: Problem, lang: str) -> 
     key = f"problem_{problem.code}"
     text = gettext(key)
     return problem.message if text == key else text
+
+
+def detail_text(gettext: Callable[[str], str], detail: str, lang: str) -> str:
+    """An error's message in the page's language when it starts with words the catalogue
+    knows (the rest of it, such as names or amounts, kept); else as written."""
+    if lang == "en" or not detail:
+        return detail
+    for start, key in DETAILS.items():
+        if detail.startswith(start):
+            text = gettext(f"detail_{key}")
+            if text == f"detail_{key}":
+                return detail
+            rest = detail[len(start) :].strip(" ;:")
+            return f"{text} {rest}" if rest and key in _DETAIL_TAILS else text
+    return detail
+
+
+# Messages whose tail carries data worth keeping (who holds, what is due).
+_DETAIL_TAILS = {"roles", "release_holds", "no_hold", "nothing_due", "amount_due"}
