@@ -147,6 +147,8 @@ PROBLEMS = (
     "match_payer_id",
     "match_declared_value",
     "match_consignee",
+    "unsafe_character",
+    "date_range",
 )
 # Reasons the engine writes with a fixed code (risk/selector.py, clearance/referrals.py,
 # clearance/handlers.py, clearance/pipeline.py, accounts/standing.py); `reason_<code>`.
