@@ -281,3 +281,178 @@ def test_consignment_view_shows_the_mrn_and_the_declarations_references(
         "DK005600",
     )
     assert view["document"]["packages"] == 2
+
+
+def officer(services: Services) -> dict[str, str]:
+    return {"Authorization": f"Bearer {services.operators.create_key('Toldstyrelsen', 'officer')}"}
+
+
+def released(client: TestClient, services: Services, result: dict[str, Any]) -> None:
+    """The parcel arrives and customs releases it (paying what the consignee owes, if any)."""
+    cid = result["consignment_id"]
+    c = services.store.load(cid)
+    assert c is not None
+    headers = officer(services)
+    resp = client.post(
+        "/v1/arrivals", headers=headers, json={"transport_documents": [c.transport_document]}
+    )
+    assert resp.status_code == 200, resp.text
+    c = services.store.load(cid)
+    assert c is not None
+    if c.payment_status == "due":
+        resp = client.post(
+            f"/v1/consignments/{cid}/payments",
+            headers=headers,
+            json={
+                "amount": str(c.assessment.due_at_border if c.assessment else 0),
+                "currency": c.assessment.currency if c.assessment else "DKK",
+                "reference": "PAY-1",
+            },
+        )
+        assert resp.status_code < 300, resp.text
+    c = services.store.load(cid)
+    assert c is not None
+    if c.status != "released":
+        for hold in services.store.holds(cid):
+            if hold.lifted_at is None:
+                client.post(
+                    f"/v1/consignments/{cid}/actions",
+                    headers=headers,
+                    json={"action": "lift_hold", "hold_id": hold.id, "reason": "checked"},
+                )
+        c = services.store.load(cid)
+        assert c is not None
+        if c.status != "released":
+            resp = client.post(
+                f"/v1/consignments/{cid}/actions",
+                headers=headers,
+                json={"action": "release", "reason": "checked"},
+            )
+            assert resp.status_code == 200, resp.text
+    c = services.store.load(cid)
+    assert c is not None and c.status == "released", c.status if c else None
+
+
+@pytest.mark.parametrize(
+    ("base", "follow_up", "amount", "status"),
+    [
+        ("h7_standard_v2.2.xml", "h7_repayment_4c_v1.0.xml", "275.0", "released"),
+        (
+            "h7_standard_v2.2.xml",
+            "h7_invalidation_and_repayment_4c_v2.2.xml",
+            "275.0",
+            "invalidated",
+        ),
+        ("h1_standard_v1.4.xml", "h1_repayment_v1.2.xml", "1503.2", "released"),
+        ("h1_standard_v1.4.xml", "h1_remission_v1.1.xml", "1503.2", "released"),
+        ("h1_standard_v1.4.xml", "h1_invalidation_and_repayment_4c_v1.3.xml", "0.0", "invalidated"),
+    ],
+)
+def test_repayment_after_release_is_a_refund_request_tracked_to_paid(
+    client: TestClient,
+    broker: dict[str, str],
+    services: Services,
+    base: str,
+    follow_up: str,
+    amount: str,
+    status: str,
+) -> None:
+    _, first = lodge(client, broker, base)
+    assert first["outcome"] == "accepted", first
+    released(client, services, first)
+    code, result = lodge(client, broker, follow_up, mrn=first["mrn"])
+    assert code == 200, result
+    assert result["consignment_id"] == first["consignment_id"] and result["refund_id"]
+    c = services.store.load(first["consignment_id"])
+    assert c is not None and c.status == status
+    refund = client.get(f"/v1/refunds/{result['refund_id']}", headers=broker).json()
+    assert (refund["amount"], refund["currency"], refund["status"]) == (
+        amount,
+        "DKK",
+        "pending_approval",
+    )
+    assert refund["reasons"][0]
+    headers = officer(services)
+    decided = client.post(
+        f"/v1/refunds/{result['refund_id']}/decision",
+        headers=headers,
+        json={"approve": True, "reason": "goods returned, proof seen"},
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "approved"
+    paid = client.post(
+        f"/v1/refunds/{result['refund_id']}/payment",
+        headers=headers,
+        json={"reference": "NETS-2026-000123"},
+    )
+    assert paid.status_code == 200 and paid.json()["status"] == "paid", paid.text
+
+
+def test_plain_invalidation_after_release_repays_what_was_owed(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    released(client, services, first)
+    owed = services.store.load(first["consignment_id"])
+    assert owed is not None and owed.assessment is not None
+    code, result = lodge(client, broker, "h7_invalidation_v2.2.xml", mrn=first["mrn"])
+    assert code == 200 and result["outcome"] == "invalidated", result
+    refund = client.get(f"/v1/refunds/{result['refund_id']}", headers=broker).json()
+    assert Decimal(refund["amount"]) == owed.assessment.total
+    assert "122" in refund["reasons"][0]
+
+
+def test_invalidation_after_release_needs_a_listed_reason(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    released(client, services, first)
+    code, result = lodge(
+        client,
+        broker,
+        "h7_invalidation_v2.2.xml",
+        mrn=first["mrn"],
+        **{"<ns2:ChangeReasonCode>122<": "<ns2:ChangeReasonCode>999<"},
+    )
+    assert code == 422
+    assert result["problems"][0]["code"] == "dms.reason_code"
+    assert result["problems"][0]["path"] == "/Declaration/Amendment/ChangeReasonCode"
+
+
+def test_repayment_before_release_is_refused(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    code, result = lodge(client, broker, "h7_repayment_4c_v1.0.xml", mrn=first["mrn"])
+    assert code == 422 and result["problems"][0]["code"] == "dms.not_released"
+
+
+@pytest.mark.parametrize(("value", "direction"), [("500", "refund"), ("1090", "charge")])
+def test_amendment_after_release_changes_what_is_owed(
+    client: TestClient, broker: dict[str, str], services: Services, value: str, direction: str
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    released(client, services, first)
+    before = services.store.load(first["consignment_id"])
+    assert before is not None and before.assessment is not None
+    code, result = lodge(
+        client,
+        broker,
+        "h7_amendment_v2.3.xml",
+        mrn=first["mrn"],
+        **{'currencyID="DKK">1000<': f'currencyID="DKK">{value}<'},
+    )
+    assert code == 200 and result["outcome"] == "amended" and result["version"] == 2, result
+    after = services.store.load(first["consignment_id"])
+    assert after is not None and after.assessment is not None and after.status == "released"
+    assert after.document.declaration is not None
+    assert after.document.declaration.change_reason_code == "5"
+    [event] = [e for e in services.store.events_of(after.id) if e.kind == "amend_after_release"]
+    assert Decimal(event.data["old_total"]) == before.assessment.total
+    assert Decimal(event.data["new_total"]) == after.assessment.total
+    if direction == "refund":
+        assert after.assessment.total < before.assessment.total
+        refund = client.get(f"/v1/refunds/{result['refund_id']}", headers=broker).json()
+        assert Decimal(refund["amount"]) == before.assessment.total - after.assessment.total
+    else:
+        assert after.assessment.total > before.assessment.total
+        assert "refund_id" not in result

@@ -760,6 +760,27 @@ async def decide_refund(
     return _json(_refund_out(refund, payee_of(svc, refund.consignment_id, refund.account_id)))
 
 
+class RefundPaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]  # the transfer's
+
+
+@router.post(
+    "/v1/refunds/{refund_id}/payment",
+    summary="Officers: an approved refund paid out (not one settled through an account)",
+    **_doc((200, RefundOut), 403, 404, 409, body=RefundPaymentIn),
+)
+async def pay_refund(
+    refund_id: IdPath, request: Request, svc: ServicesDep, who: PrincipalDep
+) -> Response:
+    require(who, "officer")
+    body: RefundPaymentIn = await _body(request, RefundPaymentIn)
+    w = _wiring(svc)
+    refund = await run_in_threadpool(
+        lambda: w.returns.pay_refund(refund_id, officer=_actor(who), reference=body.reference)
+    )
+    return _json(_refund_out(refund, payee_of(svc, refund.consignment_id, refund.account_id)))
+
+
 def payee_of(svc: Services, consignment_id: str, account_id: str | None) -> str:
     """Who the money goes back to: the collecting account, or the consignee the way it paid."""
     if account_id:

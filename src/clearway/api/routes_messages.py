@@ -46,6 +46,7 @@ class MessageResultOut(FilingResultOut, omit_defaults=True):
     source_ref: str = ""
     receipt: str | None = None  # the CEB receipt or H7 answer (XML) for this message
     mrn: str | None = None  # EU DMS: the declaration's movement reference number
+    refund_id: str | None = None  # EU DMS: the refund request a follow-up made (/v1/refunds)
 
 
 class MessagesOut(msgspec.Struct):
@@ -186,19 +187,30 @@ async def messages(
         )
     filer = Filer(who.operator_id, who.operator, who.role)
     mrns: list[str | None] = [None] * len(batch.records)
+    refunds: list[str | None] = [None] * len(batch.records)
     if batch.format == "h7":
         register = SqlDeclarationRegister(svc.engine)
-        lodged = await run_in_threadpool(dms.lodge, svc.pipeline, register, filer, batch.records)
+        lodged = await run_in_threadpool(
+            lambda: dms.lodge(
+                svc.pipeline,
+                register,
+                filer,
+                batch.records,
+                returns=svc.accounts.returns if svc.accounts else None,
+                reassess=svc.clearance.reassess,
+            )
+        )
         # a DMS declarant reads problems as XPaths into its declaration
         results = [located(x.result) for x in lodged]
         mrns = [x.mrn for x in lodged]
+        refunds = [x.refund.id if x.refund else None for x in lodged]
     else:
         subs = [from_record(r, batch.format) for r in batch.records]
         results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
     count(request, results)
     at = datetime.now(UTC)
     outs: list[MessageResultOut] = []
-    for record, r, mrn in zip(batch.records, results, mrns, strict=True):
+    for record, r, mrn, refund in zip(batch.records, results, mrns, refunds, strict=True):
         base: dict[str, Any] = msgspec.structs.asdict(result_out(r))
         outs.append(
             MessageResultOut(
@@ -207,6 +219,7 @@ async def messages(
                 source_ref=record.source_ref,
                 receipt=receipt_for(batch.format, record, r, at, body, mrn),
                 mrn=mrn,
+                refund_id=refund,
             )
         )
     accepted = sum(1 for r in results if r.accepted)

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import msgspec
 
+from clearway.clearance.dms_released import Reassess, after_release
 from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult, Pipeline
 from clearway.clearance.ports import Filer
@@ -23,6 +24,8 @@ from clearway.ingestion.dms import mrn as mrns
 from clearway.ingestion.dms.pointers import xpath
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import Problem
+from clearway.returns.model import Refund
+from clearway.returns.service import ReturnsService
 
 FOLLOW_UP_KINDS = frozenset({"amendment", "invalidation", "repayment_application"})
 UNKNOWN_DECLARATION = "dms.declaration_unknown"
@@ -109,10 +112,12 @@ def issue(
 
 @dataclass(slots=True)
 class Lodged:
-    """One DMS message's result and the MRN of the declaration it is or follows."""
+    """One DMS message's result, the MRN of the declaration it is or follows, and the refund
+    request it made (a repayment, remission or invalidation after release)."""
 
     result: FilingResult
     mrn: str | None = None
+    refund: Refund | None = None
 
 
 def lodge(
@@ -120,17 +125,46 @@ def lodge(
     register: DeclarationRegister,
     filer: Filer,
     records: Sequence[ParsedRecord],
+    *,
+    returns: ReturnsService | None = None,
+    reassess: Reassess | None = None,
 ) -> list[Lodged]:
-    """File DMS messages: follow-ups resolved first, accepted declarations given their MRN."""
+    """File DMS messages: follow-ups resolved first; those on a released declaration (and
+    repayment applications) handled by `dms_released`; the rest through the pipeline, accepted
+    declarations given their MRN."""
     bases = resolve(records, register, filer.operator_id)
-    subs = [from_record(r, "h7") for r in records]
-    results = pipeline.process(filer, subs) if subs else []
     now = pipeline.clock.now()
-    out: list[Lodged] = []
-    for i, (record, r) in enumerate(zip(records, results, strict=True)):
-        entry = bases.get(i)
-        if r.accepted and r.consignment_id and entry is None and record.document is not None:
-            entry = issue(
+    done: dict[int, Lodged] = {}
+    for i, entry in bases.items():
+        record = records[i]
+        c = pipeline.store.load(entry.consignment_id)
+        if c is None:
+            continue
+        repayment = record.kind == "repayment_application"
+        late = c.status == "released" or (repayment and c.status == "invalidated")
+        if late and returns is not None and reassess is not None:
+            followed = after_release(
+                index=i,
+                record=record,
+                c=c,
+                filer=filer,
+                store=pipeline.store,
+                returns=returns,
+                reassess=reassess,
+                now=now,
+            )
+            done[i] = Lodged(followed.result, entry.mrn, followed.refund)
+        elif late or repayment:
+            done[i] = Lodged(_not_released(i, record, c.status), entry.mrn)
+    rest = [i for i in range(len(records)) if i not in done]
+    subs = [from_record(records[i], "h7") for i in rest]
+    results = pipeline.process(filer, subs) if subs else []
+    for i, r in zip(rest, results, strict=True):
+        r.index = i
+        record = records[i]
+        base = bases.get(i)
+        if r.accepted and r.consignment_id and base is None and record.document is not None:
+            base = issue(
                 register,
                 consignment_id=r.consignment_id,
                 operator_id=filer.operator_id,
@@ -139,5 +173,21 @@ def lodge(
                 country=record.document.destination_country,
                 at=now,
             )
-        out.append(Lodged(r, entry.mrn if entry is not None else None))
-    return out
+        done[i] = Lodged(r, base.mrn if base is not None else None)
+    return [done[i] for i in range(len(records))]
+
+
+def _not_released(index: int, record: ParsedRecord, status: str) -> FilingResult:
+    return FilingResult(
+        index,
+        "rejected",
+        record.filer_reference,
+        problems=[
+            Problem(
+                xpath("ID"),
+                "dms.not_released",
+                f"the declaration is {status}: repayment and remission apply to a released "
+                "declaration; before release, amend or invalidate it",
+            )
+        ],
+    )

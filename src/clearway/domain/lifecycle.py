@@ -61,6 +61,13 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     **{(s, "seize"): "seized" for s in _AT_BORDER},
     **{(s, "return_to_sender"): "returned_to_sender" for s in ("decided", *_AT_BORDER)},
     **{(s, "abandon"): "abandoned" for s in _AT_BORDER},
+    # EU DMS follow-ups after release (Art. 173-174 UCC, Art. 116 UCC repayment and remission):
+    # a post-release amendment, an invalidation of the released declaration (goods returned),
+    # a repayment or remission application on it
+    ("released", "amend_after_release"): "released",
+    ("released", "invalidate_after_release"): "invalidated",
+    ("released", "request_repayment"): "released",
+    ("invalidated", "request_repayment"): "invalidated",
 }
 ACTIONS: Final = frozenset(action for _, action in TRANSITIONS)
 
@@ -70,6 +77,9 @@ PAYMENT_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("due", "charge"): "due",
     ("due", "pay"): "paid",
     ("due", "waive"): "none",
+    # a post-release amendment raises the amount: the difference is due again
+    ("paid", "charge"): "due",
+    ("settled", "charge"): "due",
     ("paid", "settle"): "settled",
     ("paid", "refund"): "refunded",
     ("settled", "refund"): "refunded",

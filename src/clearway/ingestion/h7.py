@@ -140,9 +140,11 @@ def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
         record.action = "cancel"
         if kind == "invalidation_repayment":
             record.references["repayment_requested"] = "true"
+            _application(root, record)
         return [record]
     if kind == "repayment":
         record.kind = "repayment_application"
+        _application(root, record)
         return [record]
     record.action = "amend" if kind == "amendment" else "new"
     found = Collector()
@@ -152,6 +154,36 @@ def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
         record.document = document
         record.references.update(match_keys(document))
     return [record]
+
+
+AUTHORISATION_NS = "urn:wco:datamodel:WCO:WCO_DEC_EDS_AUTHORISATION:1"
+_A = {"d": NS, "a": AUTHORISATION_NS}
+_APPLICATION = "RepaymentRemissionAuthorisation"
+
+
+def _application(root: etree._Element, record: ParsedRecord) -> None:
+    """The repayment or remission application (Art. 116 UCC, the 4C application): its type
+    (REP/REM), amount and currency of duty, duty type and legal basis, kept as references."""
+    node = root.find(f"d:{_APPLICATION}", _A)
+    if node is None:
+        return
+    found = Collector()
+    fields = {
+        "application_type": text(node.find("a:ApplicationCodeType", _A)),
+        "application_holder": text(node.find("a:ApplicationHolderId", _A)),
+        "repayment_currency": text(node.find("a:AmountDuty/a:Currency", _A)),
+        "duty_type": text(node.find("a:DutyType/a:UnionCode", _A)),
+        "legal_basis": text(node.find("a:LegalBasis", _A)),
+        "trader_grounds": text(node.find("a:TraderGroundsDescription", _A)),
+    }
+    path = xpath(_APPLICATION, "AmountDuty/Amount")
+    amount = found.amount(text(node.find("a:AmountDuty/a:Amount", _A)), path)
+    currency = found.currency(fields["repayment_currency"], xpath(_APPLICATION, "AmountDuty"))
+    record.problems.extend(found.problems)
+    if amount is not None:
+        fields["repayment_amount"] = str(amount)
+    fields["repayment_currency"] = currency
+    record.references.update({k: v for k, v in fields.items() if v})
 
 
 def _party(node: etree._Element | None, found: Collector, path: str) -> Party | None:

@@ -21,7 +21,14 @@ from clearway.kernel.ids import new_id
 from clearway.kernel.money import round_amount
 from clearway.returns.approval import PENDING, needs_officer
 from clearway.returns.compute import item_problems, refund_lines, returned_share, window_check
-from clearway.returns.model import QuotaRestore, Refund, Return, ReturnedItem, ReturnWindow
+from clearway.returns.model import (
+    QuotaRestore,
+    Refund,
+    RefundLine,
+    Return,
+    ReturnedItem,
+    ReturnWindow,
+)
 from clearway.returns.ports import ReturnsStore
 
 ZERO = Decimal(0)
@@ -169,6 +176,52 @@ class ReturnsService:
         )
         self.store.add_refund(refund)
         return refund
+
+    def request_repayment(
+        self,
+        *,
+        consignment_id: str,
+        claimant: str,
+        amount: Decimal,
+        currency: str,
+        reason: str,
+        duty_type: str | None = None,
+    ) -> Refund:
+        """A repayment or remission the declaration's own follow-up applies for (EU: the 4C
+        application, an invalidation after release, a post-release amendment that lowers the
+        amount due — Art. 116 and 173-174 UCC). It waits for an officer's decision, then is paid
+        (`pay_refund`), or shows in the collecting account's next declaration."""
+        if amount < 0:
+            raise InvalidInput([Problem("/amount", "negative", "a repayment is not negative")])
+        refund = Refund(
+            new_id("rfd"),
+            consignment_id,
+            None,
+            self.store.collecting_account(consignment_id),
+            claimant,
+            (),
+            currency,
+            amount,
+            (RefundLine(None, duty_type or "duty", None, amount),),
+            PENDING,
+            (reason, "customs decides the application: an officer approves or refuses it"),
+            self.clock.now(),
+        )
+        self.store.add_refund(refund)
+        return refund
+
+    def pay_refund(self, refund_id: str, *, officer: str, reference: str) -> Refund:
+        """An approved refund paid out to the claimant (not one settled through an account)."""
+        refund = self.get_refund(refund_id)
+        if refund.status != "approved":
+            raise Conflict(f"refund {refund_id} is {refund.status}; only an approved one is paid")
+        if refund.account_id is not None:
+            raise Conflict(
+                f"refund {refund_id} is settled in the account's next consolidated declaration"
+            )
+        reasons = (*refund.reasons, f"paid by {officer}: {reference}")
+        self.store.set_refund_status(refund_id, "paid", reasons)
+        return self.get_refund(refund_id)
 
     def decide_refund(self, refund_id: str, *, approve: bool, officer: str, reason: str) -> Refund:
         """An officer approves or refuses a refund waiting for approval."""
