@@ -8,6 +8,7 @@ from clearway.domain.consignment import Consignment
 from clearway.domain.filing import from_builtins
 from clearway.domain.lifecycle import (
     ACTIONS,
+    AFTER_RELEASE,
     FINAL_STATUSES,
     STATUSES,
     TRANSITIONS,
@@ -69,3 +70,13 @@ def test_any_sequence_of_actions_stays_within_the_table(actions: list[str]) -> N
         else:
             assert c.status == TRANSITIONS[(before, action)]
     assert len(c.events) == sum(1 for e in c.events if e.to_status in STATUSES)
+
+
+def test_a_released_declaration_still_takes_its_follow_ups() -> None:
+    assert next_status("released", "amend_after_release") == "released"
+    assert next_status("released", "invalidate_after_release") == "invalidated"
+    assert next_status("invalidated", "request_repayment") == "invalidated"
+    assert all(src in FINAL_STATUSES for src, _ in AFTER_RELEASE)
+    assert not set(a for _, a in AFTER_RELEASE) & ACTIONS  # no border action after the end
+    with pytest.raises(IllegalTransition):
+        next_status("decided", "invalidate_after_release")

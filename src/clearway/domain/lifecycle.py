@@ -61,15 +61,19 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     **{(s, "seize"): "seized" for s in _AT_BORDER},
     **{(s, "return_to_sender"): "returned_to_sender" for s in ("decided", *_AT_BORDER)},
     **{(s, "abandon"): "abandoned" for s in _AT_BORDER},
-    # EU DMS follow-ups after release (Art. 173-174 UCC, Art. 116 UCC repayment and remission):
-    # a post-release amendment, an invalidation of the released declaration (goods returned),
-    # a repayment or remission application on it
+}
+ACTIONS: Final = frozenset(action for _, action in TRANSITIONS)
+
+# Clearance ends at a final status, but a released declaration still has a life of its own: the
+# declarant may amend it (Art. 173(3) UCC), have it invalidated when the goods went back
+# (Art. 174 UCC, Art. 148 DA) and apply for repayment or remission (Art. 116 UCC). These moves
+# are their own table; no border action applies to a final status.
+AFTER_RELEASE: Final[dict[tuple[str, str], str]] = {
     ("released", "amend_after_release"): "released",
     ("released", "invalidate_after_release"): "invalidated",
     ("released", "request_repayment"): "released",
     ("invalidated", "request_repayment"): "invalidated",
 }
-ACTIONS: Final = frozenset(action for _, action in TRANSITIONS)
 
 PAYMENT_STATUSES: Final = ("none", "due", "paid", "settled", "refunded")
 PAYMENT_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
@@ -95,6 +99,8 @@ def next_status(status: str, action: str) -> str:
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
+        if (status, action) in AFTER_RELEASE:
+            return AFTER_RELEASE[(status, action)]
         allowed = sorted(a for (s, a) in TRANSITIONS if s == status)
         raise IllegalTransition(
             f"cannot {action.replace('_', ' ')} a consignment that is {status}; "
