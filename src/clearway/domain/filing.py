@@ -89,6 +89,11 @@ class Item(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     net_mass_kg: Decimal | None = None
     url: str | None = None
     gross_mass_kg: Decimal | None = None  # H7 DE 18 04 per item; CN23 per line
+    # excise goods (docs/revenue.md): alcohol by volume and strength, tobacco by sticks or weight
+    volume_litres: Decimal | None = None  # the line's total volume of product, litres
+    alcohol_percent: Decimal | None = None  # actual alcoholic strength, % vol
+    tobacco_sticks: int | None = None  # cigarettes (or cigars) on the line
+    tobacco_grams: Decimal | None = None  # net tobacco weight of the line, grams
     supplementary_units: Decimal | None = None  # EU DE 18 02 (TariffQuantity) where the tariff asks
 
 

@@ -203,6 +203,9 @@ def _decimals(doc: FilingDocument) -> list[tuple[str, Decimal | None]]:
             (f"/items/{i}/value", item.value),
             (f"/items/{i}/net_mass_kg", item.net_mass_kg),
             (f"/items/{i}/gross_mass_kg", item.gross_mass_kg),
+            (f"/items/{i}/volume_litres", item.volume_litres),
+            (f"/items/{i}/alcohol_percent", item.alcohol_percent),
+            (f"/items/{i}/tobacco_grams", item.tobacco_grams),
         ]
     return found
 
@@ -422,6 +425,23 @@ def _item(
     if item.origin_country is not None and not codes.is_country(item.origin_country):
         out.append(_not_country(f"{p}/origin_country", item.origin_country))
     _mass(item, p, doc, out)
+    _excise_quantities(item, p, out)
+
+
+def _excise_quantities(item: Item, p: str, out: list[Problem]) -> None:
+    """Volume, strength and tobacco quantities measure excise: positive, strength a percentage."""
+    for name in ("volume_litres", "tobacco_grams"):
+        value = getattr(item, name)
+        if value is not None and value <= 0:
+            out.append(Problem(f"{p}/{name}", "range", "must be greater than 0"))
+    if item.alcohol_percent is not None and not 0 <= item.alcohol_percent <= 100:
+        out.append(Problem(f"{p}/alcohol_percent", "range", "must be between 0 and 100 (% vol)"))
+    if item.alcohol_percent is not None and item.volume_litres is None:
+        out.append(
+            Problem(f"{p}/volume_litres", "required", "an alcoholic strength needs the volume")
+        )
+    if item.tobacco_sticks is not None and not 1 <= item.tobacco_sticks <= 10_000_000:
+        out.append(Problem(f"{p}/tobacco_sticks", "range", "must be between 1 and 10,000,000"))
 
 
 def _mass(item: Item, p: str, doc: FilingDocument, out: list[Problem]) -> None:

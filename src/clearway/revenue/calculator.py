@@ -26,6 +26,7 @@ from clearway.domain.filing import FilingDocument
 from clearway.kernel.codes import normalise_hs
 from clearway.kernel.money import RoundingMode, round_amount
 from clearway.revenue.collection import RegistrationStatus, choose_model
+from clearway.revenue.excise import ExciseDue, excise_due
 from clearway.revenue.fx import ECB_REFERENCE, FxRule, FxTable
 from clearway.revenue.irg import irg_category
 from clearway.revenue.rules import Rules, show
@@ -54,6 +55,8 @@ class _Line:
     mass: Decimal | None
     duty: Decimal = ZERO
     extra: Decimal = ZERO  # transport and insurance share, destination currency
+    excise: Decimal = ZERO
+    excise_good: bool = False
 
 
 class _Work:
@@ -70,6 +73,7 @@ class _Work:
         self.at = rules.legal_date.isoformat()
         self.dest = rules.currency
         self.fx_rule = FxRule.of(rules.value("fx.rule"))
+        self.category = doc.category  # a "gift" that is not one in law is assessed as a sale
 
     def flag(self, name: str) -> None:
         if name not in self.flags:
@@ -135,6 +139,7 @@ def assess(
         return w.convert(base, src, threshold["currency"])
 
     excise = _excise(w, lines)
+    _gift_in_law(w)
     relieved = _reliefs(w, value_in)
     cbec = rules.read("cbec", w.trace) if not relieved else None
     if relieved:
@@ -143,6 +148,7 @@ def assess(
         _china(w, lines, cbec, to_dest(customs_src), hooks, tariffs)
     else:
         _duty(w, lines, value_in, tariffs)
+        _excise_duty(w, lines, value_in)
         _tax(w, lines, value_in)
         _fees(w, lines, value_in)
 
@@ -158,6 +164,7 @@ def assess(
         value_in,
         excise,
         hooks.registration_status,
+        w.category,
     )
     w.flags.extend(f for f in choice.flags if f not in w.flags)
     w.trace.extend(choice.trace)
@@ -223,9 +230,36 @@ def _apportion(
 def _excise(w: _Work, lines: list[_Line]) -> bool:
     headings = w.rules.read("excise.headings", w.trace) or []
     hits = [ln for ln in lines if ln.hs and any(ln.hs.startswith(h) for h in headings)]
+    for ln in hits:
+        ln.excise_good = True
     if hits:
         w.flag("excise_goods")
     return bool(hits)
+
+
+def _gift_in_law(w: _Work) -> None:
+    """A gift is a consignment from one private person to another, without payment of any kind
+    (Reg. 1186/2009 art. 25, Dir. 2006/79 art. 1; the UK and others alike). A declared `gift`
+    with an order, a payment, a seller or platform, or a vendor registration is a sale."""
+    if w.doc.category != "gift":
+        return
+    doc = w.doc
+    why = [
+        what
+        for what, present in (
+            ("an order", doc.order is not None),
+            ("a payment", doc.payment is not None),
+            ("a seller", doc.seller is not None),
+            ("a platform", doc.platform is not None),
+        )
+        if present
+    ]
+    if why:
+        w.category = "sale_of_goods"
+        w.flag("gift_conditions_not_met")
+        w.note("gift.test", f"declared a gift but carries {', '.join(why)}: assessed as a sale")
+    else:
+        w.note("gift.test", "no order, payment, seller or platform: a gift between private persons")
 
 
 def _reliefs(w: _Work, value_in: Callable[[dict[str, Any]], Decimal]) -> bool:
@@ -256,7 +290,17 @@ def _below(w: _Work, name: str, value_in: Callable[[dict[str, Any]], Decimal]) -
 
 
 def _gift(w: _Work, name: str, value_in: Callable[[dict[str, Any]], Decimal]) -> bool:
-    return w.doc.category == "gift" and _below(w, name, value_in)
+    return w.category == "gift" and _below(w, name, value_in)
+
+
+def _excluded(w: _Work, lines: list[_Line]) -> list[_Line]:
+    """Lines a duty relief does not reach (EU: alcohol, perfumes, tobacco — Reg. 1186/2009
+    art. 24; GB, AU: excise goods): they pay the tariff whatever the consignment's value."""
+    prefixes = w.rules.read("duty.relief_exclusions", w.trace) or []
+    out = [ln for ln in lines if ln.hs and any(ln.hs.startswith(p) for p in prefixes)]
+    for ln in out:
+        w.note("duty.relief_exclusions.line", f"HS {ln.hs} is outside the relief", ln.index)
+    return out
 
 
 def _duty(
@@ -265,19 +309,37 @@ def _duty(
     value_in: Callable[[dict[str, Any]], Decimal],
     tariffs: dict[str, Tariff],
 ) -> None:
+    excluded = _excluded(w, lines)
+    others = [ln for ln in lines if ln not in excluded]
+    relief = None
     if _gift(w, "duty.gift_relief", value_in):
-        w.flag("gift_relief_duty")
+        relief = "gift_relief_duty"
+    elif _below(w, "duty.de_minimis", value_in):
+        relief = "duty_de_minimis"
+    if relief is not None:
+        if others:
+            w.flag(relief)
+        if excluded:
+            w.flag("duty_relief_excluded_goods")
+        for ln in excluded:
+            _tariff_duty(w, ln, tariffs)
         return
-    if _below(w, "duty.de_minimis", value_in):
-        w.flag("duty_de_minimis")
+    gift_rate = w.rules.read("duty.gift_flat_rate", w.trace) if w.category == "gift" else None
+    if (
+        gift_rate is not None
+        and value_in(gift_rate["max_value"]) <= gift_rate["max_value"]["amount"]
+    ):
+        _gift_flat_rate(w, lines, gift_rate, tariffs)
         return
     flat = w.rules.read("duty.flat_per_subheading", w.trace)
     if (
         flat is not None
-        and w.doc.category in flat["categories"]
+        and w.category in flat["categories"]
         and (value_in(flat["max_value"]) <= flat["max_value"]["amount"])
     ):
-        _flat_duty(w, lines, flat)
+        _flat_duty(w, others, flat)
+        for ln in excluded:
+            _tariff_duty(w, ln, tariffs)
         return
     postal = w.rules.read("duty.postal_specific", w.trace)
     if postal is not None and w.doc.mode in postal["modes"]:
@@ -285,6 +347,66 @@ def _duty(
         return
     for ln in lines:
         _tariff_duty(w, ln, tariffs)
+
+
+def _gift_flat_rate(
+    w: _Work, lines: list[_Line], gift_rate: dict[str, Any], tariffs: dict[str, Tariff]
+) -> None:
+    """Gifts between private persons above the relief and up to the limit pay a flat rate
+    (EU: 2.5 % up to EUR 700, CN Annex I Part One Section II D; GB: 2.5 % up to GBP 630),
+    except the goods the rule leaves out, which pay the tariff."""
+    w.flag("gift_flat_rate")
+    rate = gift_rate["rate"]
+    for ln in lines:
+        if ln.hs and any(ln.hs.startswith(p) for p in gift_rate["excluded"]):
+            w.note("duty.gift_flat_rate.line", f"HS {ln.hs} is outside the flat rate", ln.index)
+            _tariff_duty(w, ln, tariffs)
+            continue
+        ln.duty = ln.customs * rate
+        if ln.duty > 0:
+            w.charges.append(
+                Charge(
+                    "duty",
+                    ln.duty,
+                    rate=f"{pct(rate)} flat (gift)",
+                    base=_r(ln.customs, w),
+                    item=ln.index,
+                )
+            )
+
+
+def _excise_duty(
+    w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Decimal]
+) -> None:
+    """Excise on the excise goods of the consignment; what cannot be computed is said, flagged
+    and left to an officer (never charged as zero)."""
+    goods = [ln for ln in lines if ln.excise_good]
+    if not goods:
+        return
+    rates = w.rules.read("excise.rates", w.trace)
+    for ln in goods:
+        due: ExciseDue | str = (
+            excise_due(w.doc.items[ln.index], ln.hs or "", rates)
+            if rates is not None
+            else "the pack has no excise rates for this date"
+        )
+        if isinstance(due, str):
+            w.flag("excise_not_computed")
+            w.flag("manual_assessment_required")
+            w.note("excise", f"not computed: {due}", ln.index)
+            continue
+        amount = w.convert(due.specific, due.currency, w.dest) + ln.customs * due.ad_valorem
+        if due.ad_valorem > 0:
+            w.flag("excise_ad_valorem_on_declared_value")
+            w.note(
+                "excise.ad_valorem_base",
+                "the declared value stands in for the retail price",
+                ln.index,
+            )
+        w.note("excise", due.text, ln.index)
+        ln.excise = amount
+        if amount > 0:
+            w.charges.append(Charge("excise", amount, rate=due.text, item=ln.index))
 
 
 def _flat_duty(w: _Work, lines: list[_Line], flat: dict[str, Any]) -> None:
@@ -432,7 +554,9 @@ def _tax(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Deci
     text = f"{label} {pct(rate)}"
     transport = bool(w.rules.read("tax.base_includes_transport", w.trace))
     for ln in lines:
-        base = ln.customs + ln.duty + (ln.extra if transport else ZERO)
+        # VAT Directive art. 86(1)(a): duties, taxes and other charges due on import (excise
+        # included) are part of the taxable amount; GST Act s.13-20(2) likewise
+        base = ln.customs + ln.duty + ln.excise + (ln.extra if transport else ZERO)
         if base > 0:
             w.charges.append(Charge("vat", base * rate, rate=text, base=_r(base, w), item=ln.index))
 

@@ -48,11 +48,14 @@ def choose_model(
     value_in: Callable[[dict[str, Any]], Decimal],
     has_excise_goods: bool,
     registration_status: RegistrationStatus | None,
+    category: str | None = None,
 ) -> CollectionChoice:
     """Apply the pack's collection rules to the model declared on the filing.
 
-    `value_in(threshold)` gives the consignment's value in the threshold's currency and basis.
+    `value_in(threshold)` gives the consignment's value in the threshold's currency and basis;
+    `category` is the consignment's category in law (a declared gift with an order is a sale).
     """
+    category = category or doc.category
     declared = doc.collection_model
     number = doc.collection.registration_number if doc.collection else None
     number = number.strip() if number else None
@@ -61,11 +64,32 @@ def choose_model(
     vendor_possible = (
         vendor is not None and value_in(vendor["max_value"]) <= vendor["max_value"]["amount"]
     )
+    excise_out = has_excise_goods and vendor is not None and vendor["excludes_excise"]
+    if excise_out and (
+        declared == "vendor" or (vendor_possible and bool(vendor and vendor["mandatory"]))
+    ):
+        # IOSS (Dir. 2006/112 art. 369l), the UK's GBP 135 seller rule and Australia's
+        # AUD 1,000 regime leave excise goods out: duty and tax are collected at the border
+        choice.model = "consumer"
+        choice.flags.append("vendor_collection_excise_goods")
+        choice.trace.append(
+            TraceEntry(
+                "collection.excise_goods",
+                "excise goods are outside the seller-collection regime: collected at the border",
+                at=legal_date.isoformat(),
+            )
+        )
+        return choice
+    if declared == "vendor" and category != "sale_of_goods":
+        # the seller regimes cover distance sales only, not gifts or other consignments
+        choice.model = "consumer"
+        choice.flags.append("vendor_collection_not_a_sale")
+        return choice
     if (
         vendor is not None
         and vendor_possible
         and vendor["mandatory"]
-        and doc.category == "sale_of_goods"
+        and category == "sale_of_goods"
     ):
         # The regime makes the seller liable for tax at sale on every such sale (import relief
         # applies by law), so the border collects none; a missing or malformed number is the

@@ -25,6 +25,7 @@ import yaml
 
 from clearway.kernel.codes import is_country, is_currency
 from clearway.kernel.errors import ClearwayError
+from clearway.revenue.excise import check_rates
 from clearway.revenue.fx import check_rule
 
 PACKS_DIR = Path(str(resources.files("clearway.revenue").joinpath("packs")))
@@ -76,6 +77,9 @@ SCHEMA: dict[str, str] = {
     "cbec": MAPPING,
     "consumption_tax.rates": MAPPING,
     "excise.headings": MAPPING,
+    "excise.rates": MAPPING,  # [{name, prefixes, unit, amount, currency, ad_valorem, abv band}]
+    "duty.relief_exclusions": MAPPING,  # HS prefixes no duty relief reaches (alcohol, tobacco…)
+    "duty.gift_flat_rate": MAPPING,  # {rate, max_value, excluded}: gifts above the relief
     "fees": MAPPING,
     "irg.low_value_threshold": THRESHOLD,
     "relief.returned_goods": FLAG,
@@ -319,6 +323,17 @@ def _vendor(v: Any) -> dict[str, Any]:
     }
 
 
+def _gift_rate(v: Any) -> dict[str, Any]:
+    rate = _dec(v["rate"])
+    if rate >= 1:
+        raise ValueError("a rate is a fraction")
+    return {
+        "rate": rate,
+        "max_value": _money(v["max_value"]),
+        "excluded": _headings(v.get("excluded", [])),
+    }
+
+
 def _intermediary(v: Any) -> dict[str, Any]:
     return {"max_value": _money(v["max_value"])}
 
@@ -374,6 +389,9 @@ _MAPPING_CHECKS: dict[str, Any] = {
     "cbec": _cbec,
     "consumption_tax.rates": _ct_rates,
     "excise.headings": _headings,
+    "excise.rates": check_rates,
+    "duty.relief_exclusions": _headings,
+    "duty.gift_flat_rate": _gift_rate,
     "fees": _fees,
 }
 

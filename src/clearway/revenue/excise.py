@@ -1,0 +1,124 @@
+"""Excise duties on alcohol and tobacco, from a pack's dated `excise.rates` entries.
+
+An entry names the goods (HS prefixes, optionally an alcoholic-strength band) and how the duty is
+measured: `litre_alcohol` (volume × strength, e.g. Germany's spirits duty of EUR 1,303 per
+hectolitre of pure alcohol, the UK's alcohol duty since 2023-08-01), `litre` (volume of product,
+e.g. sparkling wine), `stick` (cigarettes) or `kg` (tobacco by weight); `ad_valorem` adds a share
+of the value (tobacco duties take it of the retail selling price, which a parcel does not carry:
+the declared value stands in for it, and the charge says so).
+
+`excise_due` answers the amount in the entry's currency, or why it cannot be computed (no entry
+for the goods, or the filing lacks the quantity the duty is measured in) — never a zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from clearway.domain.filing import Item
+
+UNITS = ("litre_alcohol", "litre", "stick", "kg")
+# strength band keys: at least, more than, less than, at most (% vol), as the laws word them
+BANDS = ("min_abv", "above_abv", "below_abv", "max_abv")
+HUNDRED = Decimal(100)
+
+
+def check_rates(value: Any) -> list[dict[str, Any]]:
+    """Validate a pack's `excise.rates` list (used by the pack loader)."""
+    out = []
+    for entry in value:
+        if entry["unit"] not in UNITS:
+            raise ValueError(f"excise unit is one of {', '.join(UNITS)}")
+        prefixes = [str(p) for p in entry["prefixes"]]
+        if not prefixes or any(not p.isdigit() for p in prefixes):
+            raise ValueError("excise prefixes are HS digits")
+        row: dict[str, Any] = {
+            "name": str(entry["name"]),
+            "prefixes": prefixes,
+            "unit": str(entry["unit"]),
+            "amount": Decimal(str(entry["amount"])),
+            "currency": str(entry["currency"]),
+            "ad_valorem": Decimal(str(entry.get("ad_valorem", "0"))),
+        }
+        for key in BANDS:  # strength band, % vol
+            if key in entry:
+                row[key] = Decimal(str(entry[key]))
+        if row["amount"] < 0 or not 0 <= row["ad_valorem"] < 1:
+            raise ValueError("excise amounts are non-negative, ad_valorem a fraction below 1")
+        out.append(row)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ExciseDue:
+    name: str
+    specific: Decimal  # in `currency`
+    currency: str
+    ad_valorem: Decimal  # fraction of the value
+    text: str  # how it was computed, for the charge and the trace
+
+
+def _entry(rates: list[dict[str, Any]], hs: str, abv: Decimal | None) -> dict[str, Any] | None:
+    best: tuple[int, dict[str, Any]] | None = None
+    for e in rates:
+        for prefix in e["prefixes"]:
+            if not hs.startswith(prefix):
+                continue
+            if any(k in e for k in BANDS) and (abv is None or not _in_band(e, abv)):
+                continue
+            if best is None or len(prefix) > best[0]:
+                best = (len(prefix), e)
+    return best[1] if best else None
+
+
+def _in_band(e: dict[str, Any], abv: Decimal) -> bool:
+    return (
+        ("min_abv" not in e or abv >= e["min_abv"])
+        and ("above_abv" not in e or abv > e["above_abv"])
+        and ("below_abv" not in e or abv < e["below_abv"])
+        and ("max_abv" not in e or abv <= e["max_abv"])
+    )
+
+
+def excise_due(item: Item, hs: str, rates: list[dict[str, Any]]) -> ExciseDue | str:
+    """The excise of one line, or the reason it cannot be computed."""
+    abv = item.alcohol_percent
+    entry = _entry(rates, hs, abv)
+    if entry is None:
+        band = f" at {abv} % vol" if abv is not None else ""
+        return f"no excise rate in the pack for HS {hs}{band}"
+    unit, amount = entry["unit"], entry["amount"]
+    if unit in ("litre_alcohol", "litre") and item.volume_litres is None:
+        return f"{entry['name']}: the excise is per litre and the line has no volume_litres"
+    if unit == "litre_alcohol" and abv is None:
+        return f"{entry['name']}: the excise is per litre of alcohol and the line has no strength"
+    if unit == "stick" and item.tobacco_sticks is None:
+        return f"{entry['name']}: the excise is per stick and the line has no tobacco_sticks"
+    if unit == "kg" and item.tobacco_grams is None:
+        return f"{entry['name']}: the excise is per kg and the line has no tobacco_grams"
+    cur = entry["currency"]
+    if unit == "litre_alcohol":
+        assert item.volume_litres is not None and abv is not None
+        pure = item.volume_litres * abv / HUNDRED
+        specific = pure * amount
+        text = (
+            f"{entry['name']}: {item.volume_litres} l × {abv} % = {pure} l alcohol × {cur} {amount}"
+        )
+    elif unit == "litre":
+        assert item.volume_litres is not None
+        specific = item.volume_litres * amount
+        text = f"{entry['name']}: {item.volume_litres} l × {cur} {amount}"
+    elif unit == "stick":
+        assert item.tobacco_sticks is not None
+        specific = item.tobacco_sticks * amount
+        text = f"{entry['name']}: {item.tobacco_sticks} sticks × {cur} {amount}"
+    else:
+        assert item.tobacco_grams is not None
+        kg = item.tobacco_grams / 1000
+        specific = kg * amount
+        text = f"{entry['name']}: {kg} kg × {cur} {amount}"
+    if entry["ad_valorem"] > 0:
+        text += f" + {format((entry['ad_valorem'] * 100).normalize(), 'f')} % of the value"
+    return ExciseDue(entry["name"], specific, cur, entry["ad_valorem"], text)
