@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from lxml import etree
 
 from clearway.api.app import create_app
 from clearway.clearance import dms
 from clearway.ingestion.detect import parse
 from clearway.ingestion.dms import mrn
+from clearway.ingestion.dms.answer import RESPONSE_NS
 from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.wiring.services import Services
 
@@ -128,7 +130,9 @@ def test_bad_h7_is_refused_with_an_xpath(
     if code.startswith("h7.") and code != "h7.schema":
         assert any("H1" in p["message"] for p in out["problems"])
     [result] = out["results"]
-    assert result["outcome"] == "rejected" and "DMSREJ" in result["receipt"]
+    assert result["outcome"] == "rejected"
+    assert "<res:FunctionCode>03</res:FunctionCode>" in result["receipt"]
+    assert f"<res:Location>{path}</res:Location>" in result["receipt"]
 
 
 @pytest.mark.parametrize(
@@ -172,6 +176,16 @@ def test_accepted_declaration_gets_a_union_mrn(
     number = result["mrn"]
     assert mrn.is_valid(number) and number.startswith("26DK") and number[16] == "R"
     assert f"<res:ID>{number}</res:ID>" in result["receipt"]
+    answer = etree.fromstring(result["receipt"].encode())
+    ns = {"r": RESPONSE_NS}
+    c = services.store.load(result["consignment_id"])
+    assert c is not None and c.assessment is not None
+    if c.assessment.total > 0:  # amount due: each duty and tax with the total
+        assert answer.findtext("r:FunctionCode", namespaces=ns) == "13"
+        total = answer.findtext("r:Declaration/r:TotalPaymentAmount", namespaces=ns)
+        assert Decimal(total or "0") == c.assessment.total
+    else:
+        assert answer.findtext("r:FunctionCode", namespaces=ns) in ("01", "05")
     # the same declaration again: a duplicate, answered with the same MRN
     status, again = lodge(client, broker, "h7_standard_v2.2.xml")
     assert again["outcome"] == "duplicate" and again["mrn"] == number

@@ -5,14 +5,12 @@ from decimal import Decimal
 
 import msgspec
 import pytest
-from lxml import etree
 
 from clearway.domain.filing import Collection, FilingDocument, Item, Party
 from clearway.domain.validation import check_filing
 from clearway.ingestion import h7
 from clearway.ingestion.detect import parse
 from clearway.ingestion.xml_safety import parse_xml, schema, schema_problems
-from clearway.kernel.errors import Problem
 
 from .conftest import H7_SAMPLES, filled
 
@@ -287,22 +285,3 @@ def test_renderer_derives_additional_procedure_codes() -> None:
     gift = _h7_doc(additional_procedure_codes=[], category="gift", collection=None)
     [record] = parse(h7.render_declaration(gift, declarant_eori="DE1")).records
     assert record.document is not None and record.document.category == "gift"
-
-
-def test_answers() -> None:
-    accepted = etree.fromstring(h7.render_answer(status="accepted", lrn="L1", mrn="M1"))
-    ns = {"r": h7.RESPONSE_NS}
-    assert accepted.findtext("r:TypeCode", namespaces=ns) == "DMSACC"
-    assert accepted.findtext("r:Declaration/r:ID", namespaces=ns) == "M1"
-    rejected = etree.fromstring(
-        h7.render_answer(
-            status="rejected",
-            lrn="L1",
-            problems=[Problem("GoodsShipment", "h7.schema", "line 3: bad")],
-        )
-    )
-    assert rejected.findtext("r:TypeCode", namespaces=ns) == "DMSREJ"
-    assert rejected.findtext("r:Error/r:ValidationCode", namespaces=ns) == "h7.schema"
-    assert rejected.findtext("r:Error/r:Pointer/r:Location", namespaces=ns) == "GoodsShipment"
-    with pytest.raises(ValueError):
-        h7.render_answer(status="maybe", lrn="L1")

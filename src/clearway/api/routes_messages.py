@@ -22,12 +22,13 @@ from clearway.clearance import dms
 from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult
 from clearway.clearance.ports import Filer
-from clearway.ingestion import ceb, h7
+from clearway.ingestion import ceb
 from clearway.ingestion.detect import parse
 from clearway.ingestion.dms.pointers import to_xpath
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import InvalidInput, Problem
 from clearway.storage.dms_register import SqlDeclarationRegister
+from clearway.wiring.services import Services
 
 router = APIRouter(tags=["filings"])
 MESSAGE_TYPES = (
@@ -56,32 +57,14 @@ class MessagesOut(msgspec.Struct):
     results: list[MessageResultOut]
 
 
-def _h7_status(r: FilingResult) -> str:
-    if r.outcome == "rejected" or r.outcome == "conflict":
-        return "rejected"
-    if r.outcome == "invalidated":
-        return "invalidated"
-    if r.status == "released":
-        return "released"
-    if r.status in ("held", "inspected"):
-        return "held"
-    return "accepted"
-
-
 def receipt_for(
     fmt: str,
     record: ParsedRecord,
     r: FilingResult,
     at: datetime,
     original: bytes = b"",
-    mrn: str | None = None,
 ) -> str | None:
-    """The answer a filer's system expects in its own format."""
-    ref = r.filer_reference or record.filer_reference or record.source_ref
-    if fmt == "h7":
-        return h7.render_answer(
-            status=_h7_status(r), lrn=ref, mrn=mrn, problems=r.problems, at=at
-        ).decode()
+    """The answer a filer's system expects in its own format (DMS answers: `_lodge_dms`)."""
     if fmt == "ceb":
         return ceb_receipt(record, r, at, original)
     return None
@@ -123,6 +106,38 @@ def _ceb_code(kind: str, r: FilingResult) -> str:
     if r.outcome == "unmatched":
         return "2"  # received; held for an officer before it may join the parcel
     return "120"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _DmsExtra:
+    mrn: str | None = None
+    refund_id: str | None = None
+    receipt: str | None = None
+
+
+def _lodge_dms(
+    svc: Services, filer: Filer, records: list[ParsedRecord]
+) -> tuple[list[FilingResult], list[_DmsExtra]]:
+    """EU DMS messages: MRNs, follow-ups by MRN/LRN, refunds after release, DMS answers."""
+    lodged = dms.lodge(
+        svc.pipeline,
+        SqlDeclarationRegister(svc.engine),
+        filer,
+        records,
+        returns=svc.accounts.returns if svc.accounts else None,
+        reassess=svc.clearance.reassess,
+    )
+    at = svc.clock.now()
+    extras = [
+        _DmsExtra(
+            x.mrn,
+            x.refund.id if x.refund else None,
+            dms.answer(x, record, svc.store, at).decode(),
+        )
+        for x, record in zip(lodged, records, strict=True)
+    ]
+    # a DMS declarant reads problems as XPaths into its declaration
+    return [located(x.result) for x in lodged], extras
 
 
 def located(r: FilingResult) -> FilingResult:
@@ -186,40 +201,26 @@ async def messages(
             [Problem("/", "too_many", f"at most {svc.settings.max_batch} messages per request")]
         )
     filer = Filer(who.operator_id, who.operator, who.role)
-    mrns: list[str | None] = [None] * len(batch.records)
-    refunds: list[str | None] = [None] * len(batch.records)
+    dms_extras: list[_DmsExtra] = []
     if batch.format == "h7":
-        register = SqlDeclarationRegister(svc.engine)
-        lodged = await run_in_threadpool(
-            lambda: dms.lodge(
-                svc.pipeline,
-                register,
-                filer,
-                batch.records,
-                returns=svc.accounts.returns if svc.accounts else None,
-                reassess=svc.clearance.reassess,
-            )
-        )
-        # a DMS declarant reads problems as XPaths into its declaration
-        results = [located(x.result) for x in lodged]
-        mrns = [x.mrn for x in lodged]
-        refunds = [x.refund.id if x.refund else None for x in lodged]
+        results, dms_extras = await run_in_threadpool(_lodge_dms, svc, filer, batch.records)
     else:
         subs = [from_record(r, batch.format) for r in batch.records]
         results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
     count(request, results)
     at = datetime.now(UTC)
     outs: list[MessageResultOut] = []
-    for record, r, mrn, refund in zip(batch.records, results, mrns, refunds, strict=True):
+    for i, (record, r) in enumerate(zip(batch.records, results, strict=True)):
         base: dict[str, Any] = msgspec.structs.asdict(result_out(r))
+        extra = dms_extras[i] if dms_extras else _DmsExtra()
         outs.append(
             MessageResultOut(
                 **base,
                 kind=record.kind,
                 source_ref=record.source_ref,
-                receipt=receipt_for(batch.format, record, r, at, body, mrn),
-                mrn=mrn,
-                refund_id=refund,
+                receipt=extra.receipt or receipt_for(batch.format, record, r, at, body),
+                mrn=extra.mrn,
+                refund_id=extra.refund_id,
             )
         )
     accepted = sum(1 for r in results if r.accepted)

@@ -3,13 +3,12 @@
 Declarations (FunctionCode 9, IMA/IMD), amendments/corrections (4, COR), invalidations (1, INV)
 and repayment applications (37, RRA) are validated against the shipped DMS H7 schemas, then
 mapped data element by data element (see docs/formats.md). H1 full declarations use the same
-mapping without schema validation. `render_answer` writes the acceptance/rejection answer.
+mapping without schema validation. Answers are built by `clearway.ingestion.dms.answer`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
@@ -30,7 +29,6 @@ from clearway.ingestion.xml_safety import schema, schema_errors, text
 from clearway.kernel.errors import Problem
 
 NS = "urn:wco:datamodel:WCO:DEC-DMS:2"
-RESPONSE_NS = "urn:wco:datamodel:WCO:RES-DMS:2"
 _N = {"d": NS}
 
 # transport document type (CL10273) ⇄ mode of the canonical filing
@@ -547,55 +545,4 @@ def render_declaration(
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-# --- answers ---------------------------------------------------------------------------------
-
-# answer status -> DMS notification type (the names customs DMS systems give their notifications)
-ANSWER_TYPES = {
-    "accepted": "DMSACC",
-    "rejected": "DMSREJ",
-    "held": "DMSCTL",
-    "documents_requested": "DMSDOC",
-    "released": "DMSCLE",
-    "invalidated": "DMSINV",
-}
-
-
-def render_answer(
-    *,
-    status: str,
-    lrn: str,
-    mrn: str | None = None,
-    problems: list[Problem] | None = None,
-    at: datetime | None = None,
-) -> bytes:
-    """The answer to an H7 filer: accepted (with the MRN), rejected (with error codes), released…
-
-    `status` is a key of ANSWER_TYPES; `problems` become `Error` elements with the problem code
-    as `ValidationCode` and the path as `Pointer/Location` (shaped after the WCO DM response).
-    """
-    if status not in ANSWER_TYPES:
-        raise ValueError(f"unknown answer status {status!r}")
-    when = (at or datetime.now(UTC)).astimezone(UTC)
-    root = etree.Element(f"{{{RESPONSE_NS}}}Response", nsmap={"res": RESPONSE_NS})
-
-    def el(parent: etree._Element, name: str, value: object | None = None) -> etree._Element:
-        node = etree.SubElement(parent, f"{{{RESPONSE_NS}}}{name}")
-        if value is not None:
-            node.text = str(value)
-        return node
-
-    el(root, "TypeCode", ANSWER_TYPES[status])
-    issued = el(root, "IssueDateTime")
-    stamp = el(issued, "DateTimeString", when.strftime("%Y%m%d%H%M%S") + "Z")
-    stamp.set("formatCode", "304")
-    for problem in problems or []:
-        error = el(root, "Error")
-        el(error, "ValidationCode", problem.code)
-        el(error, "Description", problem.message)
-        if problem.path:
-            el(el(error, "Pointer"), "Location", problem.path)
-    declaration = el(root, "Declaration")
-    el(declaration, "FunctionalReferenceID", lrn)
-    if mrn:
-        el(declaration, "ID", mrn)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+# --- answers: clearway.ingestion.dms.answer builds them ------------------------------------
