@@ -89,7 +89,12 @@ def _literal_codes() -> dict[str, str]:
             if arg is None or len(node.args) <= arg:
                 continue
             code = node.args[arg]
-            if isinstance(code, ast.Constant) and isinstance(code.value, str):
+            # dotted codes (dms.…, h7.…, ceb.…) answer machine messages, never a page
+            if (
+                isinstance(code, ast.Constant)
+                and isinstance(code.value, str)
+                and "." not in code.value
+            ):
                 out[code.value] = f"{file.relative_to(root)}:{node.lineno}"
     return out
 
@@ -148,3 +153,29 @@ def test_every_form_refusal_the_pages_show_has_words_in_both_languages() -> None
     said = labels.detail_text(fr, "cannot release: holds still open by food_safety", "fr")
     assert said == "Mainlevée refusée : des retenues restent ouvertes par food_safety"
     assert labels.detail_text(fr, "something new", "fr") == "something new"
+
+
+def test_every_assessment_flag_has_words_in_both_languages() -> None:
+    """Every literal flag the revenue calculator and collection rules set (`w.flag("…")`,
+    `….flags.append("…")`, `flags=[…]`) is a known flag, so both catalogues say it."""
+    root = Path(clearway.__file__).parent / "revenue"
+    flags: dict[str, str] = {}
+    for file in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text("utf-8"))):
+            strings: list[ast.expr] = []
+            if isinstance(node, ast.Call) and node.args:
+                called = ast.unparse(node.func)
+                if called.endswith(".flag") or called.endswith("flags.append"):
+                    strings = [node.args[0]]
+            elif (
+                isinstance(node, ast.keyword)
+                and node.arg == "flags"
+                and isinstance(node.value, ast.List)
+            ):
+                strings = list(node.value.elts)
+            for s in strings:
+                if isinstance(s, ast.Constant) and isinstance(s.value, str):
+                    flags[s.value] = f"{file.name}:{getattr(node, 'lineno', '')}"
+    assert {"excise_not_computed", "tariff_line_ambiguous"} <= set(flags)
+    unknown = sorted(f"{f} ({where})" for f, where in flags.items() if f not in labels.FLAGS)
+    assert not unknown, unknown

@@ -180,13 +180,7 @@ def verdict(quote: dict[str, Any]) -> Verdict:
             (),
         )
     details = _details(quote)
-    missing = tuple(
-        Notice(f, details.get(f, ""))
-        for f in flags
-        if f in INCOMPLETE_FLAGS and f != "excise_goods"
-    )
-    if "excise_goods" in flags:
-        missing += (Notice("excise_goods"),)
+    missing = tuple(Notice(f, details.get(f, "")) for f in flags if f in INCOMPLETE_FLAGS)
     # Manual assessment alongside a named cause says nothing more: keep the cause.
     if len(missing) > 1:
         missing = tuple(n for n in missing if n.flag != "manual_assessment_required")

@@ -69,6 +69,16 @@ FLAGS = (
     "vendor_collection_above_threshold",
     "vendor_collection_excise_goods",
     "intermediary_collection_unavailable",
+    "excise_not_computed",
+    "excise_ad_valorem_on_declared_value",
+    "duty_relief_excluded_goods",
+    "fx_rate_approximated",
+    "gift_conditions_not_met",
+    "gift_flat_rate",
+    "tariff_line_carried_hs2022",
+    "tariff_snapshot_unverified",
+    "vendor_collection_not_a_sale",
+    "registration_number_not_held",
 )
 # Flags that mean the amount shown is not the whole amount (said at the top of the estimate).
 INCOMPLETE_FLAGS = (
@@ -77,7 +87,7 @@ INCOMPLETE_FLAGS = (
     "hs_code_missing",
     "hs_code_unknown",
     "net_mass_missing",
-    "excise_goods",
+    "excise_not_computed",
 )
 # Flags that mean the amount is computed but may differ from what customs will charge.
 APPROXIMATE_FLAGS = (
@@ -86,6 +96,9 @@ APPROXIMATE_FLAGS = (
     "duty_expression_approximated",
     "origin_rate_unknown",
     "hs_code_suggested",
+    "fx_rate_approximated",
+    "tariff_snapshot_unverified",
+    "excise_ad_valorem_on_declared_value",
 )
 # Problem codes the pages can show: form and storage refusals, and the validation and record
 # matching findings that become decision reasons (tests/web/test_catalogues.py finds every
