@@ -341,6 +341,11 @@ def _duty(
         for ln in excluded:
             _tariff_duty(w, ln, tariffs)
         return
+    missing = w.rules.read("duty.additional_not_modelled", w.trace)
+    if missing:
+        # e.g. US IEEPA, Section 301/232 duties and fees: the figure may be too low, and says so
+        w.flag("additional_duties_not_modelled")
+        w.note("duty.additional_not_modelled", missing)
     postal = w.rules.read("duty.postal_specific", w.trace)
     if postal is not None and w.doc.mode in postal["modes"]:
         _postal_duty(w, lines, postal)

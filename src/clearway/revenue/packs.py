@@ -59,6 +59,7 @@ SCHEMA: dict[str, str] = {
     "fx.rule": MAPPING,  # {method: monthly|daily, fixing, approximates} (fx.py)
     "duty.tariff": FILE,
     "duty.tariff_edition": TEXT,  # HS2017: carried onto HS 2022 with the UN correlation table
+    "duty.additional_not_modelled": TEXT,  # duties on top of the tariff the pack leaves out
     "duty.tariff_caveat": TEXT,  # what a dated tariff snapshot cannot vouch for (flagged)
     "duty.unlisted": MAPPING,  # {hs6: why the tariff has no line} — an explicit manual assessment
     "duty.no_tariff_reason": TEXT,  # a pack without a tariff says why (and what happens instead)

@@ -79,6 +79,8 @@ FLAGS = (
     "tariff_snapshot_unverified",
     "vendor_collection_not_a_sale",
     "registration_number_not_held",
+    "law_period_not_covered",
+    "additional_duties_not_modelled",
 )
 # Flags that mean the amount shown is not the whole amount (said at the top of the estimate).
 INCOMPLETE_FLAGS = (
@@ -88,6 +90,8 @@ INCOMPLETE_FLAGS = (
     "hs_code_unknown",
     "net_mass_missing",
     "excise_not_computed",
+    "law_period_not_covered",
+    "additional_duties_not_modelled",
 )
 # Flags that mean the amount is computed but may differ from what customs will charge.
 APPROXIMATE_FLAGS = (
@@ -120,6 +124,7 @@ PROBLEMS = (
     "hs_code",
     "legal_date_future",
     "legal_date_backdated",
+    "law_period_not_covered",
     "registration_number_missing",
     "date",
     "unchanged",
