@@ -470,3 +470,46 @@ def test_amendment_after_release_changes_what_is_owed(
     else:
         assert after.assessment.total > before.assessment.total
         assert "refund_id" not in result
+
+
+@pytest.mark.parametrize("name", ["h1_standard_v1.4.xml", "h1_prelodged_v1.2.xml"])
+def test_h1_is_accepted_with_its_full_duty_calculation(
+    client: TestClient, broker: dict[str, str], services: Services, name: str
+) -> None:
+    status, result = lodge(client, broker, name)
+    assert status == 200 and result["outcome"] == "accepted", result
+    assert mrn.is_valid(result["mrn"]) and result["mrn"][2:4] == "DK"
+    # the sample predates H1 V2.3 (item currencies): read, with a warning saying so
+    assert any(p["code"] == "h7.schema_earlier_version" for p in result["problems"])
+    c = services.store.load(result["consignment_id"])
+    assert c is not None and c.assessment is not None
+    doc = c.document
+    assert (doc.data_set, doc.currency, doc.packages) == ("full", "EUR", 4)
+    assert doc.items[0].hs_code == "0804300090" and doc.items[0].value == Decimal("7500")
+    assert doc.declaration is not None and doc.declaration.procedure_category == "H1"
+    assert doc.declaration.type_code == ("IMD" if "prelodged" in name else "IMA")
+    a = c.assessment
+    assert a.currency == "DKK" and a.irg_category == 4
+    assert a.total_of("duty") > 0 and a.total_of("vat") > 0  # duty and VAT on EUR 7,500
+    assert "manual_assessment_required" not in a.flags
+
+
+@pytest.mark.parametrize("follow_up", ["h1_amendment_v1.2.xml", "h1_correction_v1.2.xml"])
+def test_h1_amendment_and_correction_make_version_2(
+    client: TestClient, broker: dict[str, str], services: Services, follow_up: str
+) -> None:
+    _, first = lodge(client, broker, "h1_standard_v1.4.xml")
+    status, second = lodge(client, broker, follow_up, mrn=first["mrn"])
+    assert status == 200 and second["outcome"] == "amended" and second["version"] == 2, second
+    c = services.store.load(first["consignment_id"])
+    assert c is not None and c.document.declaration is not None
+    assert c.document.declaration.change_reason_code == "5"
+
+
+def test_h1_invalidation_withdraws(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h1_prelodged_v1.2.xml")
+    status, result = lodge(client, broker, "h1_invalidation_v1.3.xml", mrn=first["mrn"])
+    assert status == 200 and result["outcome"] == "invalidated", result
+    assert "<res:FunctionCode>14</res:FunctionCode>" in result["receipt"]

@@ -1,9 +1,9 @@
 """EU H7 declarations in WCO DMS XML (`urn:wco:datamodel:WCO:DEC-DMS:2`) ⇄ canonical filings.
 
 Declarations (FunctionCode 9, IMA/IMD), amendments/corrections (4, COR), invalidations (1, INV)
-and repayment applications (37, RRA) are validated against the shipped DMS H7 schemas, then
-mapped data element by data element (see docs/formats.md). H1 full declarations use the same
-mapping without schema validation. Answers are built by `clearway.ingestion.dms.answer`.
+and repayment applications (37, RRA), for H7 (low-value) and H1 (standard import), are validated
+against the shipped DMS schemas of their procedure category, then mapped data element by data
+element (see docs/formats.md). Answers are built by `clearway.ingestion.dms.answer`.
 """
 
 from __future__ import annotations
@@ -41,13 +41,48 @@ _DOC_TYPE_MODE: dict[str, Mode] = {
 }
 _MODE_DOC_TYPE = {mode: code for code, mode in _DOC_TYPE_MODE.items()} | {"air_cargo": "N740"}
 
+# (procedure category, message kind) -> the DMS schema it is validated against
 _SCHEMAS = {
-    "declaration": "DMS_H7_V1.9.xsd",
-    "amendment": "DMS_H7_AMENDMENT_CORRECTION_V1.8.xsd",
-    "invalidation": "DMS_H7_INVALIDATION_V1.4.xsd",
-    "invalidation_repayment": "DMS_H7_INVALIDATION_AND_REPAYMENT_V1.4.xsd",
-    "repayment": "DMS_H7_REPAYMENT_REMISSION_V1.0.xsd",
+    ("H7", "declaration"): "DMS_H7_V1.9.xsd",
+    ("H7", "amendment"): "DMS_H7_AMENDMENT_CORRECTION_V1.8.xsd",
+    ("H7", "invalidation"): "DMS_H7_INVALIDATION_V1.4.xsd",
+    ("H7", "invalidation_repayment"): "DMS_H7_INVALIDATION_AND_REPAYMENT_V1.4.xsd",
+    ("H7", "repayment"): "DMS_H7_REPAYMENT_REMISSION_V1.0.xsd",
+    ("H1", "declaration"): "DMS_H1_V2.3.xsd",
+    ("H1", "amendment"): "DMS_H1_AMENDMENT_CORRECTION_V2.3.xsd",
+    ("H1", "invalidation"): "DMS_H1_INVALIDATION_V2.1.xsd",
+    ("H1", "invalidation_repayment"): "DMS_H1_INVALIDATION_AND_REPAYMENT_V2.0.xsd",
+    ("H1", "repayment"): "DMS_H1_REPAYMENT_REMISSION_V2.0.xsd",
 }
+# What earlier versions of a message allowed and the current schema no longer does, still read
+# (as a warning): H1 before V2.3 gave each item amount its own currencyID; V2.3 takes the
+# invoice currency from the header (InvoiceAmount). (element path suffix, text in the error)
+_EARLIER_VERSIONS = {
+    "H1": (("/InvoiceLine/ItemChargeAmount", "attribute 'currencyID'"),),
+}
+
+
+def _schema_problems(root: etree._Element, category: str, kind: str) -> list[Problem]:
+    xsd = schema("eu_dms", f"{category}_XSDS", _SCHEMAS[(category, kind)])
+    out = []
+    for error in schema_errors(xsd, root):
+        earlier = any(
+            error.path.endswith(suffix) and words in error.message
+            for suffix, words in _EARLIER_VERSIONS.get(category, ())
+        )
+        message = f"line {error.line}: {error.message}"
+        if earlier:
+            out.append(
+                Problem(
+                    error.path,
+                    "h7.schema_earlier_version",
+                    f"{message} (allowed by earlier versions of the message; read as sent)",
+                    "warning",
+                )
+            )
+        else:
+            out.append(Problem(error.path, "h7.schema", message))
+    return out
 
 
 def _t(node: etree._Element | None, path: str) -> str | None:
@@ -120,13 +155,9 @@ def parse(root: etree._Element, *, validate: bool = True) -> list[ParsedRecord]:
             )
         )
         return [record]
-    if validate and category == "H7":
-        xsd = schema("eu_dms", "H7_XSDS", _SCHEMAS[kind])
-        for error in schema_errors(xsd, root):
-            record.problems.append(
-                Problem(error.path, "h7.schema", f"line {error.line}: {error.message}")
-            )
-        if record.problems:
+    if validate:
+        record.problems.extend(_schema_problems(root, category, kind))
+        if not record.ok:
             return [record]
     if not lrn:
         record.problems.append(
