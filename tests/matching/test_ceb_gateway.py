@@ -120,11 +120,8 @@ def valid(xml: str) -> Any:
     return root
 
 
-def test_status_receipts_follow_the_parcel_and_release_brings_the_tax_bill(
-    client: TestClient, services: Services
-) -> None:
-    cid = file_matched_legs(client, services)
-    platform = key(services, "东方物通科技", "platform")
+def release(client: TestClient, services: Services, cid: str) -> None:
+    """The parcel arrives, is held for its check, inspected and released by an officer."""
     officer = key(services, "关员", "officer")
     officer["Content-Type"] = "application/json"
     resp = client.post(
@@ -139,6 +136,14 @@ def test_status_receipts_follow_the_parcel_and_release_brings_the_tax_bill(
     ):
         resp = client.post(f"/v1/consignments/{cid}/actions", json=action, headers=officer)
         assert resp.status_code == 200, resp.text
+
+
+def test_status_receipts_follow_the_parcel_and_release_brings_the_tax_bill(
+    client: TestClient, services: Services
+) -> None:
+    cid = file_matched_legs(client, services)
+    platform = key(services, "东方物通科技", "platform")
+    release(client, services, cid)
     mine = [n for n in feed(client, platform) if n["consignment_id"] == cid]
     codes = []
     for n in mine:
@@ -173,3 +178,109 @@ def test_status_receipts_follow_the_parcel_and_release_brings_the_tax_bill(
         assert abs(vat - price * Decimal("0.091")) <= Decimal("0.01")
     assert sum(Decimal(ln.findtext(f"{C}valueAddedTax")) for ln in lines) == head_vat
     assert field(bill, "invtNo") == field(valid(released["ceb_receipt"]), "invtNo")
+
+
+def test_a_cancellation_before_release_withdraws_the_inventory(
+    client: TestClient, services: Services
+) -> None:
+    cid = file_matched_legs(client, services)
+    platform = key(services, "东方物通科技", "platform")
+    cancel = first_block("CEB623Message.xml", "InvtCancel").replace(
+        "<ceb:copNo>NBBH20160308001", "<ceb:copNo>NBBH20160308005"
+    )
+    [receipt] = receipts(client, cancel.encode(), platform)
+    assert receipt.tag == f"{C}CEB624Message"
+    assert field(receipt, "guid") == "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+    assert (field(receipt, "copNo"), field(receipt, "agentCode")) == (
+        "NBBH20160308005",
+        "1105910159",
+    )
+    assert field(receipt, "returnStatus") == "399"
+    c = services.store.load(cid)
+    assert c is not None and c.status == "invalidated"
+    last = [n for n in feed(client, platform) if n["consignment_id"] == cid][-1]
+    assert field(valid(last["ceb_receipt"]), "returnStatus") == "899"
+    # another enterprise cannot cancel it: it filed no inventory under that number
+    [again] = receipts(client, cancel.encode(), key(services, "测试物流", "carrier"))
+    assert field(again, "returnStatus") == "100"
+
+
+def return_request(copno: str = "RT20260001") -> bytes:
+    body = first_block("CEB625Message.xml", "InvtRefund")
+    for old, new in (
+        ("<ceb:logisticsNo>L2016031000001", "<ceb:logisticsNo>L201603081138007"),
+        ("<ceb:copNo>cop201604210001", f"<ceb:copNo>{copno}"),
+    ):
+        assert old in body
+        body = body.replace(old, new, 1)
+    return body.encode()
+
+
+def test_a_return_request_after_release_opens_the_return_refunds_and_restores_the_quota(
+    client: TestClient, services: Services
+) -> None:
+    cid = file_matched_legs(client, services)
+    platform = key(services, "东方物通科技", "platform")
+    # before release there is nothing to return
+    [early] = receipts(client, return_request(), platform)
+    assert early.tag == f"{C}CEB626Message" and field(early, "returnStatus") == "100"
+    assert "released" in (field(early, "returnInfo") or "")
+    release(client, services, cid)
+    assert services.accounts is not None
+    person = "id:130681136250023332"  # the orderer's ID number
+    year = services.clock.now().year
+    used_before, _ = services.accounts.accounts.quota(person, year)
+    assert used_before > 0
+    # a party that did not declare the parcel cannot return it
+    [stranger] = receipts(client, return_request(), key(services, "测试物流", "carrier"))
+    assert field(stranger, "returnStatus") == "100"
+    assert "unknown_parcel" not in (field(stranger, "returnInfo") or "")
+    [receipt] = receipts(client, return_request(), platform)
+    assert field(receipt, "returnStatus") == "120"
+    assert field(receipt, "guid") == "5923DGGB-9940-415B-B666-C09BOO7F40B2"  # echoed as sent
+    info = field(receipt, "returnInfo") or ""
+    assert "opened" in info and "quota restored" in info and "approved" in info, info
+    used_after, _ = services.accounts.accounts.quota(person, year)
+    assert used_after < used_before  # 12 of the 100 set-top boxes came back
+    # the same return twice is refused with the reason
+    [twice] = receipts(client, return_request(), platform)
+    assert field(twice, "returnStatus") == "100"
+
+
+def test_waybill_status_and_warehouse_entry_are_checked_and_acknowledged(
+    client: TestClient, services: Services
+) -> None:
+    file_matched_legs(client, services)
+    carrier = key(services, "测试物流", "carrier")
+    status = first_block("CEB513Message.xml", "LogisticsStatus").encode()
+    [known] = receipts(client, status, carrier)
+    assert known.tag == f"{C}CEB514Message" and field(known, "returnStatus") == "399"
+    entry = sample("CEB711Message.xml")  # lists L201603081138001: not on file
+    [unknown] = receipts(client, entry, carrier)
+    assert unknown.tag == f"{C}CEB712Message" and field(unknown, "returnStatus") == "100"
+    assert "L201603081138001" in (field(unknown, "returnInfo") or "")
+    [entered] = receipts(
+        client,
+        sample("CEB711Message.xml", ("L201603081138001", "L201603081138007")),
+        carrier,
+    )
+    assert field(entered, "returnStatus") == "120"
+
+
+def test_the_same_return_document_twice_is_a_conflict_not_a_server_error(
+    client: TestClient, services: Services
+) -> None:
+    cid = file_matched_legs(client, services)
+    release(client, services, cid)
+    platform = key(services, "东方物通科技", "platform")
+    platform["Content-Type"] = "application/json"
+    body = {
+        "inbound": cid,
+        "return_document": "RT-SAME-1",
+        "items": [{"item": 1, "quantity": 1}],
+    }
+    first = client.post("/v1/returns", json=body, headers=platform)
+    assert first.status_code == 201, first.text
+    body["items"] = [{"item": 0, "quantity": 1}]
+    again = client.post("/v1/returns", json=body, headers=platform)
+    assert again.status_code == 409, again.text

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from clearway.api.ceb_requests import Answer, process, request_receipt
 from clearway.api.deps import PrincipalDep, ServicesDep, read_body
 from clearway.api.openapi import responses
 from clearway.api.problems import PROBLEM_JSON, problem_type
@@ -19,7 +20,6 @@ from clearway.api.routes_filings import count, result_out
 from clearway.api.runtime import awaits_decision
 from clearway.api.schemas import FilingResultOut, ProblemDocument, ProblemItem
 from clearway.clearance import dms
-from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult
 from clearway.clearance.ports import Filer
 from clearway.ingestion import ceb
@@ -195,18 +195,20 @@ async def messages(
     body = await read_body(request, svc.settings.max_body_bytes, MESSAGE_TYPES)
     if not body.strip():
         raise InvalidInput([Problem("/", "required", "the body is empty")])
-    batch = await run_in_threadpool(parse, body, format)
+    batch = await run_in_threadpool(lambda: parse(body, format, requests=True))
     if len(batch.records) > svc.settings.max_batch:
         raise InvalidInput(
             [Problem("/", "too_many", f"at most {svc.settings.max_batch} messages per request")]
         )
     filer = Filer(who.operator_id, who.operator, who.role)
     dms_extras: list[_DmsExtra] = []
+    asked: dict[int, Answer] = {}  # CEB return requests, waybill statuses, warehouse entries
     if batch.format == "h7":
         results, dms_extras = await run_in_threadpool(_lodge_dms, svc, filer, batch.records)
     else:
-        subs = [from_record(r, batch.format) for r in batch.records]
-        results = await run_in_threadpool(svc.pipeline.process, filer, subs) if subs else []
+        results, asked = await run_in_threadpool(
+            process, svc, who, filer, batch.records, batch.format
+        )
     count(request, results)
     at = datetime.now(UTC)
     outs: list[MessageResultOut] = []
@@ -218,7 +220,12 @@ async def messages(
                 **base,
                 kind=record.kind,
                 source_ref=record.source_ref,
-                receipt=extra.receipt or receipt_for(batch.format, record, r, at, body),
+                receipt=extra.receipt
+                or (
+                    request_receipt(record, asked[i], at)
+                    if i in asked
+                    else receipt_for(batch.format, record, r, at, body)
+                ),
                 mrn=extra.mrn,
                 refund_id=extra.refund_id,
             )

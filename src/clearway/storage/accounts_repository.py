@@ -34,6 +34,7 @@ from clearway.clearance.handlers import Clearance
 from clearway.domain.assessment import Assessment
 from clearway.domain.filing import FilingDocument
 from clearway.kernel.clock import Clock
+from clearway.kernel.errors import Conflict
 from clearway.returns.model import (
     Inbound,
     QuotaRestore,
@@ -658,6 +659,12 @@ class SqlAccounts:
         return None if row is None else (str(row[0]), str(row[1]))
 
     def add_return(self, ret: Return, restore: QuotaRestore | None) -> None:
+        try:
+            self._add_return(ret, restore)
+        except IntegrityError:  # the return document is unique: this return is already on file
+            raise Conflict(f"a return {ret.return_document} is already on file") from None
+
+    def _add_return(self, ret: Return, restore: QuotaRestore | None) -> None:
         q = ta.quota_usage.c
         with self._writer.begin() as conn:
             conn.execute(

@@ -486,6 +486,16 @@ def _block(
     record.references["head_path"] = reader.path
     if spec.line:
         record.references["line_path"] = f"{block}/{spec.line}"
+    if spec.kind == "return_request":
+        # the goods lines coming back, by the inventory's line number: "gnum:qty,…"
+        record.references["returned"] = ",".join(
+            f"{ln.get('gnum', '')}:{ln.get('qty', '')}" for ln in (fields(n) for n in line_nodes)
+        )
+    if spec.kind == "warehouse_entry":
+        # the waybills the warehouse entry list says arrived
+        record.references["entered"] = ",".join(
+            no for n in line_nodes if (no := child(n, "logisticsNo"))
+        )
     if document is not None and not reader.found.failed:
         record.document = document
         record.references.update(match_keys(document))
