@@ -263,5 +263,5 @@ def test_destination_guidance_is_written_from_the_pack_with_sources(
     assert "IM[0-9]{10}" in sellers.group(0) and "applies from" in sellers.group(0)
     public_client.cookies.set("lang", "fr")
     r = public_client.get("/jurisdictions/GB", params={"on": "2026-11-02"})
-    assert "Colis envoyés vers Royaume-Uni" in r.text
+    assert "Colis envoyés vers ce pays : Royaume-Uni" in r.text
     assert "L’enregistrement est obligatoire" in r.text and "135,00\u00a0£GB" in r.text

@@ -148,7 +148,8 @@ def render(
         "profile_reason": lambda p: labels.profile_reason(gettext, p.id, p.reason),
         "problem_text": lambda p: labels.problem_text(gettext, p, lang),
         "detail_text": lambda d: labels.detail_text(gettext, str(d), lang),
-        "owner": lambda name: labels.data_text(gettext, "owner", name, name),
+        "owner": lambda name: _owner(request, gettext, str(name)),
+        "pack_name": lambda pack: labels.data_text(gettext, "pack", pack.code, pack.name),
         "fmt": formats.for_lang(lang),
         "lang": lang,
         "languages": i18n.LANGUAGES,
@@ -168,6 +169,14 @@ def render(
     response = HTMLResponse(html, status_code=status)
     finish(request, response)
     return response
+
+
+def _owner(request: Request, gettext: Callable[[str], str], name: str) -> str:
+    """Who stops or clears goods: a profile's owning unit, or an agency by its name."""
+    codes = {n: c for c, n in web_store(request).routing.agencies.items()}
+    if name in codes:
+        return labels.data_text(gettext, "agency", codes[name], name)
+    return labels.data_text(gettext, "owner", name, name)
 
 
 @cache

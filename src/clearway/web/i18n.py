@@ -70,12 +70,15 @@ def dynamic_messages() -> set[str]:
 
 def translated_data() -> set[str]:
     """Keys for texts that ship in English in data files and that other languages translate:
-    each shipped risk profile's reason (`profile_<ID>`) and owner (`owner_<owner>`), and each
-    Single Window agency's name (`agency_<code>`). English pages show the data's own text, so
+    each shipped risk profile's reason (`profile_<ID>`) and owner (`owner_<owner>`), each
+    Single Window agency's name (`agency_<code>`) and each jurisdiction pack's name
+    (`pack_<code>`). English pages show the data's own text, so
     only the other catalogues need them."""
+    from clearway.revenue.assessor import PackAssessor
     from clearway.risk.profiles import default_profiles
     from clearway.storage.web_repository import default_routing
 
     profiles = default_profiles().profiles
     out = {f"profile_{p.id}" for p in profiles} | {f"owner_{p.owner}" for p in profiles}
+    out |= {f"pack_{p.code}" for p in PackAssessor.load_default().packs.values()}
     return out | {f"agency_{code}" for code in default_routing().agencies}

@@ -36,9 +36,12 @@ def _safe_next(target: str | None, default: str) -> str:
 @router.get("/")
 def home(request: Request) -> Response:
     svc = core.services(request)
+    gettext = core.gettext_for(request)
     by_pack: dict[str, list[str]] = {}
     for country, (pack, _cur) in law.countries(law.assessor_of(svc.assessor)).items():
-        by_pack.setdefault(f"{pack.code} — {pack.name}", []).append(country)
+        by_pack.setdefault(
+            f"{pack.code} — {labels.data_text(gettext, 'pack', pack.code, pack.name)}", []
+        ).append(country)
     fmt = formats.for_lang(core.language(request))
     named = {pack: [code for code, _ in fmt.countries(codes)] for pack, codes in by_pack.items()}
     return core.render(request, "home.html", {"by_pack": named})
