@@ -23,7 +23,7 @@ def _subheadings() -> list[str]:
         ]
 
 
-@pytest.mark.parametrize("country", ["DE", "GB", "US", "AU", "CN"])
+@pytest.mark.parametrize("country", ["DE", "GB", "US", "AU", "CN", "NO", "CH", "CA"])
 def test_every_hs2022_subheading_resolves_to_a_rate_or_a_reason(
     country: str, assessor: PackAssessor
 ) -> None:

@@ -39,7 +39,7 @@ def _pack(tmp_path: Path, text: str) -> Path:
 
 def test_shipped_packs_load_and_every_period_has_a_reference() -> None:
     packs = load_packs()
-    assert set(packs) == {"EU", "GB", "US", "AU", "CN"}
+    assert set(packs) == {"EU", "GB", "US", "AU", "CN", "NO", "CH", "CA"}
     for pack in packs.values():
         timelines = list(pack.common.values()) + [
             t for per in pack.by_country.values() for t in per.values()

@@ -146,17 +146,20 @@ class PackAssessor:
             return "reason", f"no pack covers {country}"
         name = rules.value("duty.tariff")
         tariff = self.tariffs.get(name) if name else None
+        hit = tariff.lookup(hs) if tariff is not None else None
+        if hit is not None:
+            return "rate", f"{hit.rate.text} (line {hit.code})"
+        reasons: dict[str, str] = rules.value("duty.unlisted") or {}
+        why = next((reasons[hs[:n]] for n in range(len(hs), 1, -1) if hs[:n] in reasons), None)
+        if why:
+            return "reason", why
         if tariff is None:
             default = rules.value("duty.default_rate")
             if default is not None:
                 return "rate", f"default {default}"
             why = rules.value("duty.no_tariff_reason")
             return ("reason", why) if why else ("missing", "no tariff and no reason")
-        hit = tariff.lookup(hs)
-        if hit is not None:
-            return "rate", f"{hit.rate.text} (line {hit.code})"
-        why = (rules.value("duty.unlisted") or {}).get(hs[:6])
-        return ("reason", why) if why else ("missing", f"no line of {name}")
+        return "missing", f"no line of {name}"
 
     def law_problem(self, country: str, when: date, today: date | None = None) -> str | None:
         """Why the law of `country` on `when` cannot be applied: outside the period its pack

@@ -165,6 +165,7 @@ def assess(
         excise,
         hooks.registration_status,
         w.category,
+        lambda currency: [w.convert(ln.value, src, currency) for ln in lines],
     )
     w.flags.extend(f for f in choice.flags if f not in w.flags)
     w.trace.extend(choice.trace)
@@ -280,13 +281,28 @@ def _below(w: _Work, name: str, value_in: Callable[[dict[str, Any]], Decimal]) -
     threshold = w.rules.read(name, w.trace)
     if threshold is None:
         return False
+    threshold = _override(w, name, threshold)
     value = value_in(threshold)
-    at_or_below: bool = value <= threshold["amount"]
+    # `strict`: the law says "less than" (Norway's NOK 350), not "not exceeding"
+    at_or_below: bool = (
+        value < threshold["amount"] if threshold.get("strict") else value <= threshold["amount"]
+    )
     w.note(
         f"{name}.test",
         f"{value:.2f} {threshold['currency']} {'≤' if at_or_below else '>'} {show(threshold)}",
     )
     return at_or_below
+
+
+def _override(w: _Work, name: str, threshold: dict[str, Any]) -> dict[str, Any]:
+    """Canada's CUSMA courier thresholds: a shipment dispatched from a listed country by a
+    listed mode has its own duty and tax thresholds."""
+    key = {"duty.de_minimis": "duty", "tax.de_minimis": "tax"}.get(name)
+    for rule in w.rules.read("thresholds.by_dispatch", w.trace) or [] if key else []:
+        if w.doc.dispatch_country in rule["from_countries"] and w.doc.mode in rule["modes"]:
+            w.note(f"{name}.by_dispatch", f"{rule['name']}: {show(rule[key])}")
+            return {**threshold, "amount": rule[key]["amount"], "currency": rule[key]["currency"]}
+    return threshold
 
 
 def _gift(w: _Work, name: str, value_in: Callable[[dict[str, Any]], Decimal]) -> bool:
@@ -472,10 +488,10 @@ def _tariff_duty(w: _Work, ln: _Line, tariffs: dict[str, Tariff]) -> None:
     if hit is None:
         if tariff is not None or ln.hs is None:
             w.flag("hs_code_missing" if ln.hs is None else "hs_code_unknown")
-        default = w.rules.read("duty.default_rate", w.trace)
+        unlisted = _unlisted(w, ln.hs)
+        default = None if unlisted else w.rules.read("duty.default_rate", w.trace)
         if default is None:
             w.flag("manual_assessment_required")
-            unlisted = (w.rules.read("duty.unlisted", w.trace) or {}).get((ln.hs or "")[:6])
             why = unlisted or w.rules.read("duty.no_tariff_reason", w.trace)
             w.note(
                 "duty.rate",
@@ -515,6 +531,16 @@ def _tariff_duty(w: _Work, ln: _Line, tariffs: dict[str, Tariff]) -> None:
         w.charges.append(Charge("duty", duty, rate=text, base=_r(ln.customs, w), item=ln.index))
 
 
+def _unlisted(w: _Work, hs: str | None) -> str | None:
+    """The pack's reason for goods it has no rate for (longest HS prefix), if any."""
+    reasons: dict[str, str] = w.rules.read("duty.unlisted", w.trace) or {}
+    for size in range(len(hs or ""), 1, -1):
+        why = reasons.get((hs or "")[:size])
+        if why:
+            return why
+    return None
+
+
 def _carried(w: _Work, ln: _Line, sources: tuple[str, ...], differ: bool, code: str) -> None:
     """An HS 2022 subheading the HS 2017 tariff lacks: say where its rate came from."""
     w.flag("tariff_line_carried_hs2022")
@@ -552,18 +578,54 @@ def _tax(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Deci
     if _gift(w, "tax.gift_relief", value_in):
         w.flag("gift_relief_tax")
         return
+    taxed = lines
     if _below(w, "tax.de_minimis", value_in):
-        w.flag("tax_de_minimis")
-        return
-    label = w.rules.read("tax.label", w.trace) or "VAT"
+        prefixes = w.rules.read("duty.relief_exclusions", w.trace) or []
+        taxed = [ln for ln in lines if ln.hs and any(ln.hs.startswith(p) for p in prefixes)]
+        if len(taxed) < len(lines):
+            w.flag("tax_de_minimis")
+        if not taxed:
+            return
+    rate, label = _regional(w, rate, w.rules.read("tax.label", w.trace) or "VAT")
     text = f"{label} {pct(rate)}"
     transport = bool(w.rules.read("tax.base_includes_transport", w.trace))
-    for ln in lines:
+    first = len(w.charges)
+    for ln in taxed:
         # VAT Directive art. 86(1)(a): duties, taxes and other charges due on import (excise
         # included) are part of the taxable amount; GST Act s.13-20(2) likewise
         base = ln.customs + ln.duty + ln.excise + (ln.extra if transport else ZERO)
         if base > 0:
             w.charges.append(Charge("vat", base * rate, rate=text, base=_r(base, w), item=ln.index))
+    waiver = w.rules.read("tax.waiver", w.trace)
+    if waiver is not None:
+        due = sum((c.amount for c in w.charges[first:]), ZERO)
+        limit = w.convert(waiver["amount"], waiver["currency"], w.dest)
+        at_or_below = round_amount(due, w.dest) <= limit
+        w.note(
+            "tax.waiver.test", f"{due:.2f} {w.dest} {'≤' if at_or_below else '>'} {show(waiver)}"
+        )
+        if at_or_below:
+            del w.charges[first:]
+            w.flag("tax_waived_small_amount")
+
+
+def _regional(w: _Work, rate: Decimal, label: str) -> tuple[Decimal, str]:
+    """A federal tax with regional rates (Canada's GST/HST by province): the region of the
+    consignee from the postcode's first letter; unknown → the federal rate, flagged."""
+    regional = w.rules.read("tax.regional_rates", w.trace)
+    if regional is None:
+        return rate, label
+    postcode = (w.doc.consignee.postcode if w.doc.consignee else None) or ""
+    region = regional["postcode_prefixes"].get(postcode.strip()[:1].upper())
+    if region is None:
+        w.flag("tax_region_unknown")
+        w.note("tax.region", f"no region for postcode {postcode!r}: federal rate only")
+        return rate, label
+    entry = regional["regions"].get(region)
+    w.note("tax.region", f"{region} (postcode {postcode})")
+    if entry is None:
+        return rate, label
+    return entry["rate"], entry["label"]
 
 
 def _fees(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Decimal]) -> None:

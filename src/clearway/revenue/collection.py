@@ -49,6 +49,7 @@ def choose_model(
     has_excise_goods: bool,
     registration_status: RegistrationStatus | None,
     category: str | None = None,
+    item_values_in: Callable[[str], list[Decimal]] | None = None,
 ) -> CollectionChoice:
     """Apply the pack's collection rules to the model declared on the filing.
 
@@ -61,9 +62,7 @@ def choose_model(
     number = number.strip() if number else None
     choice = CollectionChoice(declared)
 
-    vendor_possible = (
-        vendor is not None and value_in(vendor["max_value"]) <= vendor["max_value"]["amount"]
-    )
+    vendor_possible = vendor is not None and _within(vendor, value_in, item_values_in)
     excise_out = has_excise_goods and vendor is not None and vendor["excludes_excise"]
     if excise_out and (
         declared == "vendor" or (vendor_possible and bool(vendor and vendor["mandatory"]))
@@ -129,6 +128,25 @@ def choose_model(
         choice.model = "consumer"
         choice.flags.append("intermediary_collection_unavailable")
     return choice
+
+
+def _within(
+    vendor: dict[str, Any],
+    value_in: Callable[[dict[str, Any]], Decimal],
+    item_values_in: Callable[[str], list[Decimal]] | None,
+) -> bool:
+    """Whether the consignment (or each item, where the regime says so) is within the limit."""
+    limit = vendor["max_value"]
+    if limit is None:
+        return True
+    values = (
+        item_values_in(limit["currency"])
+        if vendor.get("per_item") and item_values_in is not None
+        else [value_in(limit)]
+    )
+    if vendor.get("strictly_below"):
+        return all(v < limit["amount"] for v in values)
+    return all(v <= limit["amount"] for v in values)
 
 
 def _vendor_refusal(

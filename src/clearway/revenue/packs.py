@@ -71,7 +71,10 @@ SCHEMA: dict[str, str] = {
     "tax.standard_rate": RATE,
     "tax.label": TEXT,
     "tax.de_minimis": THRESHOLD,
-    "tax.base_includes_transport": FLAG,  # base adds transport/insurance a FOB value leaves out
+    "tax.base_includes_transport": FLAG,
+    "tax.waiver": MONEY,  # import tax of a consignment at or below this is not levied (CH)
+    "tax.regional_rates": MAPPING,  # {regions: {code: {rate, label}}, postcode_prefixes: {…}}
+    "thresholds.by_dispatch": MAPPING,  # [{name, from_countries, modes, duty, tax}] (CA CUSMA)
     "tax.gift_relief": MONEY,
     "collection.vendor": MAPPING,
     "collection.intermediary": MAPPING,
@@ -317,7 +320,11 @@ def _postal(v: Any) -> dict[str, Any]:
 def _vendor(v: Any) -> dict[str, Any]:
     re.compile(str(v["number_pattern"]))
     return {
-        "max_value": _money(v["max_value"]),
+        # None: no value limit (Switzerland's registered mail-order sellers)
+        "max_value": _money(v["max_value"]) if v["max_value"] is not None else None,
+        # per_item: the limit applies to each item's value (Norway's VOEC: below NOK 3,000)
+        "per_item": bool(v.get("per_item", False)),
+        "strictly_below": bool(v.get("strictly_below", False)),
         "number_pattern": str(v["number_pattern"]),
         "mandatory": bool(v.get("mandatory", False)),
         "excludes_excise": bool(v.get("excludes_excise", True)),
@@ -393,6 +400,23 @@ _MAPPING_CHECKS: dict[str, Any] = {
     "excise.rates": check_rates,
     "duty.relief_exclusions": _headings,
     "duty.gift_flat_rate": _gift_rate,
+    "tax.regional_rates": lambda v: {
+        "regions": {
+            str(k): {"rate": _dec(r["rate"]), "label": str(r["label"])}
+            for k, r in v["regions"].items()
+        },
+        "postcode_prefixes": {str(k): str(r) for k, r in v["postcode_prefixes"].items()},
+    },
+    "thresholds.by_dispatch": lambda v: [
+        {
+            "name": str(r["name"]),
+            "from_countries": [str(c) for c in r["from_countries"]],
+            "modes": [str(m) for m in r["modes"]],
+            "duty": _money(r["duty"]),
+            "tax": _money(r["tax"]),
+        }
+        for r in v
+    ],
     "fees": _fees,
 }
 

@@ -81,6 +81,8 @@ FLAGS = (
     "registration_number_not_held",
     "law_period_not_covered",
     "additional_duties_not_modelled",
+    "tax_waived_small_amount",
+    "tax_region_unknown",
 )
 # Flags that mean the amount shown is not the whole amount (said at the top of the estimate).
 INCOMPLETE_FLAGS = (
@@ -103,6 +105,7 @@ APPROXIMATE_FLAGS = (
     "fx_rate_approximated",
     "tariff_snapshot_unverified",
     "excise_ad_valorem_on_declared_value",
+    "tax_region_unknown",
 )
 # Problem codes the pages can show: form and storage refusals, and the validation and record
 # matching findings that become decision reasons (tests/web/test_catalogues.py finds every
