@@ -265,3 +265,18 @@ def test_destination_guidance_is_written_from_the_pack_with_sources(
     r = public_client.get("/jurisdictions/GB", params={"on": "2026-11-02"})
     assert "Colis envoyés vers ce pays : Royaume-Uni" in r.text
     assert "L’enregistrement est obligatoire" in r.text and "135,00\u00a0£GB" in r.text
+
+
+def test_estimator_refuses_a_date_no_pack_covers(public_client: TestClient) -> None:
+    status, html = _estimate(public_client, legal_date="2099-01-01")
+    assert status == 422
+    assert "No jurisdiction pack covers the law of this date" in html
+    assert 'id="you-pay"' not in html
+
+
+def test_estimator_without_the_months_customs_rate_says_so(public_client: TestClient) -> None:
+    # December 2026 converts at the ECB rates of 2026-11-18, which the shipped history lacks
+    status, html = _estimate(public_client, currency="USD", legal_date="2026-12-01")
+    assert status == 200
+    assert "This parcel cannot be estimated" in html
+    assert "Nothing to pay" not in html and 'id="you-pay"' not in html
