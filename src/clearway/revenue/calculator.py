@@ -26,7 +26,7 @@ from clearway.domain.filing import FilingDocument
 from clearway.kernel.codes import normalise_hs
 from clearway.kernel.money import RoundingMode, round_amount
 from clearway.revenue.collection import RegistrationStatus, choose_model
-from clearway.revenue.excise import ExciseDue, excise_due
+from clearway.revenue.excise import ExciseDue, excise_due, within_allowances
 from clearway.revenue.fx import ECB_REFERENCE, FxRule, FxTable
 from clearway.revenue.irg import irg_category
 from clearway.revenue.rules import Rules, show
@@ -74,6 +74,8 @@ class _Work:
         self.dest = rules.currency
         self.fx_rule = FxRule.of(rules.value("fx.rule"))
         self.category = doc.category  # a "gift" that is not one in law is assessed as a sale
+        self.gift_allowed: set[int] = set()  # excise lines of a gift within its allowances
+        self.gift_relieved = False  # the gift relief applied (duty); allowed lines owe nothing
 
     def flag(self, name: str) -> None:
         if name not in self.flags:
@@ -140,6 +142,7 @@ def assess(
 
     excise = _excise(w, lines)
     _gift_in_law(w)
+    _gift_allowances(w, lines)
     relieved = _reliefs(w, value_in)
     cbec = rules.read("cbec", w.trace) if not relieved else None
     if relieved:
@@ -238,6 +241,23 @@ def _excise(w: _Work, lines: list[_Line]) -> bool:
     return bool(hits)
 
 
+def _gift_allowances(w: _Work, lines: list[_Line]) -> None:
+    """Excise goods in a gift keep the gift reliefs (duty, VAT, excise) only within the
+    quantities the law allows (EU: Reg. 1186/2009 art. 27, Dir. 2006/79 art. 2)."""
+    goods = [ln for ln in lines if ln.excise_good]
+    if w.category != "gift" or not goods:
+        return
+    allowances = w.rules.read("gift.excise_allowances", w.trace)
+    if allowances is None:
+        return
+    w.gift_allowed = within_allowances(
+        [(ln.index, ln.hs or "", w.doc.items[ln.index]) for ln in goods], allowances
+    )
+    for ln in goods:
+        inside = ln.index in w.gift_allowed
+        w.note("gift.excise_allowance", "within" if inside else "beyond: no gift relief", ln.index)
+
+
 def _gift_in_law(w: _Work) -> None:
     """A gift is a consignment from one private person to another, without payment of any kind
     (Reg. 1186/2009 art. 25, Dir. 2006/79 art. 1; the UK and others alike). A declared `gift`
@@ -332,6 +352,10 @@ def _duty(
         relief = "gift_relief_duty"
     elif _below(w, "duty.de_minimis", value_in):
         relief = "duty_de_minimis"
+    if relief == "gift_relief_duty":
+        w.gift_relieved = True
+        excluded = [ln for ln in excluded if ln.index not in w.gift_allowed]
+        others = [ln for ln in lines if ln not in excluded]
     if relief is not None:
         if others:
             w.flag(relief)
@@ -402,6 +426,8 @@ def _excise_duty(
     """Excise on the excise goods of the consignment; what cannot be computed is said, flagged
     and left to an officer (never charged as zero)."""
     goods = [ln for ln in lines if ln.excise_good]
+    if w.gift_relieved:  # Dir. 2006/79 relieves excise on a gift within the allowances
+        goods = [ln for ln in goods if ln.index not in w.gift_allowed]
     if not goods:
         return
     rates = w.rules.read("excise.rates", w.trace)
@@ -575,11 +601,14 @@ def _tax(w: _Work, lines: list[_Line], value_in: Callable[[dict[str, Any]], Deci
     rate = w.rules.read("tax.standard_rate", w.trace)
     if rate is None:
         return
+    taxed = lines
     if _gift(w, "tax.gift_relief", value_in):
         w.flag("gift_relief_tax")
-        return
-    taxed = lines
-    if _below(w, "tax.de_minimis", value_in):
+        # excise goods beyond the gift allowances stay taxed
+        taxed = [ln for ln in lines if ln.excise_good and ln.index not in w.gift_allowed]
+        if not taxed:
+            return
+    elif _below(w, "tax.de_minimis", value_in):
         prefixes = w.rules.read("duty.relief_exclusions", w.trace) or []
         taxed = [ln for ln in lines if ln.hs and any(ln.hs.startswith(p) for p in prefixes)]
         if len(taxed) < len(lines):

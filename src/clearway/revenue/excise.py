@@ -122,3 +122,43 @@ def excise_due(item: Item, hs: str, rates: list[dict[str, Any]]) -> ExciseDue | 
     if entry["ad_valorem"] > 0:
         text += f" + {format((entry['ad_valorem'] * 100).normalize(), 'f')} % of the value"
     return ExciseDue(entry["name"], specific, cur, entry["ad_valorem"], text)
+
+
+def check_allowances(value: Any) -> list[dict[str, Any]]:
+    """Validate `gift.excise_allowances`: [{name, prefixes, unit, quantity, abv band}]."""
+    out = []
+    for entry in value:
+        row = check_rates([{**entry, "amount": "0", "currency": "EUR"}])[0]
+        row["quantity"] = Decimal(str(entry["quantity"]))
+        out.append(row)
+    return out
+
+
+def _quantity(item: Item, unit: str) -> Decimal | None:
+    if unit in ("litre", "litre_alcohol"):
+        return item.volume_litres
+    if unit == "stick":
+        return Decimal(item.tobacco_sticks) if item.tobacco_sticks is not None else None
+    return item.tobacco_grams / 1000 if item.tobacco_grams is not None else None
+
+
+def within_allowances(
+    lines: list[tuple[int, str, Item]], allowances: list[dict[str, Any]]
+) -> set[int]:
+    """The excise lines of a gift that stay within the allowances (per consignment, by entry;
+    an entry whose quantity is exceeded, or a line without its quantity, is outside)."""
+    used: dict[str, Decimal] = {}
+    members: dict[str, list[int]] = {}
+    outside: set[int] = set()
+    for index, hs, item in lines:
+        entry = _entry(allowances, hs, item.alcohol_percent)
+        quantity = _quantity(item, entry["unit"]) if entry is not None else None
+        if entry is None or quantity is None:
+            outside.add(index)
+            continue
+        used[entry["name"]] = used.get(entry["name"], Decimal(0)) + quantity
+        members.setdefault(entry["name"], []).append(index)
+    for entry in allowances:
+        if used.get(entry["name"], Decimal(0)) > entry["quantity"]:
+            outside.update(members.get(entry["name"], []))
+    return {index for index, _, _ in lines} - outside
