@@ -334,9 +334,13 @@ def test_analyst_reads_the_statistics_and_the_report(
     page.locator("a[href='/analyst/report/index.html']").click()
     response = page.context.request.get(visit.base + "/analyst/report/index.html")
     assert "default-src 'none'" in response.headers["content-security-policy"]
-    nav = page.get_by_role("navigation", name="Report sections")
+    fr = visit.lang == "fr"
+    nav = page.get_by_role("navigation", name="Sections du rapport" if fr else "Report sections")
     expect(nav.locator("a[href='#risk']")).to_be_visible()
-    expect(page.locator("main h1")).to_have_text("Clearway statistics")
+    expect(page.locator("main h1")).to_have_text(
+        "Statistiques Clearway" if fr else "Clearway statistics"
+    )
+    expect(page.locator("html")).to_have_attribute("lang", visit.lang)
     page.wait_for_load_state("load")
     assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
     visit.check("analyst-report")

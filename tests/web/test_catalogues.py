@@ -179,3 +179,29 @@ def test_every_assessment_flag_has_words_in_both_languages() -> None:
     assert {"excise_not_computed", "tariff_line_ambiguous"} <= set(flags)
     unknown = sorted(f"{f} ({where})" for f, where in flags.items() if f not in labels.FLAGS)
     assert not unknown, unknown
+
+
+def test_french_report_translates_every_word() -> None:
+    """The statistics report's own strings, the words it builds from data keys and its
+    column and row names all have French words."""
+    from clearway.statistics import report
+    from clearway.statistics.whatif import WORKLOAD
+
+    po = resources.files("clearway.statistics").joinpath("locale/fr/LC_MESSAGES/report.po")
+    with po.open("rb") as f:
+        fr = {str(m.id): str(m.string) for m in read_po(f) if m.id}
+    template = resources.files("clearway.statistics").joinpath("templates", "report.html")
+    with template.open("rb") as f:
+        wanted = {m for _, _, m, _ in babel_extract(f, ("_",), [], {}) if isinstance(m, str)}
+    keys = (
+        *report.TERMS,
+        *report.REVENUE_KEYS,
+        *report.BREAKDOWN_COLS,
+        *report.REGISTRATION_COLS,
+        *report.WHATIF_COUNTS,
+        *WORKLOAD,
+    )
+    wanted |= {k.replace("_", " ") for k in keys} | {label for _, label in report.OVERVIEW_ROWS}
+    assert len(wanted) > 100
+    missing = sorted(m for m in wanted if not fr.get(m))
+    assert not missing, missing

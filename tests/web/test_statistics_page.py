@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def test_analyst_sees_snapshot_figures_and_the_report(
         assert client.get("/analyst/report/../../etc/passwd").status_code == 404
         client.get("/lang/fr")
         assert "Taux de résultats des contrôles" in client.get("/analyst/statistics").text
+        french = client.get("/analyst/report/index.html").text  # the French page
+        assert '<html lang="fr">' in french and "Statistiques Clearway" in french
+        assert '<a href="/analyst/statistics">' in french
+    # every column and row heading of the French page is in French (the same figures, so the
+    # headings pair up), except words both languages write alike
+    english, french = (
+        (report / page).read_text("utf-8") for page in ("index.html", "index.fr.html")
+    )
+    heads = [re.findall(r"<th [^>]*>(.*?)</th>", page) for page in (english, french)]
+    assert len(heads[0]) == len(heads[1]) > 20
+    alike = {a for a, b in zip(*heads, strict=True) if a == b}
+    same = {"n", "p90 h", "p95 h", "express", "score", "total", "destinations", "rail"}
+    assert alike <= same, alike
+    # amounts in the French number format
+    assert re.search(r'data-col="value" data-value="\d+\.\d+">\d[\d\u202f\u00a0]*,\d\d<', french)
 
 
 def test_without_a_snapshot_the_page_says_how_to_make_one(sqlite_services: Services) -> None:

@@ -1,20 +1,27 @@
 """The HTML report: every figure of a snapshot's period, with charts as local files.
 
-`write_report(snapshot_dir, out_dir)` writes `index.html`, `report.css`, `report.json` (the same
-figures, amounts as decimal strings) and `charts/*.svg|png`. No network: the page loads nothing
-remote, has no inline style or script, and says so in its Content-Security-Policy.
+`write_report(snapshot_dir, out_dir)` writes `index.html` (English), `index.fr.html` (French),
+`report.css`, `report.json` (the same figures, amounts as decimal strings) and
+`charts/*.svg|png`. No network: the pages load nothing remote, have no inline style or script,
+and say so in their Content-Security-Policy. Each page writes numbers in its language (Babel);
+the French words are in `locale/fr/LC_MESSAGES/report.po`, the chart titles stay English.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 import jinja2
+from babel.numbers import format_decimal, format_percent
 
+from clearway.kernel.catalogues import compile_po
 from clearway.statistics import charts
 from clearway.statistics.figures import collect, jsonable
 from clearway.statistics.measures import REVENUE_KEYS
@@ -81,6 +88,96 @@ def hours(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 3600:,.2f}"
 
 
+# Report languages: name and file of each page (English is the source language).
+LANGUAGES: Final = {"en": ("English", "index.html"), "fr": ("Français", "index.fr.html")}
+# Words the report builds from data keys (`t(key)`: underscores read as spaces), which the
+# catalogue test checks alongside the template's own `_()` strings.
+TERMS: Final = (
+    "everything stored",
+    "destination_country",
+    "dispatch_country",
+    "origin_country",
+    "hs_chapter",
+    "hs_heading",
+    "platform",
+    "mode",
+    "irg_category",
+    "collection_model",
+    "value_band",
+    "lane",
+    "office",
+    "agency",
+    "customs",
+    "consumer",
+    "vendor",
+    "intermediary",
+    "green",
+    "blue",
+    "yellow",
+    "red",
+    "post",
+    "express",
+    "air_cargo",
+    "road",
+    "rail",
+    "sea",
+    "baseline",
+    "rule",
+    "score",
+    "random sample",
+    "file_to_decide",
+    "decide_to_arrive",
+    "arrive_to_release",
+    "hold_to_release",
+    "file_to_release",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """One language's words and number formats for the report page."""
+
+    lang: str
+    gettext: Callable[[str], str]
+
+    def t(self, key: object) -> str:
+        return self.gettext(str(key).replace("_", " "))
+
+    def fmt(self, v: Any) -> str:
+        if self.lang == "en":
+            return fmt(v)
+        if v is None:
+            return "—"
+        if isinstance(v, bool):
+            return self.gettext("yes" if v else "no")
+        if isinstance(v, Decimal):
+            cents = v.quantize(_CENT, ROUND_HALF_EVEN)
+            return str(format_decimal(cents, format="#,##0.00", locale=self.lang))
+        if isinstance(v, int):
+            return str(format_decimal(v, locale=self.lang))
+        if isinstance(v, float):
+            return str(format_decimal(round(v, 2), format="#,##0.00", locale=self.lang))
+        return str(v)
+
+    def pct(self, v: float | None) -> str:
+        if self.lang == "en" or v is None:
+            return pct(v)
+        return str(format_percent(v, format="#,##0.0%", locale=self.lang))
+
+    def hours(self, seconds: float | None) -> str:
+        if self.lang == "en" or seconds is None:
+            return hours(seconds)
+        return str(format_decimal(round(seconds / 3600, 2), format="#,##0.00", locale=self.lang))
+
+
+@cache
+def words(lang: str) -> Words:
+    if lang == "en":
+        return Words(lang, str)
+    po = resources.files("clearway.statistics").joinpath(f"locale/{lang}/LC_MESSAGES/report.po")
+    return Words(lang, compile_po(po, lang).gettext)
+
+
 def write_report(
     snapshot_dir: Path,
     out_dir: Path,
@@ -114,22 +211,28 @@ def write_report(
             fig = charts.scenario(r["name"], _decimals(r), _decimals(base), WORKLOAD)
             name = f"whatif_{_slug(r['name'])}"
             whatif["charts"][r["name"]] = _rel(charts.save(fig, chart_dir, name, formats), out_dir)
-    html = _template().render(
-        **figures,
-        manifest=manifest,
-        rc=rc,
-        overview_rows=OVERVIEW_ROWS,
-        revenue_cols=REVENUE_KEYS,
-        breakdown_cols=BREAKDOWN_COLS,
-        registration_cols=REGISTRATION_COLS,
-        charts={k: _rel(p, out_dir) for k, p in paths.items()},
-        whatif=whatif,
-        fmt=fmt,
-        pct=pct,
-        hours=hours,
-    )
-    index = out_dir / "index.html"
-    index.write_text(html, encoding="utf-8")
+    for lang, (_name, page) in LANGUAGES.items():
+        w = words(lang)
+        html = _template().render(
+            **figures,
+            manifest=manifest,
+            rc=rc,
+            overview_rows=OVERVIEW_ROWS,
+            revenue_cols=REVENUE_KEYS,
+            breakdown_cols=BREAKDOWN_COLS,
+            registration_cols=REGISTRATION_COLS,
+            charts={k: _rel(p, out_dir) for k, p in paths.items()},
+            whatif=whatif,
+            lang=lang,
+            languages={code: (name, file) for code, (name, file) in LANGUAGES.items()},
+            _=w.gettext,
+            t=w.t,
+            fmt=w.fmt,
+            pct=w.pct,
+            hours=w.hours,
+        )
+        (out_dir / page).write_text(html, encoding="utf-8")
+    index = out_dir / LANGUAGES["en"][1]
     style = resources.files("clearway.statistics").joinpath("templates", "report.css")
     (out_dir / "report.css").write_text(style.read_text("utf-8"), encoding="utf-8")
     data = jsonable({**figures, "manifest": manifest, "whatif": whatif})

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
 from clearway.risk.profiles import Profile, default_profiles
+from clearway.statistics import report
 from clearway.statistics.dashboard import summary
 from clearway.web import core, profile_review
 from clearway.web import lane as lanes
@@ -59,7 +60,11 @@ async def report_file(request: Request, name: str) -> Response:
     if not folder:
         raise NotFound("no report configured (CLEARWAY_REPORT_DIR)")
     root = FsPath(folder).resolve()
-    target = (root / (name or "index.html")).resolve()
+    name = name or "index.html"
+    if name == "index.html":  # the page in the reader's language when the report has it
+        own = report.LANGUAGES.get(core.language(request), report.LANGUAGES["en"])[1]
+        name = own if (root / own).is_file() else name
+    target = (root / name).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise NotFound(f"no report file {name!r}")
     response: Response

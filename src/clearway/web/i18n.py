@@ -10,13 +10,10 @@ language links), else the browser's Accept-Language, else English.
 from __future__ import annotations
 
 import gettext
-import io
 from functools import cache
 from importlib import resources
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from clearway.kernel.catalogues import compile_po
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 DEFAULT = "en"
@@ -27,12 +24,7 @@ def translations(lang: str) -> gettext.NullTranslations:
     if lang not in LANGUAGES:
         lang = DEFAULT
     po = resources.files("clearway.web").joinpath(f"locale/{lang}/LC_MESSAGES/messages.po")
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=lang)
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return Translations(buf)
+    return compile_po(po, lang)
 
 
 def pick(cookie: str | None, accept_language: str | None) -> str:
