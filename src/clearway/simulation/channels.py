@@ -1,8 +1,9 @@
 """How each synthetic parcel reaches customs: which parties send which messages in which format.
 
 Most platforms file canonical JSON; an EU customs broker files H7 declarations for low-value
-express parcels; a small shop uploads an Excel-exported CSV; for China the platform's filing is
-matched with the payment provider's CEB411 payment record and the carrier's CEB511 waybill;
+express parcels; a small shop uploads an Excel-exported CSV; for China the platform sends its
+CEB311 order and declares the CEB621 inventory, matched with the payment company's CEB411 and
+the logistics company's CEB511 (Chinese goods names, ID numbers, enterprise codes: `cn.py`);
 express carriers send ICS2-style pre-loading data first.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import msgspec
 
 from clearway.domain.filing import FilingDocument, Party, from_builtins
-from clearway.simulation.formats import cn_legs, csv_file, h7_declaration
+from clearway.simulation import cn
+from clearway.simulation.formats import csv_file, h7_declaration
 from clearway.simulation.generator import GeneratedParcel
 
 EU = frozenset({"DE", "FR", "NL", "IT", "ES", "PL", "BE", "AT", "IE", "SE", "DK"})
@@ -51,23 +54,18 @@ def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Mess
     for p in parcels:
         final = p.filings[-1]
         platform = str(final.get("platform", {}).get("name", "Unknown Platform"))
-        for pre in p.filings[:-1]:  # pre-loading data comes from the carrier
-            yield _json(PRE_LOADING_CARRIER, "carrier", pre)
         dest = final["destination_country"]
+        for pre in p.filings[:-1] if dest != "CN" else []:
+            # pre-loading data comes from the carrier (an ICS2-style regime: not China's, whose
+            # parcels are declared by inventory)
+            yield _json(PRE_LOADING_CARRIER, "carrier", pre)
         doc = from_builtins(final)
         if dest == "CN":
-            # the platform names its payment provider and carrier, whose records then join
-            pay_code, pay_name = rng.choice(PAYMENT_PROVIDERS)
+            # the platform sends its order (CEB311) and declares the inventory (CEB621) itself;
+            # the payment company and the logistics company it names send theirs
+            _, pay_name = rng.choice(PAYMENT_PROVIDERS)
             carrier = rng.choice(CARRIERS)
-            named = dict(final)
-            if isinstance(named.get("payment"), dict):
-                named["payment"] = {
-                    **named["payment"],
-                    "provider": {"name": pay_name, "identifier": pay_code},
-                }
-            named["carrier"] = {"name": carrier.name, "identifier": carrier.identifier}
-            yield _json(platform, "platform", named)
-            yield from _cn_legs(doc, p, (pay_code, pay_name), carrier)
+            yield from _cn_messages(doc, p, platform, Party(name=pay_name), carrier)
         elif (
             dest in EU
             and final["data_set"] == "reduced"
@@ -84,20 +82,24 @@ def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Mess
         yield Message(SMALL_SHOP_PLATFORM, "platform", "csv", csv_file(csv_docs, excel=True))
 
 
-def _cn_legs(
-    doc: FilingDocument, p: GeneratedParcel, provider: tuple[str, str], carrier: Party
+def _cn_messages(
+    doc: FilingDocument, p: GeneratedParcel, platform: str, pay: Party, carrier: Party
 ) -> Iterator[Message]:
-    pay_code, pay_name = provider
-    paid = doc
-    if "payment_mismatch" in p.violations and doc.payment is not None:
+    local = cn.localise(msgspec.structs.replace(doc, carrier=carrier))
+    pay = Party(name=pay.name, identifier=cn.enterprise_code(str(pay.name)))
+    paid = None
+    if "payment_mismatch" in p.violations and local.payment is not None:
         # the payment record shows less money, paid by someone else: a classic mismatch
-        amount = (doc.payment.amount or Decimal(0)) * Decimal("0.55")
+        amount = (local.payment.amount or Decimal(0)) * Decimal("0.55")
         paid = msgspec.structs.replace(
-            doc,
+            local,
             payment=msgspec.structs.replace(
-                doc.payment, amount=amount.quantize(Decimal("0.01")), payer_name="Zhou Min"
+                local.payment, amount=amount.quantize(Decimal("0.01")), payer_name="周敏"
             ),
+            buyer=Party(name="周敏", identifier=cn.id_number("310115", date(1990, 5, 17), 42)),
         )
-    legs = cn_legs(paid, pay_code=pay_code, pay_name=pay_name, carrier=carrier)
-    yield Message(pay_name, "payment_provider", "ceb", legs.payment)
-    yield Message(str(carrier.name), "carrier", "ceb", cn_legs(doc, carrier=carrier).waybill)
+    sent = cn.render(local, pay=pay, paid=paid)
+    yield Message(platform, "platform", "ceb", sent.order)
+    yield Message(platform, "platform", "ceb", sent.inventory)
+    yield Message(str(pay.name), "payment_provider", "ceb", sent.payment)
+    yield Message(str(carrier.name), "carrier", "ceb", sent.waybill)

@@ -47,7 +47,10 @@ def cn_legs(
     )
     with_links = _replace(doc, order=order, payment=payment)
     return CnLegs(
-        order=ceb.render_order(_replace(with_links, filer_reference=order_id)),
+        # the order names the payment company (payCode/payName), as a real platform's does
+        order=ceb.render_order(
+            _replace(with_links, filer_reference=order_id), pay_code=pay_code, pay_name=pay_name
+        ),
         payment=ceb.render_payment(with_links, pay_code=pay_code, pay_name=pay_name),
         waybill=ceb.render_waybill(_replace(with_links, carrier=carrier or doc.carrier)),
     )
