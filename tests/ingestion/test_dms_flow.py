@@ -513,3 +513,22 @@ def test_h1_invalidation_withdraws(
     status, result = lodge(client, broker, "h1_invalidation_v1.3.xml", mrn=first["mrn"])
     assert status == 200 and result["outcome"] == "invalidated", result
     assert "<res:FunctionCode>14</res:FunctionCode>" in result["receipt"]
+
+
+def test_release_reaches_the_declarant_as_a_dms_answer(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.2.xml")
+    released(client, services, first)
+    feed = client.get("/v1/notices", headers=broker).json()
+    answers = [
+        n["notice"]["dms_answer"]
+        for n in feed["notices"]
+        if n["notice"].get("consignment_id") == first["consignment_id"]
+        and "dms_answer" in n["notice"]
+    ]
+    assert answers, feed
+    last = etree.fromstring(answers[-1].encode())
+    ns = {"r": RESPONSE_NS}
+    assert last.findtext("r:FunctionCode", namespaces=ns) == "02"  # released
+    assert last.findtext("r:Declaration/r:ID", namespaces=ns) == first["mrn"]

@@ -8,8 +8,8 @@ import pytest
 
 from clearway.domain.filing import Collection, FilingDocument, Item, Party
 from clearway.domain.validation import check_filing
-from clearway.ingestion import h7
 from clearway.ingestion.detect import parse
+from clearway.ingestion.dms.writer import render_declaration
 from clearway.ingestion.xml_safety import parse_xml, schema, schema_problems
 
 from .conftest import H7_SAMPLES, filled
@@ -261,7 +261,7 @@ def _without_references(doc: FilingDocument | None) -> FilingDocument | None:
 @pytest.mark.parametrize("mode", ["post", "express", "road", "sea", "rail"])
 def test_round_trip_render_parse(mode: str) -> None:
     doc = _h7_doc(mode=mode)
-    xml = h7.render_declaration(doc, declarant_eori="DE123456789012345")
+    xml = render_declaration(doc, declarant_eori="DE123456789012345")
     assert not schema_problems(schema("eu_dms", "H7_XSDS", "DMS_H7_V1.9.xsd"), parse_xml(xml))
     [record] = parse(xml).records
     assert record.ok, record.problems
@@ -270,7 +270,7 @@ def test_round_trip_render_parse(mode: str) -> None:
 
 def test_round_trip_amendment() -> None:
     doc = _h7_doc(collection=Collection("intermediary"), additional_procedure_codes=["C07", "F49"])
-    xml = h7.render_declaration(doc, declarant_eori="DE1", amendment_of="25DE000000000001A1")
+    xml = render_declaration(doc, declarant_eori="DE1", amendment_of="25DE000000000001A1")
     [record] = parse(xml).records
     assert (record.kind, record.action) == ("amendment", "amend")
     assert record.references["mrn"] == "25DE000000000001A1"
@@ -279,9 +279,43 @@ def test_round_trip_amendment() -> None:
 
 def test_renderer_derives_additional_procedure_codes() -> None:
     doc = _h7_doc(additional_procedure_codes=[])
-    [record] = parse(h7.render_declaration(doc, declarant_eori="DE1")).records
+    [record] = parse(render_declaration(doc, declarant_eori="DE1")).records
     assert record.document is not None
     assert record.document.additional_procedure_codes == ["C07", "F48"]
     gift = _h7_doc(additional_procedure_codes=[], category="gift", collection=None)
-    [record] = parse(h7.render_declaration(gift, declarant_eori="DE1")).records
+    [record] = parse(render_declaration(gift, declarant_eori="DE1")).records
     assert record.document is not None and record.document.category == "gift"
+
+
+def test_h1_round_trip_with_an_eori_only_importer() -> None:
+    doc = _h7_doc(
+        data_set="full",
+        mode="air_cargo",
+        collection=None,
+        additional_procedure_codes=[],
+        dispatch_country="CN",
+        transport_cost=None,  # H1 carries transport costs in the valuation, not as freight
+        consignee=Party(identifier="DE123456789012345"),
+        items=[
+            Item(
+                "Bluetooth speaker",
+                1,
+                Decimal("480.00"),
+                "8518220090",
+                origin_country="CN",
+                net_mass_kg=Decimal("1.2"),
+                gross_mass_kg=Decimal("1.5"),
+            )
+        ],
+    )
+    xml = render_declaration(doc, declarant_eori="DE123456789012345")
+    assert b"<ns2:ProcedureCategory>H1<" in xml
+    h1 = schema("eu_dms", "H1_XSDS", "DMS_H1_V2.3.xsd")
+    assert not schema_problems(h1, parse_xml(xml)), schema_problems(h1, parse_xml(xml))
+    [record] = parse(xml).records
+    assert record.ok, record.problems
+    assert record.document is not None
+    assert record.document.consignee == Party(identifier="DE123456789012345")
+    assert _without_references(record.document) == _as_read(
+        msgspec.structs.replace(doc, mode="express")  # N740 air waybill reads back as express
+    )

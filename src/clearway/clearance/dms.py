@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Protocol
 
 import msgspec
@@ -21,9 +20,8 @@ from clearway.clearance.dms_released import Reassess, after_release
 from clearway.clearance.intake import from_record
 from clearway.clearance.pipeline import FilingResult, Pipeline
 from clearway.clearance.ports import Filer, Store
-from clearway.domain.consignment import Consignment
 from clearway.ingestion.dms import mrn as mrns
-from clearway.ingestion.dms.answer import Due, render
+from clearway.ingestion.dms.answer import for_consignment, render
 from clearway.ingestion.dms.pointers import xpath
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import Problem
@@ -167,6 +165,9 @@ def lodge(
         record = records[i]
         base = bases.get(i)
         if r.accepted and r.consignment_id and base is None and record.document is not None:
+            stored = pipeline.store.load(r.consignment_id)
+            # accepted when the consignment was created: the MRN's year (notices use it too)
+            accepted = stored.created_at if stored and stored.created_at else now
             base = issue(
                 register,
                 consignment_id=r.consignment_id,
@@ -174,7 +175,7 @@ def lodge(
                 lrn=record.document.filer_reference,
                 category=record.references.get("procedure_category", "H7"),
                 country=record.document.destination_country,
-                at=now,
+                at=accepted,
             )
         done[i] = Lodged(r, base.mrn if base is not None else None)
     return [done[i] for i in range(len(records))]
@@ -200,41 +201,9 @@ def answer(lodged: Lodged, record: ParsedRecord, store: Store, at: datetime) -> 
     """The DMS response to one message: what happened to the declaration, in its words."""
     r = lodged.result
     lrn = r.filer_reference or record.filer_reference or record.source_ref
-    if not r.accepted:
-        return render(status="rejected", lrn=lrn, mrn=lodged.mrn, problems=r.problems, at=at)
-    c = store.load(r.consignment_id) if r.consignment_id else None
-    status = _answer_status(r, c)
-    due: list[Due] = []
-    currency = None
-    if status == "amount_due" and c is not None and c.assessment is not None:
-        currency = c.assessment.currency
-        kinds: dict[str, Decimal] = {}
-        for charge in c.assessment.charges:
-            kinds[charge.kind] = kinds.get(charge.kind, Decimal(0)) + charge.amount
-        due = [Due(kind, amount) for kind, amount in kinds.items() if amount]
-    return render(
-        status=status,
-        lrn=lrn,
-        mrn=lodged.mrn,
-        problems=[p for p in r.problems if p.severity != "error"],
-        at=at,
-        version=r.version or (c.version if c else None),
-        accepted_at=c.created_at if c else None,
-        due=due,
-        currency=currency,
-    )
-
-
-def _answer_status(r: FilingResult, c: Consignment | None) -> str:
-    lane = r.decision.lane if r.decision else None
-    if r.outcome == "invalidated" or r.status == "invalidated":
-        return "invalidated"
-    if r.status == "released":
-        return "released"
-    if r.status in ("held", "inspected") or lane in ("yellow", "red"):
-        return "control"
-    if r.status in ("filed", "referred") or c is None:
-        return "received"  # accepted; the decision follows (queued runtime)
-    if c.assessment is not None and c.assessment.total > 0:
-        return "amount_due"
-    return "accepted"
+    c = store.load(r.consignment_id) if r.consignment_id and r.accepted else None
+    if c is None:
+        status = "rejected" if not r.accepted else "received"
+        return render(status=status, lrn=lrn, mrn=lodged.mrn, problems=r.problems, at=at)
+    warnings = [p for p in r.problems if p.severity != "error"]
+    return for_consignment(c, mrn=lodged.mrn, at=at, problems=warnings)

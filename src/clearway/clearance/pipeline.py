@@ -47,6 +47,7 @@ from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.domain.ports import AssessmentRequest, Assessor, RiskInput, Selector
 from clearway.domain.validation import check_filing, errors
 from clearway.ingestion.cusrsp import answer_for
+from clearway.ingestion.dms import answer as dms_answer
 from clearway.ingestion.dms.eligibility import problems as h7_eligibility
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Forbidden, Problem
@@ -800,6 +801,9 @@ def notice_body(c: Consignment, kind: str) -> dict[str, object]:
         body["item_answer"] = msgspec.to_builtins(answer)
     # a parcel declared by CEB621 inventory: its CEB622 status receipt (and tax bill on release)
     body.update(ceb_answers(c))
+    if dms_answer.is_dms(c):  # a DMS declarant's software reads the DMS response
+        requested = kind == "request_documents"
+        body["dms_answer"] = dms_answer.for_consignment(c, documents_requested=requested).decode()
     return body
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clearway.clearance import dms
 from clearway.clearance.handlers import ActionRequest, missing_legs
 from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
@@ -26,11 +27,14 @@ from clearway.clearance.ports import Filer
 from clearway.cli.accounts import summarise as summarise_accounts
 from clearway.cli.risk_demo import prepare
 from clearway.domain.consignment import Consignment
+from clearway.ingestion.detect import parse
+from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.clock import FixedClock
 from clearway.kernel.errors import ClearwayError
 from clearway.simulation.channels import messages
 from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
 from clearway.statistics.report import write_report
+from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.storage.export import export
 from clearway.storage.web_repository import WebStore
 from clearway.wiring.services import Services, build
@@ -169,11 +173,24 @@ def _file_day(
             if key not in filers:
                 filers[key] = Filer(services.operators.ensure(*key), *key)
             subs: list[Submission] = []
+            dms_records: list[ParsedRecord] = []
             for m in msgs[i:j]:
+                if m.format == "h7":  # DMS declarations get their MRN and DMS answer
+                    found_records = parse(m.content, "h7").records
+                    formats[m.format] += len(found_records)
+                    dms_records.extend(found_records)
+                    continue
                 found = read_content(m.content, m.format)[1]
                 formats[m.format] += len(found)
                 subs.extend(found)
-            for r in services.pipeline.process(filers[key], subs):
+            done = services.pipeline.process(filers[key], subs) if subs else []
+            if dms_records:
+                register = SqlDeclarationRegister(services.engine)
+                done += [
+                    x.result
+                    for x in dms.lodge(services.pipeline, register, filers[key], dms_records)
+                ]
+            for r in done:
                 if r.filer_reference:
                     results.setdefault(r.filer_reference, r)
             bar.advance(task, j - i)

@@ -32,14 +32,13 @@ NS = "urn:wco:datamodel:WCO:DEC-DMS:2"
 _N = {"d": NS}
 
 # transport document type (CL10273) ⇄ mode of the canonical filing
-_DOC_TYPE_MODE: dict[str, Mode] = {
+DOC_TYPE_MODE: dict[str, Mode] = {
     "N750": "post",
     "N740": "express",
     "N705": "sea",
     "N730": "road",
     "N720": "rail",
 }
-_MODE_DOC_TYPE = {mode: code for code, mode in _DOC_TYPE_MODE.items()} | {"air_cargo": "N740"}
 
 # (procedure category, message kind) -> the DMS schema it is validated against
 _SCHEMAS = {
@@ -419,7 +418,7 @@ def _document(
             "h7.ioss_without_f48",
             "an IOSS number (FR5) is declared but additional procedure F48 is not",
         )
-    mode = _DOC_TYPE_MODE.get(doc_type or "", "express")
+    mode = DOC_TYPE_MODE.get(doc_type or "", "express")
     if found.failed:
         return None
     dispatch = _t(shipment, "d:DispatchCountry/d:ID") or _t(shipment, "d:ExportCountry/d:ID")
@@ -447,133 +446,6 @@ def _document(
         additional_procedure_codes=additional,
         declaration=ref,
     )
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-def _el(
-    parent: etree._Element, name: str, value: object | None = None, **attrs: str
-) -> etree._Element:
-    node = etree.SubElement(parent, f"{{{NS}}}{name}", attrs)
-    if value is not None:
-        node.text = str(value)
-    return node
-
-
-def _address(parent: etree._Element, party: Party) -> None:
-    if party.city and party.country and party.address and party.postcode:
-        address = _el(parent, "Address")
-        _el(address, "CityName", party.city)
-        _el(address, "CountryCode", party.country)
-        _el(address, "Line", party.address)
-        _el(address, "PostcodeID", party.postcode)
-
-
-def _default_additional_codes(doc: FilingDocument) -> list[str]:
-    if doc.additional_procedure_codes:
-        return list(doc.additional_procedure_codes)
-    if doc.category == "gift":
-        return ["C08"]
-    codes = ["C07"]
-    if doc.collection_model == "vendor":
-        codes.append("F48")
-    elif doc.collection_model == "intermediary":
-        codes.append("F49")
-    return codes
-
-
-def render_declaration(
-    doc: FilingDocument,
-    *,
-    declarant_eori: str,
-    submitter_id: str | None = None,
-    office: str | None = None,
-    amendment_of: str | None = None,
-    change_reason_code: str = "5",
-    change_reason_text: str = "Corrected by declarant",
-) -> bytes:
-    """Write a filing as an H7 declaration (or, with `amendment_of=<MRN>`, a correction).
-
-    Carries the H7 data elements only; see docs/formats.md for what H7 cannot carry.
-    """
-    root = etree.Element(f"{{{NS}}}Declaration", nsmap={"ns2": NS})
-    _el(root, "FunctionCode", "4" if amendment_of else "9")
-    _el(root, "ProcedureCategory", "H7")
-    _el(root, "FunctionalReferenceID", doc.filer_reference)
-    if amendment_of:
-        _el(root, "ID", amendment_of)
-    _el(root, "TypeCode", "COR" if amendment_of else "IMA")
-    _el(root, "DeclarationOfficeID", office or doc.office or f"{doc.destination_country}000000")
-    submitter = _el(root, "Submitter")
-    _el(submitter, "Name", submitter_id or declarant_eori)
-    _el(submitter, "ID", submitter_id or declarant_eori)
-    if amendment_of:
-        amendment = _el(root, "Amendment")
-        _el(amendment, "SequenceNumeric", 1)
-        _el(amendment, "ChangeReasonCode", change_reason_code)
-        _el(amendment, "ChangeReasonText", change_reason_text)
-    declarant = _el(root, "Declarant")
-    _el(declarant, "ID", declarant_eori)
-    shipment = _el(root, "GoodsShipment")
-    consignment = _el(shipment, "Consignment")
-    doc_type = _MODE_DOC_TYPE.get(doc.mode, "N740")
-    tcd = _el(consignment, "TransportContractDocument")
-    _el(tcd, "SequenceNumeric", 1)
-    _el(tcd, "ID", doc.transport_document)
-    _el(tcd, "Type", doc_type)
-    if doc.transport_cost is not None:
-        freight = _el(consignment, "Freight")
-        _el(freight, "rate", doc.transport_cost, currencyID=doc.currency)
-    if doc.consignor and doc.consignor.name:
-        consignor = _el(shipment, "Consignor")
-        _el(consignor, "Name", doc.consignor.name)
-        _address(consignor, doc.consignor)
-    if doc.collection and doc.collection.registration_number:
-        party = _el(shipment, "DomesticDutyTaxParty")
-        _el(party, "SequenceNumeric", 1)
-        _el(party, "ID", doc.collection.registration_number)
-        _el(party, "RoleCode", "FR5")
-    if doc.gross_mass_kg is not None:
-        measure = _el(shipment, "GoodsMeasure")
-        _el(measure, "GrossMassMeasure", doc.gross_mass_kg)
-    procedure = doc.procedure_code or "4000"
-    for number, item in enumerate(doc.items, start=1):
-        node = _el(shipment, "GovernmentAgencyGoodsItem")
-        _el(node, "SequenceNumeric", number)
-        commodity = _el(node, "Commodity")
-        _el(commodity, "Description", item.description)
-        if item.hs_code:
-            classification = _el(commodity, "Classification")
-            _el(classification, "SequenceNumeric", 1)
-            _el(classification, "ID", item.hs_code)
-            _el(classification, "IdentificationTypeCode", "HS")
-        if item.gross_mass_kg is not None:
-            measure = _el(commodity, "GoodsMeasure")
-            _el(measure, "GrossMassMeasure", item.gross_mass_kg)
-            if item.supplementary_units is not None:
-                _el(measure, "TariffQuantity", item.supplementary_units)
-        line = _el(commodity, "InvoiceLine")
-        _el(line, "ItemChargeAmount", item.value or 0, currencyID=doc.currency)
-        gp = _el(node, "GovernmentProcedure")
-        _el(gp, "SequenceNumeric", 1)
-        _el(gp, "CurrentCode", procedure[:2])
-        _el(gp, "PreviousCode", procedure[2:4] or "00")
-        for seq, code in enumerate(_default_additional_codes(doc), start=2):
-            extra = _el(node, "GovernmentProcedure")
-            _el(extra, "SequenceNumeric", seq)
-            _el(extra, "CurrentCode", code)
-        # DE 18 06: the parcel's packages on the first item, 0 on items packed with it
-        packaging = _el(node, "Packaging")
-        _el(packaging, "SequenceNumeric", 1)
-        _el(packaging, "QuantityQuantity", (doc.packages or 1) if number == 1 else 0)
-    importer = _el(shipment, "Importer")
-    consignee = doc.consignee or Party()
-    if consignee.name:
-        _el(importer, "Name", consignee.name)
-    _el(importer, "ID", consignee.identifier or "-")
-    _address(importer, consignee)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 # --- answers: clearway.ingestion.dms.answer builds them ------------------------------------

@@ -1,7 +1,8 @@
 """How each synthetic parcel reaches customs: which parties send which messages in which format.
 
-Most platforms file canonical JSON; an EU customs broker files H7 declarations for low-value
-express parcels; a small shop uploads an Excel-exported CSV; for China the platform sends its
+Most platforms file canonical JSON; an EU customs broker lodges DMS declarations for express
+parcels (H7 for low-value ones, H1 for the full data set, some for importers known by their EORI
+number alone); a small shop uploads an Excel-exported CSV; for China the platform sends its
 CEB311 order and declares the CEB621 inventory, matched with the payment company's CEB411 and
 the logistics company's CEB511 (Chinese goods names, ID numbers, enterprise codes: `cn.py`);
 express carriers send ICS2-style pre-loading data first.
@@ -14,10 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 import msgspec
 
 from clearway.domain.filing import FilingDocument, Party, from_builtins
+from clearway.revenue.assessor import PackAssessor
+from clearway.revenue.tariff import Tariff
 from clearway.simulation import cn
 from clearway.simulation.formats import csv_file, h7_declaration
 from clearway.simulation.generator import GeneratedParcel
@@ -31,6 +35,32 @@ CARRIERS = (
 )
 PAYMENT_PROVIDERS = (("PAY0001", "Alipay"), ("PAY0002", "WeChat Pay"))
 PRE_LOADING_CARRIER = "Swift Air Express"
+EORI_ONLY_SHARE = 0.25  # of the broker's clean declarations: business importers with an EORI
+
+
+def _cn_coded(doc: FilingDocument) -> FilingDocument:
+    """H1 names each item's CN subheading (8 digits): the broker classifies a 6-digit code to a
+    line of the EU tariff under it (the tariff's own line for the subheading)."""
+    tariff = _eu_tariff()
+    items = []
+    for item in doc.items:
+        hit = tariff.lookup(item.hs_code) if item.hs_code and tariff else None
+        code = hit.code if hit is not None and len(hit.code) >= 8 else item.hs_code
+        items.append(msgspec.structs.replace(item, hs_code=code))
+    return msgspec.structs.replace(doc, items=items)
+
+
+@cache
+def _eu_tariff() -> Tariff | None:
+    assessor = PackAssessor.load_default()
+    rules = assessor.rules("DE", date(2026, 11, 2))
+    name = rules.value("duty.tariff") if rules else None
+    return assessor.tariffs.get(name) if name else None
+
+
+def _eori(country: str, rng: random.Random) -> str:
+    """An EORI number of the destination's format: country code and up to 15 digits."""
+    return f"{country}{rng.randrange(10**11, 10**12)}"
 
 
 @dataclass(frozen=True)
@@ -68,11 +98,19 @@ def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Mess
             yield from _cn_messages(doc, p, platform, Party(name=pay_name), carrier)
         elif (
             dest in EU
-            and final["data_set"] == "reduced"
+            and (
+                final["data_set"] == "reduced" or (final["data_set"] == "full" and not p.violations)
+            )
             and final["mode"] in ("express", "air_cargo")
             and rng.random() < 0.4
             and len(p.filings) == 1
         ):
+            # the broker lodges H7 (reduced) or H1 (full); a business importer is named by its
+            # EORI number alone, as H7 and H1 allow
+            if doc.data_set == "full":
+                doc = _cn_coded(doc)
+            if not p.violations and rng.random() < EORI_ONLY_SHARE:
+                doc = msgspec.structs.replace(doc, consignee=Party(identifier=_eori(dest, rng)))
             yield Message(BROKER, "broker", "h7", h7_declaration(doc))
         elif platform == SMALL_SHOP_PLATFORM and dest in EU | {"GB"} and rng.random() < 0.5:
             csv_docs.append(doc)

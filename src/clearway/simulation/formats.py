@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clearway.domain.filing import FilingDocument, Order, Party, Payment
-from clearway.ingestion import ceb, csv_filing, h7
+from clearway.ingestion import ceb, csv_filing
+from clearway.ingestion.dms import writer
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ def cn_legs(
 
 
 def h7_declaration(doc: FilingDocument, *, declarant_eori: str = "DE000000000000001") -> bytes:
-    """An EU H7 declaration (DMS XML) for a reduced-data-set filing."""
-    return h7.render_declaration(doc, declarant_eori=declarant_eori)
+    """An EU DMS declaration (XML): H7 for a reduced-data-set filing, H1 for a full one."""
+    return writer.render_declaration(doc, declarant_eori=declarant_eori)
 
 
 def csv_file(docs: Iterable[FilingDocument], *, excel: bool = False) -> bytes:

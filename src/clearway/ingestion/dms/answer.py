@@ -18,6 +18,8 @@ from decimal import Decimal
 
 from lxml import etree
 
+from clearway.domain.consignment import Consignment
+from clearway.ingestion.dms import mrn as mrns
 from clearway.ingestion.dms.pointers import to_xpath
 from clearway.kernel.errors import Problem
 
@@ -107,3 +109,62 @@ def render(
         total = sum((line.amount for line in due), Decimal(0))
         el(declaration, "TotalPaymentAmount", f"{total:.2f}").set("currencyID", currency)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def is_dms(c: Consignment) -> bool:
+    """Was the parcel declared in a DMS message (H7, H1)?"""
+    ref = c.document.declaration
+    return ref is not None and ref.procedure_category in ("H7", "H1")
+
+
+def status_of(c: Consignment, *, documents_requested: bool = False) -> str:
+    """What the declarant is told about the declaration in its current state."""
+    lane = c.decision.lane if c.decision else None
+    if c.status == "invalidated":
+        return "invalidated"
+    if c.status == "released":
+        return "released"
+    if documents_requested:
+        return "documents_requested"
+    if c.status in ("held", "inspected") or lane in ("yellow", "red"):
+        return "control"
+    if c.status in ("filed", "referred"):
+        return "received"  # accepted; the decision follows (queued runtime)
+    if c.assessment is not None and c.assessment.total > 0:
+        return "amount_due"
+    return "accepted"
+
+
+def for_consignment(
+    c: Consignment,
+    *,
+    mrn: str | None = None,
+    at: datetime | None = None,
+    documents_requested: bool = False,
+    problems: Sequence[Problem] = (),
+) -> bytes:
+    """The DMS answer for a declaration as it stands (acceptance, amount due, control,
+    release, invalidation); the MRN is the one issued for the consignment."""
+    ref = c.document.declaration
+    status = status_of(c, documents_requested=documents_requested)
+    due: list[Due] = []
+    currency = None
+    if status == "amount_due" and c.assessment is not None:
+        currency = c.assessment.currency
+        kinds: dict[str, Decimal] = {}
+        for charge in c.assessment.charges:
+            kinds[charge.kind] = kinds.get(charge.kind, Decimal(0)) + charge.amount
+        due = [Due(kind, amount) for kind, amount in kinds.items() if amount]
+    country = c.document.destination_country
+    accepted = c.created_at or c.updated_at or datetime.now(UTC)
+    return render(
+        status=status,
+        lrn=(ref.lrn if ref and ref.lrn else c.document.filer_reference),
+        mrn=mrn or mrns.for_consignment(c.id, accepted.year, country),
+        problems=problems,
+        at=at or c.updated_at,
+        version=c.version,
+        accepted_at=accepted,
+        due=due,
+        currency=currency,
+    )
