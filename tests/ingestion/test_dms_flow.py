@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,9 @@ from clearway.ingestion.detect import parse
 from clearway.ingestion.dms import mrn
 from clearway.ingestion.dms.answer import RESPONSE_NS
 from clearway.storage.dms_register import SqlDeclarationRegister
+from clearway.storage.web_repository import WebStore
 from clearway.wiring.services import Services
+from tests.web.conftest import login
 
 from .conftest import H7_SAMPLES, filled
 
@@ -532,3 +535,17 @@ def test_release_reaches_the_declarant_as_a_dms_answer(
     ns = {"r": RESPONSE_NS}
     assert last.findtext("r:FunctionCode", namespaces=ns) == "02"  # released
     assert last.findtext("r:Declaration/r:ID", namespaces=ns) == first["mrn"]
+
+
+def test_officer_page_shows_the_declarations_references(
+    client: TestClient, broker: dict[str, str], services: Services
+) -> None:
+    _, first = lodge(client, broker, "h7_standard_v2.1.xml")  # importer by EORI alone
+    login(client, WebStore(services.engine, services.clock), "ana.officer", "officer")
+    page = client.get(f"/officer/consignments/{first['consignment_id']}").text
+    declaration = re.search(r'<dd id="declaration">(.*?)</dd>', page, re.S)
+    assert declaration is not None, page
+    shown = declaration.group(1)
+    assert "H7 IMA" in shown and first["mrn"] in shown and "CW-LRN-0001" in shown
+    assert "DK12345678" in shown  # the declarant
+    assert "DK87654321" in page  # the importer, by its EORI

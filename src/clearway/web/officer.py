@@ -19,6 +19,7 @@ from clearway.clearance.handlers import ActionRequest
 from clearway.domain.lifecycle import FINAL_STATUSES, TRANSITIONS
 from clearway.kernel.codes import hs_problem, normalise_hs
 from clearway.kernel.errors import ClearwayError, InvalidInput, NotFound, Problem
+from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.storage.web_repository import SORTS, QueueFilter
 from clearway.storage.web_search import search
 from clearway.web import core, formats
@@ -112,6 +113,7 @@ def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]
     for h in holds:
         by_authority.setdefault(h.authority, []).append(h)
     policy = lanes.policy_of(svc.selector)
+    register = SqlDeclarationRegister(svc.engine)  # EU DMS: the declaration's MRN
     return {
         "c": c,
         "doc": c.document,
@@ -125,6 +127,9 @@ def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]
         "routes": store.routes_of(c.id),
         "agencies": store.routing.agencies,
         "now": svc.clock.now(),
+        "mrn": entry.mrn
+        if (entry := SqlDeclarationRegister(svc.engine).of_consignment(c.id))
+        else None,
     }
 
 
