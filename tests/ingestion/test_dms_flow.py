@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
+from typer.testing import CliRunner
 
 from clearway.api.app import create_app
 from clearway.clearance import dms
+from clearway.cli.main import app
 from clearway.ingestion.detect import parse
 from clearway.ingestion.dms import mrn
 from clearway.ingestion.dms.answer import RESPONSE_NS
@@ -549,3 +553,30 @@ def test_officer_page_shows_the_declarations_references(
     assert "H7 IMA" in shown and first["mrn"] in shown and "CW-LRN-0001" in shown
     assert "DK12345678" in shown  # the declarant
     assert "DK87654321" in page  # the importer, by its EORI
+
+
+def test_clearway_file_lodges_dms_declarations_with_their_mrns(tmp_path: Path) -> None:
+    folder = tmp_path / "dms"
+    folder.mkdir()
+    (folder / "h7.xml").write_bytes(sample("h7_standard_v2.2.xml"))
+    (folder / "h1.xml").write_bytes(
+        sample("h1_standard_v1.4.xml", **{"CW-LRN-0001": "CW-LRN-0002"})
+    )
+    (folder / "orphan.xml").write_bytes(sample("h7_correction_v2.2.xml"))
+    db = f"sqlite:///{tmp_path / 'f.sqlite'}"
+    done = CliRunner().invoke(
+        app, ["file", str(folder), "--json", "--role", "broker", "--database", db]
+    )
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.stdout)
+    by_outcome = {r["outcome"]: r for r in out["results"]}
+    assert out["accepted"] == 2 and out["rejected"] == 1
+    assert by_outcome["rejected"]["problems"][0]["code"] == "dms.declaration_unknown"
+    assert all(mrn.is_valid(r["mrn"]) for r in out["results"] if r["outcome"] == "accepted")
+
+
+def test_every_dms_test_case_has_its_outcome_tested_here() -> None:
+    names = {p.name for p in H7_SAMPLES.glob("*/*.xml")}
+    assert len(names) == 19  # 11 H7 and 8 H1 test cases
+    source = Path(__file__).read_text(encoding="utf-8")
+    assert sorted(n for n in names if f'"{n}"' not in source) == []

@@ -25,6 +25,8 @@ from clearway.cli import risk as risk_cmd
 from clearway.cli import users as users_cmd
 from clearway.cli.reading import files_under
 from clearway.domain.filing import FILING_ROLES
+from clearway.ingestion.detect import detect, parse
+from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import InvalidInput, Problem
 from clearway.wiring.settings import Settings
 
@@ -126,20 +128,28 @@ def file_(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     database: DatabaseOpt = None,
 ) -> None:
-    """File canonical filings; a result per filing; continues past bad ones."""
+    """File canonical filings; a result per filing; continues past bad ones. EU DMS
+    declarations are lodged with their MRNs (`mrn` in `--json`)."""
+    from clearway.clearance import dms
+    from clearway.storage.dms_register import SqlDeclarationRegister
     from clearway.wiring.services import build
 
     if role not in FILING_ROLES:
         err.print(f"[red]--role must be one of {', '.join(FILING_ROLES)}[/red]")
         raise typer.Exit(2)
     subs: list[Submission] = []
+    dms_records: list[ParsedRecord] = []  # EU DMS declarations: lodged with their MRNs
     for path in paths:
         if not path.exists():
             err.print(f"[red]{path}: no such file or folder[/red]")
             raise typer.Exit(2)
         for one in files_under(path):
             try:
-                _, found = read_content(one.read_bytes(), fmt)
+                content = one.read_bytes()
+                if (fmt or detect(content)) == "h7":
+                    dms_records.extend(parse(content, "h7").records)
+                    continue
+                _, found = read_content(content, fmt)
             except InvalidInput as exc:
                 why = "; ".join(p.message for p in exc.problems) or exc.detail
                 err.print(f"[red]{one}: {why}[/red]")
@@ -148,6 +158,7 @@ def file_(
     services = build(_settings(database))
     filer = Filer(services.operators.ensure(operator, role), operator, role)
     results: list[FilingResult] = []
+    mrns: dict[int, str] = {}
     with Progress(
         TextColumn("filing"),
         BarColumn(),
@@ -156,13 +167,22 @@ def file_(
         console=err,
         disable=not err.is_terminal,
     ) as bar:
-        task = bar.add_task("filing", total=len(subs))
+        task = bar.add_task("filing", total=len(subs) + len(dms_records))
         for start in range(0, len(subs), batch_size):
             chunk = subs[start : start + batch_size]
             for r in services.pipeline.process(filer, chunk):
                 r.index += start
                 results.append(r)
             bar.advance(task, len(chunk))
+        register = SqlDeclarationRegister(services.engine)
+        for start in range(0, len(dms_records), batch_size):
+            records = dms_records[start : start + batch_size]
+            for x in dms.lodge(services.pipeline, register, filer, records):
+                x.result.index += len(subs) + start
+                results.append(x.result)
+                if x.mrn:
+                    mrns[x.result.index] = x.mrn
+            bar.advance(task, len(records))
     accepted = sum(1 for r in results if r.accepted)
     if as_json:
         sys.stdout.buffer.write(
@@ -170,7 +190,10 @@ def file_(
                 {
                     "accepted": accepted,
                     "rejected": len(results) - accepted,
-                    "results": [result_json(r) for r in results],
+                    "results": [
+                        result_json(r) | ({"mrn": mrns[r.index]} if r.index in mrns else {})
+                        for r in results
+                    ],
                 }
             )
         )
