@@ -127,9 +127,7 @@ def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]
         "routes": store.routes_of(c.id),
         "agencies": store.routing.agencies,
         "now": svc.clock.now(),
-        "mrn": entry.mrn
-        if (entry := SqlDeclarationRegister(svc.engine).of_consignment(c.id))
-        else None,
+        "mrn": entry.mrn if (entry := register.of_consignment(c.id)) else None,
     }
 
 
