@@ -73,6 +73,7 @@ class _Work:
         self.at = rules.legal_date.isoformat()
         self.dest = rules.currency
         self.fx_rule = FxRule.of(rules.value("fx.rule"))
+        self._quotes: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         self.category = doc.category  # a "gift" that is not one in law is assessed as a sale
         self.gift_allowed: set[int] = set()  # excise lines of a gift within its allowances
         self.gift_relieved = False  # the gift relief applied (duty); allowed lines owe nothing
@@ -95,14 +96,18 @@ class _Work:
     def quote(self, source: str, to: str) -> tuple[Decimal, Decimal]:
         """(source per EUR, to per EUR) for the legal date under the pack's rule, traced with
         the ECB publication used (and the rule, which the first conversion records)."""
+        known = self._quotes.get((source, to))
+        if known is not None:
+            return known
         rule = self.fx_rule
-        if not any(t.name == "fx.rule" for t in self.trace):
+        if not self._quotes:  # the first conversion records the rule
             self.rules.read("fx.rule", self.trace)
             if rule.approximates:
                 self.flag("fx_rate_approximated")
                 self.note("fx.approximation", f"ECB cross rate stands in for {rule.approximates}")
         q = self.fx.customs_quote(rule, source, to, self.when)
         name = f"fx.{source}.{to}"
+        self._quotes[(source, to)] = q.via_eur
         if not any(t.name == name for t in self.trace):
             self.trace.append(
                 TraceEntry(
