@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -95,11 +95,25 @@ def load_rates(
 
 
 def stored_rates(engine: Engine) -> list[tuple[date, str, Decimal]]:
+    return stored_rates_since(engine, None)[0]
+
+
+def stored_rates_since(
+    engine: Engine, loaded_after: datetime | None
+) -> tuple[list[tuple[date, str, Decimal]], datetime | None]:
+    """Rows loaded after `loaded_after` (all when None), and the newest load time among them."""
+    query = select(fx_rates.c.day, fx_rates.c.currency, fx_rates.c.rate, fx_rates.c.loaded_at)
+    if loaded_after is not None:
+        query = query.where(fx_rates.c.loaded_at >= loaded_after)
+    rows: list[tuple[date, str, Decimal]] = []
+    newest = loaded_after
     with engine.connect() as conn:
-        return [
-            (r.day, r.currency, Decimal(r.rate))
-            for r in conn.execute(select(fx_rates.c.day, fx_rates.c.currency, fx_rates.c.rate))
-        ]
+        for r in conn.execute(query):
+            rows.append((r.day, r.currency, Decimal(r.rate)))
+            at = r.loaded_at if r.loaded_at.tzinfo else r.loaded_at.replace(tzinfo=UTC)
+            if newest is None or at > newest:
+                newest = at
+    return rows, newest
 
 
 def newest_rate_day(engine: Engine) -> date | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine
@@ -11,18 +11,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clearway.revenue.assessor import PackAssessor
 from clearway.storage.engine import make_engine
-from clearway.storage.fx_rates import stored_rates
+from clearway.storage.fx_rates import stored_rates_since
 from clearway.wiring.settings import Settings
 
 STALE_AFTER_DAYS = 7  # the ECB publishes every TARGET day; a week without one is stale
 
 
 def rate_source(engine: Engine) -> Callable[[], Iterable[tuple[date, str, Decimal]]]:
+    """Every stored rate on the first call, then only rows loaded since the previous call (a
+    missing rate asks again; with nothing new that is one small query)."""
+    seen: list[datetime | None] = [None]
+
     def rows() -> Iterable[tuple[date, str, Decimal]]:
         try:
-            return stored_rates(engine)
+            found, seen[0] = stored_rates_since(engine, seen[0])
         except SQLAlchemyError:  # no database or not migrated yet: the shipped rates only
             return []
+        return found
 
     return rows
 
