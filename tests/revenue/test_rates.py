@@ -227,3 +227,30 @@ def test_the_api_answers_422_for_a_date_outside_the_pack(sqlite_services: Servic
     with TestClient(create_app(sqlite_services)) as client:
         r = client.post("/v1/quotes", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422 and "law_period_not_covered" in r.text
+
+
+def test_cli_quote_refuses_a_date_outside_the_pack(tmp_path: Path, sqlite_url: str) -> None:
+    path = tmp_path / "gb.json"
+    path.write_bytes(encode(filing("GB", currency="GBP", items=[item("100.00")])))
+    r = CliRunner().invoke(
+        cli, ["quote", str(path), "--date", "2020-06-01", "--database", sqlite_url]
+    )
+    assert r.exit_code == 2
+    assert "2021-01-01" in r.output and '"total"' not in r.output
+
+
+def test_a_filing_dated_before_its_pack_is_held_with_the_reason(december: Services) -> None:
+    name = "Mercato Global"
+    filer = Filer(december.operators.ensure(name, "platform"), name, "platform")
+    doc = make_filing(
+        legal_date="2020-06-01",
+        destination_country="GB",
+        currency="GBP",
+        collection={"model": "consumer"},
+        payment={"id": "P-1", "amount": "27.40", "currency": "GBP", "payer_name": "Anna Müller"},
+    )
+    [r] = december.pipeline.process(filer, [Submission(from_builtins(doc))])
+    assert r.outcome == "accepted", r
+    assert r.decision is not None
+    [reason] = [x for x in r.decision.reasons if x.code == "manual_assessment_required"]
+    assert "law_period_not_covered" in reason.text and "2021-01-01" in reason.text
