@@ -158,6 +158,8 @@ def test_status_receipts_follow_the_parcel_and_release_brings_the_tax_bill(
             "NBBH20160308005",
         )
         codes.append(field(root, "returnStatus"))
+    first = valid(next(n["ceb_receipt"] for n in mine if "ceb_receipt" in n))
+    assert "within the transaction and annual limits" in (field(first, "returnInfo") or "")
     # decided for a check (the legs disagree) → held on arrival → inspected → released
     assert codes[0] == "300" and codes[-2:] == ["500", "800"], codes
     assert "599" in codes

@@ -12,6 +12,17 @@ from clearway.domain.consignment import Consignment
 from clearway.ingestion.ceb.receipts import status_receipt
 from clearway.ingestion.ceb.tax import render_tax_bill
 
+# what the assessment's retail-import flag means for the enterprises (CN pack `cbec`)
+_REGIME = {
+    "cbec_within_limits": "within the transaction and annual limits: duty 0, VAT and "
+    "consumption tax at 70 %",
+    "cbec_single_item_above_transaction_limit": "one item above the transaction limit: full "
+    "duty, VAT and consumption tax",
+    "cbec_general_trade": "above the transaction limit: general trade, full duty and taxes",
+    "cbec_annual_limit_exceeded": "the orderer's annual limit would be exceeded: general "
+    "trade, full duty and taxes",
+}
+
 
 def ceb_answers(c: Consignment) -> dict[str, str]:
     """`ceb_receipt` (and on release `ceb_tax_bill`) for a parcel declared by inventory."""
@@ -25,6 +36,8 @@ def ceb_answers(c: Consignment) -> dict[str, str]:
     lane = d.lane if d else None
     # what the enterprises are asked to do or told (never the targeting internals)
     requests = [r.text for r in d.reasons if r.source in ("validation", "match")] if d else []
+    flags = c.assessment.flags if c.assessment else []
+    requests = [_REGIME[f] for f in flags if f in _REGIME] + requests
     out: dict[str, str] = {}
     receipt = status_receipt(
         doc,
