@@ -244,3 +244,63 @@ def test_rejection_receipt_carries_reason() -> None:
     root = etree.fromstring(xml)
     assert root.findtext(".//{*}returnStatus") == "100"
     assert root.findtext(".//{*}returnInfo") == "goodsValue does not match"
+
+
+def test_tax_bill_and_its_status_for_a_cosmetics_parcel() -> None:
+    """CEB816 from a real CN assessment: face cream carries consumption tax (15 %), and within
+    the limits VAT and consumption tax are 70 % of the statutory amounts, duty 0."""
+    from datetime import date
+
+    from clearway.domain.filing import DeclarationReference, FilingDocument, Item, Party
+    from clearway.ingestion.ceb import numbers, tax
+    from clearway.revenue.assessor import PackAssessor
+
+    doc = FilingDocument(
+        filer_reference="COP-1",
+        transport_document="SF0000000001",
+        destination_country="CN",
+        items=[
+            Item("面霜", 1, Decimal("400.00"), hs_code="3304990000", origin_country="FR"),
+            Item("图书", 2, Decimal("100.00"), hs_code="4901990000", origin_country="GB"),
+        ],
+        currency="CNY",
+        consignee=Party(name="王芳", address="上海市浦东新区人民路1号", country="CN"),
+        buyer=Party(name="王芳", identifier="11010519491231002X"),
+        office="2244",
+        declaration=DeclarationReference(declarant="3101900001", message_id="A" * 36),
+    )
+    a = PackAssessor.load_default().assess(doc, date(2026, 11, 2))
+    assert "cbec_within_limits" in a.flags
+    at = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)
+    bill = parse_xml(tax.render_tax_bill(doc, a, consignment_id="cns_1", at=at))
+    xsd = schema("cn_ceb", "ceb_import_business_node_202205.xsd")
+    assert schema_problems(xsd, bill) == []
+    c = "{http://www.chinaport.gov.cn/ceb}"
+    lines = bill.findall(f".//{c}TaxListRd")
+    cream, books = (
+        {
+            name: Decimal(ln.findtext(f"{c}{name}") or "")
+            for name in ("taxPrice", "customsTax", "valueAddedTax", "consumptionTax")
+        }
+        for ln in lines
+    )
+    assert cream["taxPrice"] == Decimal("400.00") and books["taxPrice"] == Decimal("100.00")
+    grossed = Decimal("400") / (1 - Decimal("0.15"))  # consumption tax is on a tax-inclusive base
+    assert cream["consumptionTax"] == (grossed * Decimal("0.15") * Decimal("0.7")).quantize(
+        Decimal("0.01")
+    )
+    assert cream["valueAddedTax"] == (grossed * Decimal("0.13") * Decimal("0.7")).quantize(
+        Decimal("0.01")
+    )
+    assert books["consumptionTax"] == 0 and cream["customsTax"] == books["customsTax"] == 0
+    assert Decimal(bill.findtext(f".//{c}valueAddedTax") or "") == a.total_of("vat")
+    assert bill.findtext(f".//{c}agentCode") == "3101900001"
+    invt = numbers.inventory_number("2244", 2026, "cns_1")
+    assert len(invt) == 18 and invt.startswith("224420261")
+    assert bill.findtext(f".//{c}invtNo") == invt
+    status = parse_xml(
+        tax.render_tax_status(consignment_id="cns_1", invt_no=invt, status=tax.CANCELLED, at=at)
+    )
+    assert schema_problems(xsd, status) == []
+    assert status.findtext(f".//{c}taxNo") == numbers.tax_number(invt)
+    assert status.findtext(f".//{c}status") == "3"
