@@ -45,6 +45,8 @@ def check_rates(value: Any) -> list[dict[str, Any]]:
         for key in BANDS:  # strength band, % vol
             if key in entry:
                 row[key] = Decimal(str(entry[key]))
+        # percentage points of strength the duty does not reach (Australia's beer: 1.15 % vol)
+        row["abv_free"] = Decimal(str(entry.get("abv_free", "0")))
         if row["amount"] < 0 or not 0 <= row["ad_valorem"] < 1:
             raise ValueError("excise amounts are non-negative, ad_valorem a fraction below 1")
         out.append(row)
@@ -101,10 +103,13 @@ def excise_due(item: Item, hs: str, rates: list[dict[str, Any]]) -> ExciseDue | 
     cur = entry["currency"]
     if unit == "litre_alcohol":
         assert item.volume_litres is not None and abv is not None
-        pure = item.volume_litres * abv / HUNDRED
+        taxed_abv = max(abv - entry["abv_free"], Decimal(0))
+        pure = item.volume_litres * taxed_abv / HUNDRED
         specific = pure * amount
+        over = f" ({abv} − {entry['abv_free']})" if entry["abv_free"] else ""
         text = (
-            f"{entry['name']}: {item.volume_litres} l × {abv} % = {pure} l alcohol × {cur} {amount}"
+            f"{entry['name']}: {item.volume_litres} l × {taxed_abv} %{over} = {pure} l alcohol"
+            f" × {cur} {amount}"
         )
     elif unit == "litre":
         assert item.volume_litres is not None
