@@ -286,3 +286,33 @@ def test_the_same_return_document_twice_is_a_conflict_not_a_server_error(
     body["items"] = [{"item": 0, "quantity": 1}]
     again = client.post("/v1/returns", json=body, headers=platform)
     assert again.status_code == 409, again.text
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("<ceb:gnum>1</ceb:gnum>", "<ceb:gnum>0</ceb:gnum>"),
+        ("<ceb:gnum>1</ceb:gnum>", "<ceb:gnum>99</ceb:gnum>"),
+        ("<ceb:qty>12</ceb:qty>", "<ceb:qty>0</ceb:qty>"),
+        ("<ceb:qty>12</ceb:qty>", "<ceb:qty>-3</ceb:qty>"),
+        ("<ceb:qty>12</ceb:qty>", "<ceb:qty>99999999</ceb:qty>"),
+        ("<ceb:logisticsNo>L201603081138007", "<ceb:logisticsNo>"),
+        ("<ceb:reason>1105910158", "<ceb:reason>" + "尺码不合适" * 400),
+    ],
+)
+def test_odd_return_requests_are_answered_never_a_server_error(
+    client: TestClient, services: Services, old: str, new: str
+) -> None:
+    cid = file_matched_legs(client, services)
+    release(client, services, cid)
+    body = return_request().decode()
+    assert old in body
+    resp = client.post(
+        "/v1/messages",
+        content=body.replace(old, new, 1).encode(),
+        headers=key(services, "东方物通科技", "platform"),
+    )
+    assert resp.status_code == 200, resp.text
+    [result] = resp.json()["results"]
+    root = valid(result["receipt"])
+    assert field(root, "returnStatus") in ("100", "-1"), result
