@@ -21,6 +21,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "tax.gift_relief",
         "irg.low_value_threshold",
         "cbec",
+        "duty.gift_flat_rate",
+        "tax.waiver",
+        "thresholds.by_dispatch",
     ),
     "rates": (
         "tax.label",
@@ -30,10 +33,20 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "duty.postal_specific",
         "consumption_tax.rates",
         "excise.headings",
+        "excise.rates",
+        "duty.relief_exclusions",
+        "tax.regional_rates",
         "fees",
     ),
     "collection": ("collection.vendor", "collection.intermediary"),
-    "valuation": ("valuation.basis", "rounding", "duty.tariff", "relief.returned_goods"),
+    "valuation": (
+        "valuation.basis",
+        "fx.rule",
+        "rounding",
+        "duty.tariff",
+        "duty.tariff_edition",
+        "relief.returned_goods",
+    ),
 }
 
 
