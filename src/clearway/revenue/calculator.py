@@ -26,7 +26,12 @@ from clearway.domain.filing import FilingDocument
 from clearway.kernel.codes import normalise_hs
 from clearway.kernel.money import RoundingMode, round_amount
 from clearway.revenue.collection import RegistrationStatus, choose_model
-from clearway.revenue.excise import ExciseDue, excise_due, within_allowances
+from clearway.revenue.excise import (
+    ExciseDue,
+    excise_due,
+    with_supplementary,
+    within_allowances,
+)
 from clearway.revenue.fx import ECB_REFERENCE, FxRule, FxTable
 from clearway.revenue.irg import irg_category
 from clearway.revenue.rules import Rules, show
@@ -436,9 +441,13 @@ def _excise_duty(
     if not goods:
         return
     rates = w.rules.read("excise.rates", w.trace)
+    units = w.rules.read("excise.supplementary_units", w.trace) or {}
     for ln in goods:
+        line_item, read = with_supplementary(w.doc.items[ln.index], ln.hs or "", units)
+        if read:
+            w.note("excise.quantity", read, ln.index)
         due: ExciseDue | str = (
-            excise_due(w.doc.items[ln.index], ln.hs or "", rates)
+            excise_due(line_item, ln.hs or "", rates)
             if rates is not None
             else "the pack has no excise rates for this date"
         )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from clearway.domain.filing import Item
 
 UNITS = ("litre_alcohol", "litre", "stick", "kg")
@@ -167,3 +169,38 @@ def within_allowances(
         if used.get(entry["name"], Decimal(0)) > entry["quantity"]:
             outside.update(members.get(entry["name"], []))
     return {index for index, _, _ in lines} - outside
+
+
+SUPPLEMENTARY = ("litre_pure_alcohol", "litre", "thousand_items", "kg")
+
+
+def check_supplementary(value: Any) -> dict[str, str]:
+    """Validate `excise.supplementary_units`: {HS prefix: what the tariff's unit measures}."""
+    out = {str(k): str(v) for k, v in value.items()}
+    if any(not k.isdigit() or v not in SUPPLEMENTARY for k, v in out.items()):
+        raise ValueError(f"keys are HS prefixes, values one of {', '.join(SUPPLEMENTARY)}")
+    return out
+
+
+def with_supplementary(item: Item, hs: str, units: dict[str, str]) -> tuple[Item, str | None]:
+    """The item with the excise quantity its tariff's supplementary units give, when the
+    filing carries no quantity of its own (EU DE 18 02: spirits in litres of pure alcohol, wine
+    and beer in litres, cigarettes in thousands); and what was read, for the trace."""
+    if item.supplementary_units is None:
+        return item, None
+    kind = next((units[hs[:n]] for n in range(len(hs), 1, -1) if hs[:n] in units), None)
+    q = item.supplementary_units
+    if kind == "litre_pure_alcohol" and item.volume_litres is None:
+        # the pure alcohol is the volume at 100 % vol
+        out = msgspec.structs.replace(item, volume_litres=q, alcohol_percent=HUNDRED)
+        return out, f"{q} l alc. 100 % (supplementary units)"
+    if kind == "litre" and item.volume_litres is None:
+        return msgspec.structs.replace(item, volume_litres=q), f"{q} l (supplementary units)"
+    if kind == "thousand_items" and item.tobacco_sticks is None and (q * 1000) % 1 == 0:
+        sticks = int(q * 1000)
+        out = msgspec.structs.replace(item, tobacco_sticks=sticks)
+        return out, f"{sticks} sticks ({q} × 1,000, supplementary units)"
+    if kind == "kg" and item.tobacco_grams is None:
+        out = msgspec.structs.replace(item, tobacco_grams=q * 1000)
+        return out, f"{q} kg (supplementary units)"
+    return item, None

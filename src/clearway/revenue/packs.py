@@ -25,7 +25,7 @@ import yaml
 
 from clearway.kernel.codes import is_country, is_currency
 from clearway.kernel.errors import ClearwayError
-from clearway.revenue.excise import check_allowances, check_rates
+from clearway.revenue.excise import check_allowances, check_rates, check_supplementary
 from clearway.revenue.fx import check_rule
 
 PACKS_DIR = Path(str(resources.files("clearway.revenue").joinpath("packs")))
@@ -85,6 +85,7 @@ SCHEMA: dict[str, str] = {
     "duty.relief_exclusions": MAPPING,  # HS prefixes no duty relief reaches (alcohol, tobacco…)
     "duty.gift_flat_rate": MAPPING,  # {rate, max_value, excluded}: gifts above the relief
     "gift.excise_allowances": MAPPING,  # excise goods a gift may hold and keep its reliefs
+    "excise.supplementary_units": MAPPING,  # {HS prefix: unit}: quantities from DE 18 02
     "fees": MAPPING,
     "irg.low_value_threshold": THRESHOLD,
     "relief.returned_goods": FLAG,
@@ -400,6 +401,7 @@ _MAPPING_CHECKS: dict[str, Any] = {
     "excise.headings": _headings,
     "excise.rates": check_rates,
     "gift.excise_allowances": check_allowances,
+    "excise.supplementary_units": check_supplementary,
     "duty.relief_exclusions": _headings,
     "duty.gift_flat_rate": _gift_rate,
     "tax.regional_rates": lambda v: {
