@@ -237,7 +237,10 @@ def test_a_return_request_after_release_opens_the_return_refunds_and_restores_th
     [stranger] = receipts(client, return_request(), key(services, "测试物流", "carrier"))
     assert field(stranger, "returnStatus") == "100"
     assert "unknown_parcel" not in (field(stranger, "returnInfo") or "")
-    [receipt] = receipts(client, return_request(), platform)
+    resp = client.post("/v1/messages", content=return_request(), headers=platform)
+    [result] = resp.json()["results"]
+    assert result.get("tax_status") is None  # part of the goods stays: the tax bill stands
+    receipt = valid(result["receipt"])
     assert field(receipt, "returnStatus") == "120"
     assert field(receipt, "guid") == "5923DGGB-9940-415B-B666-C09BOO7F40B2"  # echoed as sent
     info = field(receipt, "returnInfo") or ""
@@ -316,3 +319,32 @@ def test_odd_return_requests_are_answered_never_a_server_error(
     [result] = resp.json()["results"]
     root = valid(result["receipt"])
     assert field(root, "returnStatus") in ("100", "-1"), result
+
+
+def test_returning_the_whole_parcel_cancels_its_tax_bill(
+    client: TestClient, services: Services
+) -> None:
+    cid = file_matched_legs(client, services)
+    release(client, services, cid)
+    body = return_request().decode().replace("<ceb:qty>12</ceb:qty>", "<ceb:qty>100</ceb:qty>", 1)
+    second = (
+        "<ceb:InvtRefundList><ceb:gnum>2</ceb:gnum><ceb:gcode>9619000000</ceb:gcode>"
+        "<ceb:gname>花王纸尿裤</ceb:gname><ceb:qty>200</ceb:qty><ceb:unit>007</ceb:unit>"
+        "</ceb:InvtRefundList>"
+    )
+    body = body.replace("</ceb:InvtRefundList>", "</ceb:InvtRefundList>" + second, 1)
+    resp = client.post(
+        "/v1/messages", content=body.encode(), headers=key(services, "东方物通科技", "platform")
+    )
+    assert resp.status_code == 200, resp.text
+    [result] = resp.json()["results"]
+    assert field(valid(result["receipt"]), "returnStatus") == "120"
+    assert result["refund_id"].startswith("rfd_")
+    status = valid(result["tax_status"])
+    assert status.tag == f"{C}CEB818Message" and field(status, "status") == "3"
+    released = next(
+        n
+        for n in feed(client, key(services, "东方物通科技", "platform"))
+        if n["status"] == "released"
+    )
+    assert field(status, "invtNo") == field(valid(released["ceb_tax_bill"]), "invtNo")

@@ -24,10 +24,12 @@ from clearway.clearance.pipeline import FilingResult
 from clearway.clearance.ports import Filer
 from clearway.domain.filing import FILING_ROLES
 from clearway.ingestion.ceb import receipts
+from clearway.ingestion.ceb.numbers import inventory_number
+from clearway.ingestion.ceb.tax import CANCELLED, render_tax_status
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import ClearwayError, Forbidden, Problem
 from clearway.returns.approval import parse_limits
-from clearway.returns.model import ReturnedItem
+from clearway.returns.model import Refund, ReturnedItem
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
@@ -39,6 +41,8 @@ class Answer:
     result: FilingResult
     code: str  # the receipt's returnStatus
     notes: list[str] = field(default_factory=list)  # returnInfo besides the problems
+    refund_id: str | None = None  # CEB625: the refund claimed for the return
+    tax_status: str | None = None  # CEB818 (cancelled) when the whole parcel's tax is refunded
 
 
 def process(
@@ -170,6 +174,24 @@ def _return(svc: Services, who: Principal, record: ParsedRecord, index: int) -> 
         notes.append(f"quota restored {ret.quota_restored}")
     notes.append(f"refund {refund.id} {refund.status} {refund.amount} {refund.currency}".strip())
     notes.extend(refund.reasons)
-    status = "returned" if ret.within_window else "released"
-    result = FilingResult(index, "accepted", record.filer_reference, cid, status)
-    return Answer(result, "120", notes)
+    result = FilingResult(index, "accepted", record.filer_reference, cid, "released")
+    return Answer(result, "120", notes, refund.id, _cancelled_bill(svc, cid, refund))
+
+
+def _cancelled_bill(svc: Services, cid: str, refund: Refund) -> str | None:
+    """CEB818 status 3: an approved refund of every line of a parcel cancels its tax bill."""
+    c = svc.store.load(cid)
+    a = c.assessment if c else None
+    if c is None or a is None or refund.status != "approved" or a.currency != "CNY":
+        return None
+    returned = {i: 0 for i in range(len(c.document.items))}
+    for it in refund.items:
+        returned[it.item] = returned.get(it.item, 0) + it.quantity
+    if any(returned[i] < item.quantity for i, item in enumerate(c.document.items)):
+        return None  # part of the goods stays: the bill stands, the refund is its own
+    when = svc.clock.now()
+    year = (c.document.legal_date or when).year
+    invt_no = inventory_number(c.document.office, year, cid)
+    return render_tax_status(
+        consignment_id=cid, invt_no=invt_no, status=CANCELLED, at=when
+    ).decode()

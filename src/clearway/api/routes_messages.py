@@ -47,7 +47,8 @@ class MessageResultOut(FilingResultOut, omit_defaults=True):
     source_ref: str = ""
     receipt: str | None = None  # the CEB receipt or H7 answer (XML) for this message
     mrn: str | None = None  # EU DMS: the declaration's movement reference number
-    refund_id: str | None = None  # EU DMS: the refund request a follow-up made (/v1/refunds)
+    refund_id: str | None = None  # EU DMS follow-up, CEB625: the refund it claimed (/v1/refunds)
+    tax_status: str | None = None  # CEB625 returning a whole parcel: the CEB818 cancelling its bill
 
 
 class MessagesOut(msgspec.Struct):
@@ -227,7 +228,8 @@ async def messages(
                     else receipt_for(batch.format, record, r, at, body)
                 ),
                 mrn=extra.mrn,
-                refund_id=extra.refund_id,
+                refund_id=extra.refund_id or (asked[i].refund_id if i in asked else None),
+                tax_status=asked[i].tax_status if i in asked else None,
             )
         )
     accepted = sum(1 for r in results if r.accepted)
