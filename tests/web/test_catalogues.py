@@ -202,6 +202,18 @@ def test_french_report_translates_every_word() -> None:
         *WORKLOAD,
     )
     wanted |= {k.replace("_", " ") for k in keys} | {label for _, label in report.OVERVIEW_ROWS}
+    # the charts' words: literal `t("…")` in charts.py, `gettext("…")` in report.py
+    root = Path(clearway.__file__).parent / "statistics"
+    for name, call in (("charts.py", "t"), ("report.py", "w.gettext")):
+        for node in ast.walk(ast.parse((root / name).read_text("utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) == call
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                wanted.add(str(node.args[0].value))
+    assert {"median", "inspection hit rates (95 % Wilson intervals)"} <= wanted
     assert len(wanted) > 100
     missing = sorted(m for m in wanted if not fr.get(m))
     assert not missing, missing

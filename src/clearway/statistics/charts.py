@@ -5,7 +5,7 @@ Amounts are plotted from Decimal; the conversion to float happens here, for draw
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # the backend is chosen before pyplot loads
 from matplotlib.figure import Figure
 
 FORMATS: Final = ("svg", "png")
+Words = Callable[[str], str]  # the chart's words in the report's language (English: as is)
 COLOURS: Final = ("#1f5f8b", "#e08a1e", "#4c9a52", "#b8423a", "#7d5ba6", "#8c8c8c")
 _META: Final = {"svg": {"Date": None}, "png": {}}
 
@@ -44,6 +45,7 @@ def bars(
     title: str,
     unit: str,
     limit: int = 15,
+    t: Words = str,
 ) -> Figure:
     """Horizontal stacked bars, one per row's `key` (the first `limit` rows)."""
     rows = list(rows)[:limit]
@@ -52,7 +54,7 @@ def bars(
     left = [0.0] * len(rows)
     for n, name in enumerate(series):
         values = [_f(r[name]) for r in rows][::-1]
-        ax.barh(keys, values, left=left, color=COLOURS[n % len(COLOURS)], label=name)
+        ax.barh(keys, values, left=left, color=COLOURS[n % len(COLOURS)], label=t(name))
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_title(title)
     ax.set_xlabel(unit)
@@ -62,27 +64,31 @@ def bars(
     return fig
 
 
-def durations(rows: Sequence[dict[str, Any]], interval: str, title: str) -> Figure:
+def durations(rows: Sequence[dict[str, Any]], interval: str, title: str, t: Words = str) -> Figure:
     """Median and 90th percentile of one interval per group, in hours."""
     rows = [r for r in rows if r["interval"] == interval]
     fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(rows), 3) + 1.2))
     keys = [str(r["key"]) for r in rows][::-1]
     p50 = [r["p50"] / 3600 for r in rows][::-1]
     p90 = [r["p90"] / 3600 for r in rows][::-1]
-    ax.barh(keys, p90, color=COLOURS[1], label="90th percentile")
-    ax.barh(keys, p50, color=COLOURS[0], label="median")
+    ax.barh(keys, p90, color=COLOURS[1], label=t("90th percentile"))
+    ax.barh(keys, p50, color=COLOURS[0], label=t("median"))
     ax.set_title(title)
-    ax.set_xlabel("hours")
+    ax.set_xlabel(t("hours"))
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
-def hit_rates(rows: Sequence[dict[str, Any]], title: str, limit: int = 20) -> Figure:
+def hit_rates(
+    rows: Sequence[dict[str, Any]], title: str, limit: int = 20, t: Words = str
+) -> Figure:
     """Hit rate per selection group with its 95 % Wilson interval; the baseline as a line."""
     rows = list(rows)[:limit]
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(rows), 3) + 1.2))
-    labels = [f"{r['group']}: {r['key']}" for r in rows][::-1]
+    labels = [
+        f"{t(r['group'])}: {r['key'] if r['group'] == 'rule' else t(str(r['key']))}" for r in rows
+    ][::-1]
     rates = [r["hit_rate"] for r in rows][::-1]
     # clamp: at a rate of 0 or 1 float rounding can put the Wilson bound a hair inside it
     low = [max(0.0, r["hit_rate"] - r["ci_low"]) for r in rows][::-1]
@@ -90,35 +96,39 @@ def hit_rates(rows: Sequence[dict[str, Any]], title: str, limit: int = 20) -> Fi
     ax.errorbar(rates, labels, xerr=[low, high], fmt="o", color=COLOURS[0], capsize=3)
     base = next((r for r in rows if r["group"] == "baseline"), None)
     if base is not None:
-        ax.axvline(base["hit_rate"], color=COLOURS[3], linestyle="--", label="random baseline")
+        ax.axvline(base["hit_rate"], color=COLOURS[3], linestyle="--", label=t("random baseline"))
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_title(title)
-    ax.set_xlabel("share of inspections that found something")
+    ax.set_xlabel(t("share of inspections that found something"))
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
 def scenario(
-    name: str, result: dict[str, Any], baseline: dict[str, Any], workload: Sequence[str]
+    name: str,
+    result: dict[str, Any],
+    baseline: dict[str, Any],
+    workload: Sequence[str],
+    t: Words = str,
 ) -> Figure:
     """One what-if scenario against the baseline: revenue per currency and workload."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     currencies = sorted(set(result["revenue"]) | set(baseline["revenue"]))
     x = range(len(currencies))
     width = 0.4
-    for n, (label, data) in enumerate((("baseline", baseline), (name, result))):
+    for n, (label, data) in enumerate(((t("baseline"), baseline), (name, result))):
         values = [_f(data["revenue"].get(c, {}).get("total")) for c in currencies]
         left.bar([i + (n - 0.5) * width for i in x], values, width, label=label, color=COLOURS[n])
     left.set_xticks(list(x), currencies)
-    left.set_title("revenue per currency")
+    left.set_title(t("revenue per currency"))
     left.legend(fontsize=8)
     y = range(len(workload))
-    for n, (label, data) in enumerate((("baseline", baseline), (name, result))):
+    for n, (label, data) in enumerate(((t("baseline"), baseline), (name, result))):
         values = [data["workload"][w] for w in workload]
         right.barh([i + (n - 0.5) * width for i in y], values, width, label=label, color=COLOURS[n])
-    right.set_yticks(list(y), [w.replace("_", " ") for w in workload])
-    right.set_title("workload (count)")
-    fig.suptitle(f"what-if: {name}")
+    right.set_yticks(list(y), [t(w.replace("_", " ")) for w in workload])
+    right.set_title(t("workload (count)"))
+    fig.suptitle(t("what-if: %(name)s") % {"name": name})
     fig.tight_layout()
     return fig

@@ -2,9 +2,10 @@
 
 `write_report(snapshot_dir, out_dir)` writes `index.html` (English), `index.fr.html` (French),
 `report.css`, `report.json` (the same figures, amounts as decimal strings) and
-`charts/*.svg|png`. No network: the pages load nothing remote, have no inline style or script,
-and say so in their Content-Security-Policy. Each page writes numbers in its language (Babel);
-the French words are in `locale/fr/LC_MESSAGES/report.po`, the chart titles stay English.
+`charts/*.svg|png` (the French page's in `charts/fr/`). No network: the pages load nothing
+remote, have no inline style or script, and say so in their Content-Security-Policy. Each page
+and its charts are in its language, numbers too (Babel); the French words are in
+`locale/fr/LC_MESSAGES/report.po`.
 """
 
 from __future__ import annotations
@@ -204,15 +205,18 @@ def write_report(
             }
         manifest = snap.manifest
         rc = snap.reporting_currency
-    paths = _charts(figures, chart_dir, rc, formats)
-    if whatif is not None:
-        base = whatif["results"][0]
-        for r in whatif["results"][1:]:
-            fig = charts.scenario(r["name"], _decimals(r), _decimals(base), WORKLOAD)
-            name = f"whatif_{_slug(r['name'])}"
-            whatif["charts"][r["name"]] = _rel(charts.save(fig, chart_dir, name, formats), out_dir)
     for lang, (_name, page) in LANGUAGES.items():
         w = words(lang)
+        folder = chart_dir if lang == "en" else chart_dir / lang  # charts drawn in each language
+        paths = _charts(figures, folder, rc, formats, w)
+        drawn = dict(whatif) if whatif is not None else None
+        if drawn is not None:
+            base = drawn["results"][0]
+            drawn["charts"] = {}
+            for r in drawn["results"][1:]:
+                fig = charts.scenario(r["name"], _decimals(r), _decimals(base), WORKLOAD, w.t)
+                name = f"whatif_{_slug(r['name'])}"
+                drawn["charts"][r["name"]] = _rel(charts.save(fig, folder, name, formats), out_dir)
         html = _template().render(
             **figures,
             manifest=manifest,
@@ -222,7 +226,7 @@ def write_report(
             breakdown_cols=BREAKDOWN_COLS,
             registration_cols=REGISTRATION_COLS,
             charts={k: _rel(p, out_dir) for k, p in paths.items()},
-            whatif=whatif,
+            whatif=drawn,
             lang=lang,
             languages={code: (name, file) for code, (name, file) in LANGUAGES.items()},
             _=w.gettext,
@@ -265,21 +269,24 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _charts(
-    figures: dict[str, Any], folder: Path, rc: str, formats: tuple[str, ...]
+    figures: dict[str, Any], folder: Path, rc: str, formats: tuple[str, ...], w: Words
 ) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for dim, rows in figures["breakdowns"].items():
-        label = dim.replace("_", " ")
-        fig = charts.bars(rows, ["parcels"], f"parcels by {label}", "parcels")
+        title = w.gettext("parcels by %(what)s") % {"what": w.t(dim)}
+        fig = charts.bars(rows, ["parcels"], title, w.t("parcels"), t=w.t)
         out[dim] = charts.save(fig, folder, f"parcels_by_{dim}", formats)
     dest = figures["breakdowns"].get("destination_country", [])
     by_revenue = sorted(dest, key=lambda r: (-r["revenue"], r["key"]))
-    fig = charts.bars(by_revenue, ["duty", "tax", "fees"], "revenue by destination", rc)
+    title = w.gettext("revenue by destination")
+    fig = charts.bars(by_revenue, ["duty", "tax", "fees"], title, rc, t=w.t)
     out["revenue"] = charts.save(fig, folder, "revenue_by_destination", formats)
-    fig = charts.hit_rates(figures["hit_rates"], "inspection hit rates (95 % Wilson intervals)")
+    title = w.gettext("inspection hit rates (95 % Wilson intervals)")
+    fig = charts.hit_rates(figures["hit_rates"], title, t=w.t)
     out["hit_rates"] = charts.save(fig, folder, "hit_rates", formats)
     for by, rows in figures["time_release"].items():
-        fig = charts.durations(rows, "arrive_to_release", f"arrival to release by {by}")
+        title = w.gettext("arrival to release by %(what)s") % {"what": w.t(by)}
+        fig = charts.durations(rows, "arrive_to_release", title, t=w.t)
         out[f"time_{by}"] = charts.save(fig, folder, f"arrive_to_release_by_{by}", formats)
     return out
 
