@@ -335,7 +335,15 @@ def released(client: TestClient, services: Services, result: dict[str, Any]) -> 
     assert c is not None
     if c.status != "released":
         for hold in services.store.holds(cid):
-            if hold.lifted_at is None:
+            if hold.lifted_at is None and hold.authority != "customs":
+                # a routed agency is waited for at arrival: it gives its clearance
+                agency = services.operators.create_key(hold.authority, "agency")
+                client.post(
+                    f"/v1/agencies/{hold.authority}/consignments/{cid}/holds",
+                    headers={"Authorization": f"Bearer {agency}"},
+                    json={"action": "clear", "reason": "checked"},
+                )
+            elif hold.lifted_at is None:
                 client.post(
                     f"/v1/consignments/{cid}/actions",
                     headers=headers,

@@ -161,6 +161,7 @@ def world(sqlite_services: Services, clock: FixedClock) -> Iterator[dict[str, An
                 "agency": "food_safety",
                 "person": "310101199001011234",
                 "report": "liabilities",
+                "filer_reference": doc.filer_reference,  # the victim's own, to withdraw
             },
             "released": p1["consignment_id"],
         }

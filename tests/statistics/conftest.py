@@ -79,6 +79,14 @@ def populate(services: Services, clock: FixedClock, parcels: int = 120, seed: in
             services.clearance.record_payment(
                 c.id, a.due_at_border, a.currency, f"PAY-{n}", "payment_provider:Pay"
             )
+        for hold in services.store.open_holds([c.id]).get(c.id, []):
+            if hold.authority != "customs":  # a routed agency waited for at arrival clears it
+                services.clearance.act(
+                    c.id,
+                    ActionRequest(
+                        "clear", f"agency:{hold.authority}", "cleared", authority=hold.authority
+                    ),
+                )
         current = services.store.load(c.id)
         assert current is not None
         if current.status != "released" and n % 7 != 3:  # a few stay at the border

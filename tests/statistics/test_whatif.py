@@ -34,6 +34,8 @@ def _parcel(n: int, td: str, value: str, model: str, transport: str | None = Non
     doc = make_filing(
         filer_reference=f"WI-{n}",
         transport_document=td,
+        # over EUR 150 the reduced data set is not allowed (revenue/eligibility.py)
+        data_set="full" if Decimal(value) > 150 else "reduced",
         order=None,
         payment=None,
         transport_cost=transport,

@@ -28,7 +28,7 @@ IdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_
 
 
 class AgencyHoldIn(msgspec.Struct, forbid_unknown_fields=True):
-    action: Literal["hold", "lift_hold"]
+    action: Literal["hold", "lift_hold", "clear"]
     reason: str
     hold_id: str | None = None
 
@@ -38,7 +38,7 @@ _HOLD_SCHEMA = {
     "required": ["action", "reason"],
     "additionalProperties": False,
     "properties": {
-        "action": {"enum": ["hold", "lift_hold"]},
+        "action": {"enum": ["hold", "lift_hold", "clear"]},
         "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
         "hold_id": {"type": ["string", "null"]},
     },

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -12,9 +14,10 @@ from clearway.api.openapi import body_schema, responses
 from clearway.api.runtime import awaits_decision
 from clearway.api.schemas import BatchOut, FilingResultOut, ProblemItem
 from clearway.clearance.intake import submission
-from clearway.clearance.pipeline import FilingResult
+from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
-from clearway.kernel.errors import Conflict, InvalidInput, Problem
+from clearway.kernel.characters import unsafe_character
+from clearway.kernel.errors import Conflict, InvalidInput, NotFound, Problem
 from clearway.kernel.strict_json import StrictJson
 
 router = APIRouter(tags=["filings"])
@@ -112,3 +115,34 @@ async def file_batch(request: Request, svc: ServicesDep, who: PrincipalDep) -> R
         202 if any(awaits_decision(svc, r) for r in results) else 200,
         media_type="application/json",
     )
+
+
+@router.delete(
+    "/v1/filings/{filer_reference}",
+    summary="Withdraw a filing before the parcel arrives (EU H7 invalidation, CEB cancellation)",
+    description=(
+        "The filer's own declaration, named by its filer reference, is withdrawn: the parcel is "
+        "invalidated and every party that filed about it gets an `invalidated` notice. After "
+        "arrival a withdrawal is a 409 (ask an officer); withdrawing twice answers the same."
+    ),
+    responses=responses({200: "FilingResultOut"}, 401, 403, 404, 409, 422),
+)
+async def withdraw(
+    filer_reference: Annotated[str, Path(min_length=1, max_length=100)],
+    request: Request,
+    svc: ServicesDep,
+    who: PrincipalDep,
+) -> Response:
+    why = unsafe_character(filer_reference)
+    if why:
+        raise InvalidInput([Problem("/filer_reference", "unsafe_character", why)])
+    filer = Filer(who.operator_id, who.operator, who.role)
+    sub = Submission(None, action="cancel", reference=filer_reference)
+    [result] = await run_in_threadpool(svc.pipeline.process, filer, [sub])
+    count(request, [result])
+    if result.outcome == "rejected":
+        raise NotFound(f"no filing {filer_reference!r} of yours to withdraw", result.problems)
+    if result.outcome == "conflict":
+        detail = result.problems[0].message if result.problems else "cannot withdraw"
+        raise Conflict(detail, result.problems)
+    return Response(_ENC.encode(result_out(result)), 200, media_type="application/json")

@@ -6,6 +6,7 @@ change set. Release happens only when every hold is lifted and nothing is due at
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +17,15 @@ import msgspec
 from clearway.clearance import referrals
 from clearway.clearance.correction import Reassess, apply_correction
 from clearway.clearance.pipeline import notice_body
-from clearway.clearance.ports import AccountGate, ChangeSet, Hold, Notice, StaleWrite, Store
+from clearway.clearance.ports import (
+    AccountGate,
+    ChangeSet,
+    Hold,
+    Notice,
+    SingleWindow,
+    Store,
+)
+from clearway.clearance.retry import with_retries
 from clearway.domain.assessment import MANUAL_ASSESSMENT
 from clearway.domain.consignment import Consignment
 from clearway.domain.decision import Reason, worst_lane
@@ -39,13 +48,13 @@ OFFICER_ACTIONS = (
     "return_to_sender",
     "abandon",
     "resolve_referral",  # information supplied, screening result or officer decision
+    "clear",  # a Single Window agency's clearance (routes_agencies)
 )
 # Why a lane stops a parcel on arrival (the customs hold placed for it)
 _LANE_HOLDS = {
     "yellow": "documentary check (yellow lane)",
     "red": "physical or non-intrusive inspection (red lane)",
 }
-MAX_RETRIES = 5
 # Holds are told apart by their reason text (a hold kind column would be sturdier); the text
 # lives here once so that placing and lifting a payment hold cannot drift apart.
 PAYMENT_HOLD = "duty and tax due from the consignee: awaiting payment"
@@ -82,11 +91,13 @@ class Clearance:
         clock: Clock,
         gate: AccountGate | None = None,
         reassess: Reassess | None = None,
+        single_window: SingleWindow | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.gate = gate  # accounts: guarantee holds on arrival, accrual on release
         self.reassess = reassess  # an inspection's corrections are assessed again
+        self.single_window = single_window  # routed agencies' clearance awaited on arrival
 
     def _notify(self, c: Consignment, kind: str, changes: ChangeSet) -> None:
         """A notice for every operator that filed about the parcel (its owner at least)."""
@@ -97,13 +108,9 @@ class Clearance:
     def arrive(
         self, transport_documents: Sequence[str], actor: str, office: str | None = None
     ) -> list[ArrivalResult]:
-        for attempt in range(MAX_RETRIES):
-            try:
-                return self._arrive_once(transport_documents, actor, office)
-            except StaleWrite:
-                if attempt == MAX_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return with_retries(
+            lambda: self._arrive_once(transport_documents, actor, office), "the arrival"
+        )
 
     def _arrive_once(
         self, tds: Sequence[str], actor: str, office: str | None
@@ -113,11 +120,9 @@ class Clearance:
         loaded = self.store.load_many([h.id for h in heads.values()])
         holds = self.store.open_holds(list(loaded))
         operators = self.store.operators_of(list(loaded))
-        account_holds = (
-            self.gate.holds_for([c for c in loaded.values() if c.status in PRE_ARRIVAL])
-            if self.gate
-            else {}
-        )
+        arriving = [c for c in loaded.values() if _not_arrived(c)]
+        account_holds = self.gate.holds_for(arriving) if self.gate else {}
+        awaited = self.single_window.awaited(arriving) if self.single_window else {}
         changes = ChangeSet()
         out: list[ArrivalResult] = []
         for td in tds:
@@ -127,20 +132,27 @@ class Clearance:
                 out.append(ArrivalResult(td, "unknown", reasons=["no filing for this parcel"]))
                 continue
             old = c.status
-            if c.status not in ("filed", "referred", "assessed", "decided"):
+            if not _not_arrived(c):
                 # Presented again: answer from the current state, change nothing.
                 out.append(_answer(c, holds.get(c.id, []), []))
                 continue
+            # Arrival is always an event, also for a parcel held before it (time-release
+            # measures from it); a held parcel stays held.
             c.apply("arrive", at=now, actor=actor, data={"office": office} if office else None)
             reasons = self._hold_reasons(c, holds.get(c.id, []))
             if c.id in account_holds:
                 reasons.append(account_holds[c.id])
-            if reasons:
-                for r in reasons:
-                    hold = Hold(new_id("hld"), c.id, "customs", r, "system:arrival", now)
-                    changes.holds.append(hold)
-                    holds.setdefault(c.id, []).append(hold)
+            new = [("customs", r) for r in reasons]
+            new += sorted(awaited.get(c.id, {}).items())
+            for authority, r in new:
+                hold = Hold(new_id("hld"), c.id, authority, r, "system:arrival", now)
+                changes.holds.append(hold)
+                holds.setdefault(c.id, []).append(hold)
+            reasons = [r for _, r in new]
+            if new:
                 c.apply("hold", at=now, actor="system:arrival", data={"reasons": reasons})
+            elif holds.get(c.id):
+                reasons = [h.reason for h in holds[c.id] if h.open]
             else:
                 c.apply("release", at=now, actor="system:arrival", data={"lane": _lane(c)})
             changes.updated.append((c, old))
@@ -179,13 +191,7 @@ class Clearance:
 
     # ------------------------------------------------------------------ officer actions
     def act(self, consignment_id: str, req: ActionRequest) -> Consignment:
-        for attempt in range(MAX_RETRIES):
-            try:
-                return self._act_once(consignment_id, req)
-            except StaleWrite:
-                if attempt == MAX_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return with_retries(lambda: self._act_once(consignment_id, req), f"the {req.action}")
 
     def _act_once(self, consignment_id: str, req: ActionRequest) -> Consignment:
         if req.action not in OFFICER_ACTIONS:
@@ -220,8 +226,26 @@ class Clearance:
                 "lift_hold",
                 at=now,
                 actor=req.actor,
-                data={"holds": [h.id for h in lifted], "reason": req.reason},
+                data={
+                    "holds": [h.id for h in lifted],
+                    "reason": req.reason,
+                    "authority": req.authority,
+                },
             )
+            gone = {h.id for h in lifted}
+            _after_last_hold(c, [h for h in open_holds if h.id not in gone], req.actor, now)
+        elif req.action == "clear":
+            if req.authority == "customs":
+                raise DomainError("clearance is an agency's action; customs releases")
+            reason = req.reason or "cleared"
+            ours = [h for h in open_holds if h.authority == req.authority]
+            changes.lifted.extend(_lifted(h, req.actor, now, reason) for h in ours)
+            # the clearance itself, as a hold placed and lifted at once: the agency has acted
+            given = Hold(new_id("hld"), c.id, req.authority, "clearance", req.actor, now)
+            changes.holds.append(_lifted(given, req.actor, now, reason))
+            c.apply("clear", at=now, actor=req.actor, data={"authority": req.authority, **data})
+            remaining = [h for h in open_holds if h.authority != req.authority]
+            _after_last_hold(c, remaining, req.actor, now)
         elif req.action == "record_inspection":
             if req.found is None:
                 raise DomainError("an inspection result needs `found` (true or false)")
@@ -295,6 +319,22 @@ class Clearance:
         self._accrue(changes)
         return c
 
+    # ------------------------------------------------------------------ Single Window time-outs
+    def lapse_agency_waits(self) -> list[str]:
+        """Lift the arrival holds agencies left unanswered past their configured time-out; a
+        parcel with nothing else holding it goes on. Returns the consignments touched."""
+        if self.single_window is None:
+            return []
+        touched = []
+        for cid, agency, why in self.single_window.lapsed(self.clock.now()):
+            lift = ActionRequest("lift_hold", "system:single_window", why, authority=agency)
+            try:
+                self.act(cid, lift)
+            except DomainError:
+                continue  # lifted meanwhile by the agency itself
+            touched.append(cid)
+        return touched
+
     # ------------------------------------------------------------------ overdue record legs
     def flag_overdue_legs(self, consignment_ids: Sequence[str]) -> list[str]:
         """Legs still missing after the destination's wait become a reason on the decision and
@@ -363,14 +403,9 @@ class Clearance:
         it is released. Returns the ids of the parcels released."""
         released: list[str] = []
         for cid in consignment_ids:
-            for attempt in range(MAX_RETRIES):
-                try:
-                    if self._lift_marked_once(cid, marker, actor, reason):
-                        released.append(cid)
-                    break
-                except StaleWrite:
-                    if attempt == MAX_RETRIES - 1:
-                        raise
+            lift = functools.partial(self._lift_marked_once, cid, marker, actor, reason)
+            if with_retries(lift, "the release"):
+                released.append(cid)
         return released
 
     def _lift_marked_once(self, cid: str, marker: str, actor: str, reason: str) -> bool:
@@ -391,12 +426,28 @@ class Clearance:
             actor=actor,
             data={"holds": [h.id for h in marked], "reason": reason},
         )
-        if len(marked) == len(open_holds) and c.payment_status != "due":
+        remaining = [h for h in open_holds if h not in marked]
+        if c.status != "held" and not remaining and c.payment_status != "due":
             c.apply("release", at=now, actor=actor, data={"reason": reason})
+        else:
+            _after_last_hold(c, remaining, actor, now, reason)
         self._notify(c, c.status, changes)
         self.store.commit(changes)
         self._accrue(changes)
         return c.status == "released"
+
+
+def _after_last_hold(
+    c: Consignment, remaining: list[Hold], actor: str, now: Any, reason: str = "last hold lifted"
+) -> None:
+    """With no hold left, a held parcel goes where it would have been without them: released
+    if it has arrived and nothing is due, back to decided (awaiting arrival) if it has not."""
+    if c.status != "held" or remaining:
+        return
+    if c.arrived_at is None:
+        c.apply("resume", at=now, actor=actor, data={"reason": reason})
+    elif c.payment_status != "due":
+        c.apply("release", at=now, actor=actor, data={"reason": reason})
 
 
 def _check_inspection(req: ActionRequest) -> None:
@@ -442,6 +493,11 @@ def _lift(open_holds: list[Hold], req: ActionRequest, now: Any) -> list[Hold]:
     if not req.reason:
         raise DomainError("lifting a hold needs a reason")
     return [_lifted(h, req.actor, now, req.reason) for h in mine]
+
+
+def _not_arrived(c: Consignment) -> bool:
+    """Not presented yet: before the decision's end, or held before it arrived."""
+    return c.status in PRE_ARRIVAL or (c.status == "held" and c.arrived_at is None)
 
 
 def _lane(c: Consignment) -> str | None:

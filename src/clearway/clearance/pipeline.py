@@ -10,9 +10,9 @@ filing is never stored twice and never lost.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 import msgspec
@@ -34,10 +34,10 @@ from clearway.clearance.ports import (
     Filer,
     NewFiling,
     Notice,
-    StaleWrite,
     Store,
     StoredFiling,
 )
+from clearway.clearance.retry import with_retries
 from clearway.domain.assessment import MANUAL_ASSESSMENT, Assessment
 from clearway.domain.consignment import Consignment
 from clearway.domain.decision import Decision, Reason, worst_lane
@@ -68,7 +68,6 @@ Outcome = Literal[
 # What a worker did with a pending decision: made it, found it superseded by a later version or
 # already made (a redelivery), or found no such consignment.
 PendingOutcome = Literal["decided", "superseded", "unknown"]
-MAX_RETRIES = 5
 
 
 @dataclass(slots=True)
@@ -147,6 +146,10 @@ def _lookup_keys(doc: FilingDocument) -> list[str]:
     return keys
 
 
+# Why a filing's data set is not allowed for its parcel under the destination's law
+Eligibility = Callable[[FilingDocument, date], list[Problem]]
+
+
 class Pipeline:
     """Wires the steps; the adapters (store, assessor, selector, clock) are passed in."""
 
@@ -159,6 +162,7 @@ class Pipeline:
         joins: JoinPolicy | None = None,
         *,
         defer: bool = False,
+        eligibility: Eligibility | None = None,
     ) -> None:
         self.store = store
         self.assessor = assessor
@@ -169,18 +173,14 @@ class Pipeline:
         self.defer = defer
         self.joins = joins or JoinPolicy()  # who may join whose parcel (clearance/joining.py)
         self._served = assessor.jurisdictions()
+        # the destination's law on who may file the reduced data set (revenue/eligibility.py)
+        self.eligibility = eligibility
 
     def process(self, filer: Filer, batch: Sequence[Submission]) -> list[FilingResult]:
         """Process a batch; returns one result per submission, in order."""
         if filer.role not in FILING_ROLES and filer.role != "admin":
             raise Forbidden(f"role {filer.role!r} cannot file; filing roles: {FILING_ROLES}")
-        for attempt in range(MAX_RETRIES):
-            try:
-                return self._process_once(filer, batch)
-            except StaleWrite:
-                if attempt == MAX_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return with_retries(lambda: self._process_once(filer, batch), "the filing")
 
     # ------------------------------------------------------------------ steps
     def _process_once(self, filer: Filer, batch: Sequence[Submission]) -> list[FilingResult]:
@@ -202,6 +202,8 @@ class Pipeline:
                 + check_filing(sub.document, served=self._served, today=today, kind=sub.kind)
                 + h7_eligibility(sub.document, today)
             )
+            if self.eligibility is not None and sub.kind == "declaration" and not errors(problems):
+                problems += self.eligibility(sub.document, sub.document.legal_date or today)
             ref = sub.document.filer_reference
             if errors(problems):
                 results[i] = FilingResult(i, "rejected", ref, problems=problems)
@@ -254,13 +256,7 @@ class Pipeline:
         nothing: redelivery after a crash has no second effect, and a later version's message
         decides the later state (decisions never go back in version order).
         """
-        for attempt in range(MAX_RETRIES):
-            try:
-                return self._decide_pending_once(pending)
-            except StaleWrite:
-                if attempt == MAX_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return with_retries(lambda: self._decide_pending_once(pending), "the decision")
 
     def _decide_pending_once(self, pending: Sequence[PendingDecision]) -> list[PendingOutcome]:
         now = self.clock.now()

@@ -123,6 +123,22 @@ class AccountGate(Protocol):
         ...
 
 
+class SingleWindow(Protocol):
+    """Other agencies' say at the border (rules in `agency_routing.yaml`, read at the legal
+    date; implemented in `clearway.storage.single_window`)."""
+
+    def awaited(self, parcels: Sequence[Consignment]) -> dict[str, dict[str, str]]:
+        """Per parcel about to be presented: agency -> why its clearance is awaited. Only
+        agencies routed to the parcel whose policy holds parcels at arrival, and which have not
+        acted on it yet (no hold placed, no clearance given)."""
+        ...
+
+    def lapsed(self, now: datetime) -> list[tuple[str, str, str]]:
+        """(consignment, agency, why) for arrival holds left unanswered past the agency's
+        configured time-out."""
+        ...
+
+
 class StaleWrite(Conflict):
     """Someone else changed or inserted the same rows first; the unit of work should retry.
     Should retries run out, it reaches the filer as a 409 to send again."""

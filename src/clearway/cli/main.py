@@ -16,6 +16,7 @@ from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
 from clearway.cli import accounts as accounts_cmd
 from clearway.cli import analysis as analysis_cmd
+from clearway.cli import audit as audit_cmd
 from clearway.cli import demo as demo_cmd
 from clearway.cli import hs as hs_cmd
 from clearway.cli import queue as queue_cmd
@@ -46,6 +47,7 @@ demo_cmd.register(app)
 accounts_cmd.register(app)
 analysis_cmd.register(app)
 users_cmd.register(app)
+audit_cmd.register(app)
 queue_cmd.register(app)
 hs_cmd.register(app)
 err = Console(stderr=True)
@@ -327,6 +329,21 @@ def db_upgrade(
     url = _settings(database).database_url
     upgrade(make_engine(url), revision)
     err.print(f"schema at {revision}: {url}")
+
+
+agencies_app = typer.Typer(help="Single Window agencies.", no_args_is_help=True)
+app.add_typer(agencies_app, name="agencies")
+
+
+@agencies_app.command("sweep")
+def agencies_sweep(database: DatabaseOpt = None) -> None:
+    """Lift arrival holds agencies left unanswered past their `timeout_hours`."""
+    from clearway.wiring.services import build
+
+    services = build(_settings(database))
+    touched = services.clearance.lapse_agency_waits()
+    err.print(f"{len(touched)} parcels no longer wait for an agency past its time-out")
+    services.close()
 
 
 match_app = typer.Typer(help="Multi-source record matching.", no_args_is_help=True)

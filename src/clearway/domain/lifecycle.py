@@ -47,11 +47,18 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     # an officer closes an open pre-loading referral with its named resolution
     **{(s, "resolve_referral"): s for s in (*_PRE_DECISION, *_AT_BORDER)},
     **{(s, "arrive"): "arrived" for s in _PRE_DECISION},
+    # a parcel held before it arrives (an agency, an officer) still arrives: the event is
+    # recorded (time-release starts there) and the parcel stays held
+    ("held", "arrive"): "held",
+    # the last hold lifted before arrival: the parcel is decided again, waiting for arrival
+    ("held", "resume"): "decided",
     # the filer withdraws its data before arrival (EU H7 invalidation, CEB cancellation)
     **{(s, "invalidate"): "invalidated" for s in _PRE_DECISION},
     **{(s, "hold"): "held" for s in ("decided", *_AT_BORDER)},
     **{(s, "request_documents"): "held" for s in ("decided", *_AT_BORDER)},
     **{(s, "lift_hold"): s for s in ("decided", *_AT_BORDER)},
+    # a Single Window agency clears a parcel routed to it (lifting its own holds if any)
+    **{(s, "clear"): s for s in (*_PRE_DECISION, *_AT_BORDER)},
     # a reason added to a standing decision (e.g. a record leg overdue); the status stays
     **{(s, "flag"): s for s in ("referred", "decided")},
     ("arrived", "inspect"): "inspected",

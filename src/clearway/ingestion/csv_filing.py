@@ -81,7 +81,10 @@ ITEM_COLUMNS = (
     "item_gross_mass_kg",
     "item_url",
 )
-COLUMNS = HEADER_COLUMNS + ITEM_COLUMNS
+# `action`: empty or "new" files (or amends) the filing; "cancel" withdraws the filer's filing
+# of that reference before arrival (a row with only filer_reference and action is enough)
+ACTION_COLUMN = "action"
+COLUMNS = HEADER_COLUMNS + ITEM_COLUMNS + (ACTION_COLUMN,)
 REQUIRED = ("filer_reference", "transport_document", "destination_country", "item_description")
 _AMOUNTS = {
     "transport_cost",
@@ -141,7 +144,8 @@ def parse(content: bytes) -> list[ParsedRecord]:
     except csv.Error as exc:
         raise FormatError("csv.malformed", f"unreadable CSV: {exc}") from None
     columns = [_header_key(h) for h in header]
-    missing = [c for c in REQUIRED if c not in columns]
+    required = ("filer_reference",) if ACTION_COLUMN in columns else REQUIRED
+    missing = [c for c in required if c not in columns]
     if missing:
         raise FormatError("csv.columns", f"missing required columns: {', '.join(missing)}")
     unknown = [h for h, c in zip(header, columns, strict=True) if c and c not in COLUMNS]
@@ -167,6 +171,15 @@ def parse(content: bytes) -> list[ParsedRecord]:
                     )
                 )
                 continue
+            action = values.get(ACTION_COLUMN, "").lower()
+            if action == "cancel":
+                orphans.append(_withdrawal(line_no, reference))
+                continue
+            if action not in ("", "new"):
+                orphans.append(
+                    _row_error(line_no, "csv.action", "action is new or cancel", ACTION_COLUMN)
+                )
+                continue
             groups.setdefault(reference, []).append((line_no, values))
     except csv.Error as exc:
         raise FormatError("csv.malformed", f"unreadable CSV: {exc}") from None
@@ -181,6 +194,12 @@ def parse(content: bytes) -> list[ParsedRecord]:
             )
         )
     return records
+
+
+def _withdrawal(line: int, reference: str) -> ParsedRecord:
+    return ParsedRecord(
+        None, None, "declaration", f"row {line}", action="cancel", filer_reference=reference
+    )
 
 
 def _row_error(line: int, code: str, message: str, column: str = "") -> ParsedRecord:

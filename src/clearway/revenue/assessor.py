@@ -18,9 +18,10 @@ from pathlib import Path
 from clearway.domain.assessment import Assessment, TraceEntry
 from clearway.domain.filing import FilingDocument
 from clearway.domain.ports import AssessmentRequest
-from clearway.kernel.errors import ClearwayError
+from clearway.kernel.errors import ClearwayError, Problem
 from clearway.revenue.calculator import AnnualUsage, Hooks, assess
 from clearway.revenue.collection import RegistrationStatus
+from clearway.revenue.eligibility import reduced_data_set_problems
 from clearway.revenue.fx import FxQuote, FxRule, FxTable, FxUnavailable, load_fx
 from clearway.revenue.packs import PACKS_DIR, Pack, load_packs
 from clearway.revenue.rules import Rules, snapshot
@@ -230,6 +231,22 @@ class PackAssessor:
             return _fallback(
                 doc, legal_date, rules.jurisdiction, "assessment_failed", str(exc), rules.currency
             )
+
+    def data_set_problems(self, doc: FilingDocument, legal_date: date) -> list[Problem]:
+        """Why the destination's law refuses the data set `doc` uses (revenue/eligibility.py)."""
+        country = doc.destination_country.upper()
+        rules = self.rules(country, legal_date)
+        if rules is None:
+            return []
+
+        def rate(to: str) -> Decimal | None:
+            try:
+                q = self.customs_quote(doc.currency.upper(), to, country, legal_date)
+            except ClearwayError:
+                return None
+            return q.via_eur[1] / q.via_eur[0]
+
+        return reduced_data_set_problems(doc, rules, rate)
 
     def assess_batch(self, batch: Sequence[AssessmentRequest]) -> list[Assessment]:
         return [self.assess(r.document, r.legal_date) for r in batch]

@@ -29,6 +29,7 @@ from clearway.kernel.clock import Clock, SystemClock
 from clearway.kernel.errors import Conflict, NotFound
 from clearway.kernel.ids import new_id
 from clearway.matching.merge import Leg
+from clearway.storage import audit
 from clearway.storage import tables as t
 from clearway.storage.bulk import bulk_insert
 from clearway.storage.engine import writer
@@ -203,7 +204,8 @@ class SqlStore:
                 self._write(conn, changes)
         except IntegrityError as exc:
             if _is_unique_violation(exc):
-                raise StaleWrite(str(exc.orig)) from exc
+                # in domain words: the constraint's name and the SQL stay in the log
+                raise StaleWrite(_what_collided(exc)) from exc
             raise
         for cons, _ in changes.updated:
             cons.revision += 1  # the stored record moved on with this write
@@ -223,14 +225,33 @@ class SqlStore:
                 .values(**row)
             )
             if done.rowcount != 1:
-                raise StaleWrite(f"consignment {cons.id} changed concurrently")
-        if changes.filings:
-            bulk_insert(conn, t.filings, [vars_of(f) for f in changes.filings])
+                raise StaleWrite(f"consignment {cons.id} was changed by another request")
+        filing_rows = [vars_of(f) for f in changes.filings]
+        if filing_rows:
+            bulk_insert(conn, t.filings, filing_rows)
         evs = [e for cons in changes.created for e in cons.events] + [
             e for cons, _ in changes.updated for e in cons.events
         ]
-        if evs:
-            bulk_insert(conn, t.events, [_event_row(e) for e in evs])
+        event_rows = [_event_row(e) for e in evs]
+        if event_rows:
+            bulk_insert(conn, t.events, event_rows)
+        # the tamper-evident record of all of it, in the same transaction (storage/audit.py)
+        audit.append(
+            conn,
+            [
+                *(
+                    audit.Entry(
+                        f["consignment_id"], "filing", f["received_at"], audit.filing_content(f)
+                    )
+                    for f in filing_rows
+                ),
+                *(
+                    audit.Entry(e["consignment_id"], "event", e["at"], audit.event_content(e))
+                    for e in event_rows
+                ),
+            ],
+            [_row(c) for c in changes.created] + [_row(c) for c, _ in changes.updated],
+        )
         if changes.notices:
             bulk_insert(
                 conn,
@@ -597,3 +618,15 @@ class Operators:
 
 
 __all__ = ["Conflict", "Operators", "Principal", "SqlStore"]
+
+
+def _what_collided(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    for table, words in (
+        ("filings", "another request stored a filing with the same filer reference"),
+        ("consignments", "another request created the same parcel"),
+        ("holds", "another request placed the same hold"),
+    ):
+        if table in text:
+            return words
+    return "another request stored the same record"

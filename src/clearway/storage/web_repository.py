@@ -112,6 +112,9 @@ class Routing:
     agencies: Mapping[str, str]  # code -> name
     rules: tuple[RoutingRule, ...]
     sees_amounts: frozenset[str] = frozenset()  # agencies whose mandate includes amounts
+    notify_only: frozenset[str] = frozenset()  # `at_arrival: notify`: seen, not held for
+    # `timeout_hours`: an arrival hold the agency has not answered in that time is lifted
+    timeouts: Mapping[str, int] = field(default_factory=dict)
 
     def route(self, legal_date: date, items: Iterable[tuple[str, str | None]]) -> dict[str, Any]:
         """Agency -> (rule id, what matched) for one consignment's items."""
@@ -139,6 +142,18 @@ def parse_routing(data: Mapping[str, Any], source: str = "agency_routing.yaml") 
     sees_amounts = frozenset(
         str(k) for k, v in (data.get("agencies") or {}).items() if (v or {}).get("sees_amounts")
     )
+    notify_only = frozenset(
+        str(k)
+        for k, v in (data.get("agencies") or {}).items()
+        if (v or {}).get("at_arrival", "hold") == "notify"
+    )
+    timeouts: dict[str, int] = {}
+    for k, v in (data.get("agencies") or {}).items():
+        hours = (v or {}).get("timeout_hours")
+        if hours is not None:
+            if not isinstance(hours, int) or isinstance(hours, bool) or hours < 1:
+                raise RoutingError(f"{source}: agency {k}: timeout_hours is a whole number >= 1")
+            timeouts[str(k)] = hours
     rules: list[RoutingRule] = []
     for raw in data.get("rules") or []:
         rid = str(raw.get("id") or "?")
@@ -181,7 +196,7 @@ def parse_routing(data: Mapping[str, Any], source: str = "agency_routing.yaml") 
                 pattern,
             )
         )
-    return Routing(agencies, tuple(rules), sees_amounts)
+    return Routing(agencies, tuple(rules), sees_amounts, notify_only, timeouts)
 
 
 def default_routing() -> Routing:

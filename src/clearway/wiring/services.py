@@ -15,7 +15,7 @@ from clearway.accounts.standing import TrustedTraderSelector
 from clearway.classification.shared import LazyClassifier
 from clearway.clearance.handlers import Clearance
 from clearway.clearance.joining import JoinPolicy
-from clearway.clearance.pipeline import Pipeline
+from clearway.clearance.pipeline import Eligibility, Pipeline
 from clearway.domain.assessment import Assessment
 from clearway.domain.filing import FilingDocument
 from clearway.domain.ports import AssessmentRequest, Assessor, Selector
@@ -32,6 +32,7 @@ from clearway.storage.migrate import upgrade
 from clearway.storage.parties import operator_by_name, party_lookup
 from clearway.storage.profile_overrides import StoredProfileOverrides
 from clearway.storage.repository import Operators, SqlStore
+from clearway.storage.single_window import AgencyGate
 from clearway.wiring.rates import with_stored_rates
 from clearway.wiring.settings import Settings
 
@@ -136,13 +137,25 @@ def build(
             clock,
             JoinPolicy(party_lookup(engine, accounts.accounts.registry), operator_by_name(engine)),
             defer=settings.queue.queued,
+            eligibility=_eligibility(assessor),
         ),
-        clearance=Clearance(store, clock, accounts.gate, reassess=_reassessor(assessor)),
+        clearance=Clearance(
+            store,
+            clock,
+            accounts.gate,
+            reassess=_reassessor(assessor),
+            single_window=AgencyGate(engine),
+        ),
         clock=clock,
         accounts=accounts,
         profile_overrides=edits,
         classifier=classifier,
     )
+
+
+def _eligibility(assessor: Assessor) -> Eligibility | None:
+    """The packs' data-set eligibility, when the assessor is the pack assessor."""
+    return assessor.data_set_problems if isinstance(assessor, PackAssessor) else None
 
 
 def _reassessor(assessor: Assessor) -> Callable[[FilingDocument, date], Assessment]:

@@ -1,0 +1,402 @@
+"""The tamper-evident record of every parcel: one hash chain per consignment, daily digests.
+
+Every commit of the unit of work appends, in the same transaction, an audit record for each
+event, each filing version, and each new assessment and decision of the consignments it
+writes. A record holds the canonical JSON of what it records, the SHA-256 of that content and
+the chain hash of the previous record of the same consignment (chain = SHA-256(prev + content
+hash)); a unique (consignment, previous hash) pair keeps two writers from forking a chain.
+
+`verify` recomputes every chain and compares it with the live tables: a changed, deleted or
+inserted event, a filing whose body or metadata changed, a decision or assessment column that
+differs from its last record, a record whose content or link was edited — each is reported as
+the first broken link of its consignment. `digest` stores, per day, a Merkle root over that
+day's chain heads, for anchoring outside the database (`clearway audit export`); `verify`
+recomputes the stored digests too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from clearway.storage import tables as t
+from clearway.storage.tables_audit import audit_digests, audit_records
+
+GENESIS = "0" * 64
+_CHUNK = 500
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical(value: dict[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _when(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def event_content(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        "at": _when(row["at"]),
+        "actor": row["actor"],
+        "from": row["from_status"],
+        "to": row["to_status"],
+        # written as JSON text, read back parsed (or as text, by the driver): compare values
+        "data": json.loads(row["data"]) if isinstance(row["data"], str) else row["data"],
+    }
+
+
+def filing_content(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "operator_id": row["operator_id"],
+        "role": row["role"],
+        "filer_reference": row["filer_reference"],
+        "version": row["version"],
+        "format": row["format"],
+        "kind": row["kind"],
+        "body_sha256": sha256(row["body"]),
+        "body_hash": row["body_hash"],
+        "warnings": row["warnings"],
+        "received_at": _when(row["received_at"]),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing to record: its consignment, kind, time and content."""
+
+    consignment_id: str
+    kind: str
+    at: datetime
+    content: dict[str, Any]
+
+
+# ---------------------------------------------------------------- appending
+def append(
+    conn: Connection, entries: Sequence[Entry], consignments: Sequence[dict[str, Any]]
+) -> None:
+    """Record `entries` and the new decision/assessment of `consignments` (their stored rows),
+    linking each to its consignment's chain. Call inside the writing transaction, after the
+    consignment rows are written (their row locks keep chains single-file)."""
+    ids = sorted({e.consignment_id for e in entries} | {c["id"] for c in consignments})
+    if not ids:
+        return
+    heads, last = _heads(conn, ids)
+    todo: list[Entry] = list(entries)
+    for row in consignments:
+        when = row["updated_at"]
+        for kind in ("assessment", "decision"):
+            text = row.get(kind)
+            if text is None:
+                continue
+            content = {kind: text}
+            if last.get((row["id"], kind)) != sha256(canonical(content)):
+                todo.append(Entry(row["id"], kind, when, content))
+    rows = []
+    for e in todo:
+        text = canonical(e.content)
+        content_hash = sha256(text)
+        prev = heads.get(e.consignment_id, GENESIS)
+        chain = sha256(prev + content_hash)
+        heads[e.consignment_id] = chain
+        rows.append(
+            {
+                "consignment_id": e.consignment_id,
+                "kind": e.kind,
+                "at": e.at,
+                "content": text,
+                "content_hash": content_hash,
+                "prev_hash": prev,
+                "chain_hash": chain,
+            }
+        )
+    if rows:
+        conn.execute(insert(audit_records), rows)
+
+
+def _heads(conn: Connection, ids: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Per consignment: its chain head; per (consignment, kind): the last content hash."""
+    r = audit_records.c
+    heads: dict[str, str] = {}
+    last: dict[tuple[str, str], str] = {}
+    for chunk in _chunks(ids):
+        newest = (
+            select(func.max(r.seq))
+            .where(r.consignment_id.in_(chunk))
+            .group_by(r.consignment_id, r.kind)
+        )
+        rows = conn.execute(
+            select(r.seq, r.consignment_id, r.kind, r.content_hash, r.chain_hash).where(
+                r.seq.in_(newest)
+            )
+        ).all()
+        best: dict[str, int] = {}
+        for seq, cid, kind, content_hash, chain in rows:
+            last[(cid, kind)] = content_hash
+            if seq > best.get(cid, -1):
+                best[cid] = seq
+                heads[cid] = chain
+    return heads, last
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+# ---------------------------------------------------------------- verifying
+@dataclass(frozen=True, slots=True)
+class Break:
+    """The first broken link of one consignment's record."""
+
+    consignment_id: str
+    kind: str  # record | event | filing | decision | assessment | digest
+    where: str  # which record or row
+    what: str  # what was found
+
+    def __str__(self) -> str:
+        return f"{self.consignment_id} {self.kind} {self.where}: {self.what}"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    consignments: int
+    records: int
+    breaks: list[Break]
+    unchained: int  # consignments with no record (written before the chain existed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def verify(engine: Engine, since: date | None = None) -> Report:
+    """Recompute every chain (of consignments with records since `since`, when given) against
+    the live tables and the stored digests."""
+    r = audit_records.c
+    with engine.connect() as conn:
+        query = select(r.consignment_id).distinct()
+        if since is not None:
+            query = query.where(r.at >= datetime.combine(since, time(), UTC))
+        chained = sorted(row[0] for row in conn.execute(query))
+        all_ids = {row[0] for row in conn.execute(select(t.consignments.c.id))}
+        breaks: list[Break] = []
+        records = 0
+        for chunk in _chunks(chained):
+            found, count = _verify_chunk(conn, chunk)
+            breaks += found
+            records += count
+        unchained = sorted(all_ids - set(chained)) if since is None else []
+        if since is None:
+            # a consignment whose whole chain was deleted still has its events
+            with_events = {
+                row[0] for row in conn.execute(select(t.events.c.consignment_id).distinct())
+            }
+            for cid in sorted(with_events & set(unchained)):
+                breaks.append(Break(cid, "record", "chain", "events exist but no audit record"))
+        breaks += _verify_digests(conn, since)
+    return Report(len(chained), records, breaks, len(unchained))
+
+
+def _verify_chunk(conn: Connection, ids: list[str]) -> tuple[list[Break], int]:
+    r = audit_records.c
+    recs: dict[str, list[Any]] = defaultdict(list)
+    for row in conn.execute(
+        select(audit_records).where(r.consignment_id.in_(ids)).order_by(r.seq)
+    ).mappings():
+        recs[row["consignment_id"]].append(row)
+    events: dict[str, list[Any]] = defaultdict(list)
+    e = t.events.c
+    for row in conn.execute(
+        select(t.events).where(e.consignment_id.in_(ids)).order_by(e.id)
+    ).mappings():
+        events[row["consignment_id"]].append(row)
+    filings: dict[str, dict[str, Any]] = defaultdict(dict)
+    for row in conn.execute(
+        select(t.filings).where(t.filings.c.consignment_id.in_(ids))
+    ).mappings():
+        filings[row["consignment_id"]][row["id"]] = row
+    current = {
+        row["id"]: row
+        for row in conn.execute(
+            select(
+                t.consignments.c.id, t.consignments.c.decision, t.consignments.c.assessment
+            ).where(t.consignments.c.id.in_(ids))
+        ).mappings()
+    }
+    out: list[Break] = []
+    for cid in ids:
+        found = _first_break(cid, recs[cid], events[cid], filings[cid], current.get(cid))
+        if found is not None:
+            out.append(found)
+    return out, sum(len(v) for v in recs.values())
+
+
+def _first_break(
+    cid: str,
+    recs: list[Any],
+    events: list[Any],
+    filings: dict[str, Any],
+    current: Any,
+) -> Break | None:
+    prev = GENESIS
+    recorded_events: list[tuple[int, str]] = []
+    recorded_filings: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for rec in recs:
+        where = f"record {rec['seq']} ({rec['kind']})"
+        if sha256(rec["content"]) != rec["content_hash"]:
+            return Break(cid, "record", where, "its content was changed after it was written")
+        if rec["prev_hash"] != prev:
+            return Break(cid, "record", where, "its link to the previous record is broken")
+        if sha256(prev + rec["content_hash"]) != rec["chain_hash"]:
+            return Break(cid, "record", where, "its chain hash does not follow from its link")
+        prev = rec["chain_hash"]
+        content = json.loads(rec["content"])
+        if rec["kind"] == "event":
+            recorded_events.append((rec["seq"], rec["content_hash"]))
+        elif rec["kind"] == "filing":
+            recorded_filings[content["id"]] = rec["content_hash"]
+        else:
+            last[rec["kind"]] = rec["content"]
+    for n, (recorded, row) in enumerate(_pairs(recorded_events, events), start=1):
+        if row is None:
+            assert recorded is not None
+            return Break(cid, "event", f"event {n}", f"recorded (record {recorded[0]}) but deleted")
+        what = f"event {n} ({row['kind']} at {_when(row['at'])}, id {row['id']})"
+        if recorded is None:
+            return Break(cid, "event", what, "in the table but never recorded (inserted)")
+        if sha256(canonical(event_content(row))) != recorded[1]:
+            return Break(cid, "event", what, "differs from its record (changed)")
+    for fid, content_hash in recorded_filings.items():
+        row = filings.get(fid)
+        if row is None:
+            return Break(cid, "filing", fid, "recorded but deleted")
+        if sha256(canonical(filing_content(row))) != content_hash:
+            return Break(
+                cid,
+                "filing",
+                f"{fid} ({row['filer_reference']} v{row['version']})",
+                "differs from its record (body or metadata changed)",
+            )
+    for fid in sorted(set(filings) - set(recorded_filings)):
+        return Break(cid, "filing", fid, "in the table but never recorded (inserted)")
+    if current is not None:
+        for kind in ("decision", "assessment"):
+            text = current[kind]
+            stored = canonical({kind: text}) if text is not None else None
+            if stored != last.get(kind):
+                return Break(cid, kind, "consignment row", "differs from its last record (changed)")
+    return None
+
+
+def _pairs(
+    recorded: list[tuple[int, str]], rows: list[Any]
+) -> Iterable[tuple[tuple[int, str] | None, Any]]:
+    for i in range(max(len(recorded), len(rows))):
+        yield (recorded[i] if i < len(recorded) else None, rows[i] if i < len(rows) else None)
+
+
+# ---------------------------------------------------------------- daily digests
+@dataclass(frozen=True, slots=True)
+class Digest:
+    day: date
+    root: str
+    chains: int
+    records: int
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "root": self.root,
+            "chains": self.chains,
+            "records": self.records,
+            "algorithm": "sha256 Merkle root over sha256(consignment_id ':' chain head of the "
+            "day), leaves sorted by consignment id, odd leaf paired with itself",
+        }
+
+
+def compute_digest(conn: Connection, day: date) -> Digest:
+    r = audit_records.c
+    start = datetime.combine(day, time(), UTC)
+    rows = conn.execute(
+        select(r.consignment_id, r.chain_hash)
+        .where(r.at >= start, r.at < start + timedelta(days=1))
+        .order_by(r.seq)
+    ).all()
+    heads: dict[str, str] = {}
+    for cid, chain in rows:
+        heads[cid] = chain
+    leaves = [sha256(f"{cid}:{heads[cid]}") for cid in sorted(heads)]
+    return Digest(day, merkle_root(leaves), len(heads), len(rows))
+
+
+def merkle_root(leaves: list[str]) -> str:
+    if not leaves:
+        return sha256("")
+    level = leaves
+    while len(level) > 1:
+        if len(level) % 2:
+            level = [*level, level[-1]]
+        level = [sha256(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def digest(engine: Engine, day: date, now: datetime) -> Digest:
+    """Compute and store the digest of `day` (once: a stored day is never rewritten)."""
+    with engine.begin() as conn:
+        found = compute_digest(conn, day)
+        stored = conn.execute(select(audit_digests).where(audit_digests.c.day == day)).first()
+        if stored is None:
+            conn.execute(
+                insert(audit_digests).values(
+                    day=day,
+                    root=found.root,
+                    chains=found.chains,
+                    records=found.records,
+                    computed_at=now,
+                )
+            )
+    return found
+
+
+def stored_digest(engine: Engine, day: date) -> Digest | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_digests).where(audit_digests.c.day == day)).first()
+    return None if row is None else Digest(row.day, row.root, row.chains, row.records)
+
+
+def _verify_digests(conn: Connection, since: date | None) -> list[Break]:
+    query = select(audit_digests)
+    if since is not None:
+        query = query.where(audit_digests.c.day >= since)
+    out = []
+    for row in conn.execute(query.order_by(audit_digests.c.day)).mappings():
+        again = compute_digest(conn, row["day"])
+        if again.root != row["root"]:
+            out.append(
+                Break(
+                    "-",
+                    "digest",
+                    row["day"].isoformat(),
+                    f"the day's records no longer give the stored root ({again.records} records "
+                    f"now, {row['records']} then)",
+                )
+            )
+    return out
