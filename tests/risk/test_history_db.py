@@ -30,6 +30,7 @@ def _parcel(n: int, value: str, **overrides: Any) -> dict[str, Any]:
     return make_filing(
         filer_reference=f"ORD-{n}",
         transport_document=make_s10("LX", 10_000 + n, "CN"),
+        data_set="full",  # some are over EUR 150: no reduced data set (revenue/eligibility.py)
         order={"id": f"O-{n}", "total": value},
         payment={"id": f"P-{n}", "amount": value, "currency": "EUR", "payer_name": "Anna Müller"},
         items=[
