@@ -348,3 +348,48 @@ def test_returning_the_whole_parcel_cancels_its_tax_bill(
         if n["status"] == "released"
     )
     assert field(status, "invtNo") == field(valid(released["ceb_tax_bill"]), "invtNo")
+
+
+def first_status_info(client: TestClient, services: Services, cid: str) -> str:
+    mine = feed(client, key(services, "东方物通科技", "platform"))
+    receipt = next(
+        n["ceb_receipt"] for n in mine if n["consignment_id"] == cid and "ceb_receipt" in n
+    )
+    return field(valid(receipt), "returnInfo") or ""
+
+
+def test_above_the_transaction_limit_the_inventory_is_general_trade(
+    client: TestClient, services: Services
+) -> None:
+    # two lines together above CNY 5,000: not the retail-import rates
+    cid = file_matched_legs(
+        client,
+        services,
+        edits=(("<ceb:totalPrice>20</ceb:totalPrice>", "<ceb:totalPrice>6000</ceb:totalPrice>"),),
+    )
+    c = services.store.load(cid)
+    assert c is not None and c.assessment is not None
+    assert "cbec_general_trade" in c.assessment.flags
+    assert "general trade" in first_status_info(client, services, cid)
+
+
+def test_the_orderers_annual_limit_counts(client: TestClient, services: Services) -> None:
+    """The orderer (buyer ID number on the inventory) has used CNY 25,990 of 26,000 this year."""
+    from clearway.accounts.model import QuotaEntry
+
+    assert services.accounts is not None
+    accounts = services.accounts.accounts
+
+    def used_up(cid: str) -> None:
+        now = services.clock.now()
+        entry = QuotaEntry(
+            "id:130681136250023332", "CN", now.year, cid, "release", Decimal("25990"), "CNY", now
+        )
+        services.accounts.store.add_quota_entries([entry])  # type: ignore[union-attr]
+        accounts.quotas.invalidate()
+
+    cid = file_matched_legs(client, services, after_order=used_up)
+    c = services.store.load(cid)
+    assert c is not None and c.assessment is not None
+    assert "cbec_annual_limit_exceeded" in c.assessment.flags
+    assert "annual limit" in first_status_info(client, services, cid)

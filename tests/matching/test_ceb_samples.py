@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -102,9 +102,15 @@ def test_a_lone_payment_or_waybill_waits_for_its_partners(
     assert c.document.items == []  # "包裹" on the waybill is no goods line
 
 
-def file_matched_legs(client: TestClient, services: Services) -> str:
+def file_matched_legs(
+    client: TestClient,
+    services: Services,
+    edits: tuple[tuple[str, str], ...] = (),
+    after_order: Callable[[str], None] | None = None,
+) -> str:
     """The samples' order, payment, inventory and waybill edited to share one order number, as
-    a real platform's legs would, filed by their enterprises; the parcel's id."""
+    a real platform's legs would, filed by their enterprises; the parcel's id. `edits` change
+    the inventory further; `after_order` runs once the order has opened the parcel."""
     today = services.clock.now().strftime("%Y%m%d")
     # the order names the payment company (payCode) and the inventory the logistics company
     # (logisticsCode): registered to their operators, their records join even where they
@@ -137,11 +143,15 @@ def file_matched_legs(client: TestClient, services: Services) -> str:
         ("<ceb:gcode>8541401000", "<ceb:gcode>8528710000"),  # set-top box: HS 2022 852871
         ("<ceb:gcode>8541401000", "<ceb:gcode>9619000000"),  # diapers: HS 2022 961900
         ("<ceb:declTime>20160308", f"<ceb:declTime>{today}"),
+        *edits,
     ):
+        assert old in inventory, old
         inventory = inventory.replace(old, new, 1)
     first = post(client, order, key(services, "东方物通科技", "platform"))["results"][0]
     assert first["status"] == "filed"  # an order alone is not a declaration: it waits
     cid: str = first["consignment_id"]
+    if after_order is not None:
+        after_order(cid)
     for body, who, role in (
         (payment, "测试支付", "payment_provider"),
         # the platform declares its own inventory (an unnamed agent's would be held)
