@@ -118,8 +118,13 @@ def test_h7_standard_and_prelodged_are_accepted_with_their_values(
             "h7.schema",
             f"{ITEM}/Commodity/Description",
         ),
+        (
+            {"<ns2:ID>482090<": "<ns2:ID>240412<", "Hej Hej Hej": "Nicotine e-liquid 10 ml"},
+            "h7.excise_goods",
+            f"{ITEM}[1]/Commodity/Classification/ID",
+        ),
     ],
-    ids=["50000-dkk", "wine", "restricted", "decimal-comma", "3mb-description"],
+    ids=["50000-dkk", "wine", "restricted", "decimal-comma", "3mb-description", "e-liquid"],
 )
 def test_bad_h7_is_refused_with_an_xpath(
     client: TestClient,
