@@ -436,7 +436,9 @@ def _excise_duty(
     """Excise on the excise goods of the consignment; what cannot be computed is said, flagged
     and left to an officer (never charged as zero)."""
     goods = [ln for ln in lines if ln.excise_good]
-    if w.gift_relieved:  # Dir. 2006/79 relieves excise on a gift within the allowances
+    # Dir. 2006/79 relieves excise on a gift within the allowances; the UK charges it on every
+    # gift of alcohol or tobacco (`gift.excise_payable`), the allowances relieving duty and VAT
+    if w.gift_relieved and not w.rules.read("gift.excise_payable", w.trace):
         goods = [ln for ln in goods if ln.index not in w.gift_allowed]
     if not goods:
         return

@@ -85,6 +85,7 @@ SCHEMA: dict[str, str] = {
     "duty.relief_exclusions": MAPPING,  # HS prefixes no duty relief reaches (alcohol, tobacco…)
     "duty.gift_flat_rate": MAPPING,  # {rate, max_value, excluded}: gifts above the relief
     "gift.excise_allowances": MAPPING,  # excise goods a gift may hold and keep its reliefs
+    "gift.excise_payable": FLAG,  # excise is due on a gift even within the allowances (UK)
     "excise.supplementary_units": MAPPING,  # {HS prefix: unit}: quantities from DE 18 02
     "fees": MAPPING,
     "irg.low_value_threshold": THRESHOLD,
