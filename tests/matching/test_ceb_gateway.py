@@ -237,16 +237,23 @@ def test_a_return_request_after_release_opens_the_return_refunds_and_restores_th
     [stranger] = receipts(client, return_request(), key(services, "测试物流", "carrier"))
     assert field(stranger, "returnStatus") == "100"
     assert "unknown_parcel" not in (field(stranger, "returnInfo") or "")
-    resp = client.post("/v1/messages", content=return_request(), headers=platform)
-    [result] = resp.json()["results"]
-    assert result.get("tax_status") is None  # part of the goods stays: the tax bill stands
-    receipt = valid(result["receipt"])
+    [receipt] = receipts(client, return_request(), platform)
     assert field(receipt, "returnStatus") == "120"
     assert field(receipt, "guid") == "5923DGGB-9940-415B-B666-C09BOO7F40B2"  # echoed as sent
     info = field(receipt, "returnInfo") or ""
-    assert "opened" in info and "quota restored" in info and "approved" in info, info
+    assert "opened" in info and "quota restored" in info and "to be back by" in info, info
+    assert "approved" not in info  # no refund before the goods are back
     used_after, _ = services.accounts.accounts.quota(person, year)
     assert used_after < used_before  # 12 of the 100 set-top boxes came back
+    # the goods enter the supervised site: the refund is claimed for the declarant
+    result = goods_back(client, services)
+    assert result["refund_id"].startswith("rfd_")
+    assert result.get("tax_status") is None  # part of the goods stays: the tax bill stands
+    back = valid(result["receipt"])
+    assert back.tag == f"{C}CEB712Message" and field(back, "returnStatus") == "120"
+    assert "approved" in (field(back, "returnInfo") or "")
+    # once claimed, the next entry of the same waybill claims nothing more
+    assert goods_back(client, services).get("refund_id") is None
     # the same return twice is refused with the reason
     [twice] = receipts(client, return_request(), platform)
     assert field(twice, "returnStatus") == "100"
@@ -270,6 +277,16 @@ def test_waybill_status_and_warehouse_entry_are_checked_and_acknowledged(
         carrier,
     )
     assert field(entered, "returnStatus") == "120"
+
+
+def goods_back(client: TestClient, services: Services) -> dict[str, Any]:
+    """The site operator's CEB711 lists the parcel's waybill: its returned goods are back."""
+    body = sample("CEB711Message.xml", ("L201603081138001", "L201603081138007"))
+    resp = client.post("/v1/messages", content=body, headers=key(services, "测试物流", "carrier"))
+    assert resp.status_code == 200, resp.text
+    [result] = resp.json()["results"]
+    out: dict[str, Any] = result
+    return out
 
 
 def test_the_same_return_document_twice_is_a_conflict_not_a_server_error(
@@ -339,6 +356,8 @@ def test_returning_the_whole_parcel_cancels_its_tax_bill(
     assert resp.status_code == 200, resp.text
     [result] = resp.json()["results"]
     assert field(valid(result["receipt"]), "returnStatus") == "120"
+    assert "tax_status" not in result  # nothing is refunded before the goods are back
+    result = goods_back(client, services)
     assert result["refund_id"].startswith("rfd_")
     status = valid(result["tax_status"])
     assert status.tag == f"{C}CEB818Message" and field(status, "status") == "3"

@@ -3,12 +3,15 @@
 - CEB625 return request (the declaring agent, after release): opens the return of the goods lines
   it lists (by inventory line number) with the returns workflow — the same rules as
   `POST /v1/returns`: only a declarant of the parcel, only a released parcel, within the
-  destination's window; the person's quota is restored for what comes back — and claims the tax
-  refund at once, with the same officer-approval limits as `POST /v1/refunds`. Answered with
+  destination's window; the person's quota is restored for what comes back. Answered with
   CEB626: 120 when the return is on file, 100 with the reason when it is refused.
-- CEB513 waybill status (the logistics company) and CEB711 warehouse entry list (the site
-  operator): checked against the parcels on file and acknowledged with CEB514/CEB712; they
-  change no parcel (delivery and entry into the supervised site are not lifecycle steps here).
+- CEB711 warehouse entry list (the site operator): every listed waybill must be a parcel on
+  file; goods of an open return entering the site are back, so the tax refund of that return is
+  claimed for the declarant that filed it, with the officer-approval limits of
+  `POST /v1/refunds` (and, when the refund covers every line, the CEB818 cancelling the tax
+  bill). Answered with CEB712.
+- CEB513 waybill status (the logistics company): checked against the parcels on file and
+  acknowledged with CEB514; delivery is not a lifecycle step here.
 
 A parcel the sender is not a party to reads as unknown, as everywhere else.
 """
@@ -41,7 +44,7 @@ class Answer:
     result: FilingResult
     code: str  # the receipt's returnStatus
     notes: list[str] = field(default_factory=list)  # returnInfo besides the problems
-    refund_id: str | None = None  # CEB625: the refund claimed for the return
+    refund_id: str | None = None  # CEB711: the refund claimed for returned goods back
     tax_status: str | None = None  # CEB818 (cancelled) when the whole parcel's tax is refunded
 
 
@@ -81,7 +84,12 @@ def answer(svc: Services, who: Principal, record: ParsedRecord, index: int) -> A
     if record.kind == "logistics_status":
         return _known(svc, who, record, index, [record.references.get("logisticsNo", "")], "399")
     entered = [n for n in record.references.get("entered", "").split(",") if n]
-    return _known(svc, who, record, index, entered, "120")
+    known = _known(svc, who, record, index, entered, "120")
+    if known.code == "100":
+        return known
+    return _goods_back(
+        svc, [p for td in entered if (p := _parcel(svc, who, td.strip().upper()))], known
+    )
 
 
 def _refused(index: int, record: ParsedRecord, path: str, code: str, text: str) -> Answer:
@@ -123,7 +131,30 @@ def _known(
         )
     first = _parcel(svc, who, documents[0].strip().upper())
     result = FilingResult(index, "accepted", record.filer_reference, first)
-    return Answer(result, code, ["acknowledged; no change to the parcel"])
+    return Answer(result, code, ["acknowledged"])
+
+
+def _goods_back(svc: Services, parcels: list[str], known: Answer) -> Answer:
+    """Returned goods entering the supervised site: the refund of each open return is claimed
+    for the declarant that filed it, with the officer-approval limits of its role."""
+    wiring = svc.accounts
+    if wiring is None:
+        return known
+    for cid in parcels:
+        for ret in wiring.returns.awaiting_refund(cid):
+            officer = ret.filed_by.split(":", 1)[0] in ("officer", "admin")
+            limits = None if officer else parse_limits(svc.settings.security.refund_officer_above)
+            refund = wiring.returns.claim_refund(
+                return_id=ret.id, claimant=ret.filed_by, officer_above=limits
+            )
+            known.notes.append(
+                f"goods of return {ret.id} back: refund {refund.id} {refund.status} "
+                f"{refund.amount} {refund.currency}"
+            )
+            known.notes.extend(refund.reasons)
+            known.refund_id = known.refund_id or refund.id
+            known.tax_status = known.tax_status or _cancelled_bill(svc, cid, refund)
+    return known
 
 
 def _return(svc: Services, who: Principal, record: ParsedRecord, index: int) -> Answer:
@@ -163,19 +194,14 @@ def _return(svc: Services, who: Principal, record: ParsedRecord, index: int) -> 
         return Answer(
             FilingResult(index, "rejected", record.filer_reference, problems=problems), "100"
         )
-    limits = (
-        None
-        if who.role in ("officer", "admin")
-        else parse_limits(svc.settings.security.refund_officer_above)
-    )
-    refund = wiring.returns.claim_refund(return_id=ret.id, claimant=actor, officer_above=limits)
     notes = [f"return {ret.id} opened"]
     if ret.quota_restored is not None:
         notes.append(f"quota restored {ret.quota_restored}")
-    notes.append(f"refund {refund.id} {refund.status} {refund.amount} {refund.currency}".strip())
-    notes.extend(refund.reasons)
+    if ret.goods_back_by is not None:
+        notes.append(f"goods to be back by {ret.goods_back_by}")
+    notes.append("the refund is claimed when a warehouse entry (CEB711) lists the goods back")
     result = FilingResult(index, "accepted", record.filer_reference, cid, "released")
-    return Answer(result, "120", notes, refund.id, _cancelled_bill(svc, cid, refund))
+    return Answer(result, "120", notes)
 
 
 def _cancelled_bill(svc: Services, cid: str, refund: Refund) -> str | None:

@@ -98,6 +98,14 @@ class ReturnsService:
         self.store.add_return(ret, restore)
         return ret
 
+    def awaiting_refund(self, consignment_id: str) -> list[Return]:
+        """The parcel's returns whose refund has not been claimed yet (the goods not back)."""
+        out = []
+        for return_id in self.store.returns_of(consignment_id):
+            if self.store.refund_of_return(return_id) is None:
+                out.append(self.get_return(return_id))
+        return out
+
     def get_return(self, return_id: str) -> Return:
         ret = self.store.get_return(return_id)
         if ret is None:

@@ -725,6 +725,15 @@ class SqlAccounts:
             _dt(r["filed_at"]),
         )
 
+    def returns_of(self, consignment_id: str) -> list[str]:
+        """The ids of the returns filed for an inbound parcel, oldest first."""
+        r = ta.returns.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(r.id).where(r.consignment_id == consignment_id).order_by(r.filed_at, r.id)
+            )
+            return [str(row[0]) for row in rows]
+
     def refund_of_return(self, return_id: str) -> Refund | None:
         with self.engine.connect() as conn:
             r = (
