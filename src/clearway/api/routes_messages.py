@@ -168,8 +168,9 @@ def _refused(answer: MessagesOut, problems: list[Problem]) -> Response:
         "The format is detected from the content unless `format` is given. Each message (or "
         "CSV filing) gets a result, and XML formats get their receipt: the H7 answer or the "
         "CEB receipt with its status code (CEB311/411/511/621/623 are filed; CEB625 opens a "
-        "return and claims its refund; CEB513/711 are checked and acknowledged; a message "
-        "that fails the GACC schema gets a CEB900). See docs/formats.md for the mappings."
+        "return; CEB711 listing returned goods back claims their refund; CEB513 is checked "
+        "and acknowledged; a message that fails the GACC schema gets a CEB900). See "
+        "docs/formats.md for the mappings."
     ),
     openapi_extra={
         "requestBody": {
