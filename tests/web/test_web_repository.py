@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -262,3 +264,48 @@ def test_profile_hit_counts_and_hit_rates(services: Services, web: WebStore) -> 
     decided, stats = web.profile_stats()
     assert decided == 3
     assert stats["WPN-BLADE-STUN"] == (2, 2, 1)
+
+
+def test_two_analysts_at_the_same_moment_one_proposal_and_one_review_win(
+    services: Services,
+) -> None:
+    """Two proposals, then two reviews, sent at the same moment from separate connections:
+    exactly one of each is recorded; the other is told why (never a database error)."""
+
+    def race(calls: list[Callable[[], object]]) -> tuple[list[object], list[InvalidInput]]:
+        start = threading.Barrier(len(calls))
+        won: list[object] = []
+        lost: list[InvalidInput] = []
+
+        def run(call: Callable[[], object]) -> None:
+            start.wait()
+            try:
+                won.append(call())
+            except InvalidInput as exc:
+                lost.append(exc)
+
+        threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=30)
+        return won, lost
+
+    stores = [WebStore(services.engine, services.clock) for _ in range(2)]
+    won, lost = race(
+        [lambda s=s, n=n: _propose(s, weight=str(30 + n)) for n, s in enumerate(stores)]  # type: ignore[misc]
+    )
+    assert len(won) == 1 and len(lost) == 1
+    assert {p.code for p in lost[0].problems} == {"proposal_pending"}
+    won, lost = race(
+        [
+            lambda s=s, d=d: s.review_profile_version(  # type: ignore[misc]
+                "DG-LITHIUM", 1, decision=d, by=f"analyst:{d}", note="checked"
+            )
+            for s, d in zip(stores, ("approved", "rejected"), strict=True)
+        ]
+    )
+    assert len(won) == 1 and len(lost) == 1
+    assert {p.code for p in lost[0].problems} == {"not_proposed"}
+    [v] = stores[0].profile_versions("DG-LITHIUM")
+    assert v.status == won[0].status  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from clearway.kernel.clock import Clock, SystemClock
 from clearway.kernel.errors import Conflict, InvalidInput, NotFound, Problem
@@ -780,7 +781,19 @@ class WebStore:
                 "edited_at": self.clock.now(),
                 "status": "proposed",
             }
-            conn.execute(insert(w.web_profile_versions).values(**row))
+            try:
+                conn.execute(insert(w.web_profile_versions).values(**row))
+            except IntegrityError as exc:  # another analyst proposed the same version number
+                raise InvalidInput(
+                    [
+                        Problem(
+                            "/version",
+                            "proposal_pending",
+                            "another version was proposed at the same moment: reload the page",
+                        )
+                    ],
+                    "the profile version is not valid",
+                ) from exc
         row.pop("id")
         return ProfileVersion(**row)
 
@@ -828,7 +841,7 @@ class WebStore:
                 problems.append(Problem("/review_note", "required", "say why it is rejected"))
             if problems:
                 raise InvalidInput(problems, "the review is not valid")
-            conn.execute(
+            done = conn.execute(
                 update(w.web_profile_versions)
                 .where(v.profile_id == profile_id, v.version == version, v.status == "proposed")
                 .values(
@@ -838,6 +851,11 @@ class WebStore:
                     review_note=note.strip() or None,
                 )
             )
+            if done.rowcount != 1:  # another reviewer decided it in the meantime
+                raise InvalidInput(
+                    [Problem("/version", "not_proposed", f"version {version} was just reviewed")],
+                    "the review is not valid",
+                )
         [out] = [p for p in self.profile_versions(profile_id) if p.version == version]
         return out
 
