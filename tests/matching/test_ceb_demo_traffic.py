@@ -1,19 +1,31 @@
 """The demo's China traffic: four CEB messages per parcel as Chinese enterprises send them, every
-one schema-valid, merged into one parcel that is assessed and decided."""
+one schema-valid, merged into one parcel that is assessed and decided; a few released parcels
+come back (CEB625, then CEB711 with the goods) and are refunded."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from typer.testing import CliRunner
+
+from clearway.clearance.handlers import ActionRequest
 from clearway.clearance.intake import read_content
 from clearway.clearance.ports import Filer
+from clearway.cli.demo_returns import china_returns
+from clearway.cli.main import app
 from clearway.domain.text import script_of
 from clearway.ingestion.xml_safety import parse_xml, schema, schema_problems
+from clearway.kernel.clock import FixedClock
 from clearway.simulation import cn
 from clearway.simulation.channels import messages
 from clearway.simulation.generator import TrafficGenerator
 from clearway.wiring.services import Services
+
+C = "{http://www.chinaport.gov.cn/ceb}"
 
 
 def test_resident_id_numbers_carry_their_check_character() -> None:
@@ -77,3 +89,101 @@ def test_the_china_traffic_merges_into_decided_parcels(services: Services) -> No
         assert c.assessment.payable_by == "intermediary"  # the platform withholds the tax
         assert any(f.startswith("cbec_") for f in c.assessment.flags)
     assert warnings == []  # no Chinese goods name is "too short"
+
+
+def test_some_released_china_parcels_come_back_with_ceb625_and_ceb711(
+    services: Services, clock: FixedClock
+) -> None:
+    day = list(TrafficGenerator(5).parcels(1000))
+    returns: list[cn.CnReturn] = []
+    sent = [m for m in messages(day, 5, returns) if m.format == "ceb"]
+    assert 0 < len(returns) < len(sent) // 4 * 0.1  # a few percent of the China parcels
+    # file only the returning parcels' legs (each carries the order number)
+    orders = {(r.doc.order.id if r.doc.order else "").encode() for r in returns}
+    filers: dict[tuple[str, str], Filer] = {}
+    for m in sent:
+        if not any(b">" + order + b"<" in m.content for order in orders):
+            continue
+        key = (m.operator, m.role)
+        if key not in filers:
+            filers[key] = Filer(services.operators.ensure(*key), *key)
+        services.pipeline.process(filers[key], read_content(m.content, "ceb")[1])
+    heads = services.store.heads_by_transport_document([r.transport_document for r in returns])
+    assert len(heads) == len(returns)
+    assert services.accounts is not None
+    quota = services.accounts.accounts.quota
+    people = {r.transport_document: f"id:{r.doc.buyer.identifier}" for r in returns if r.doc.buyer}
+    year = clock.now().year
+    # a return is only for a released parcel: the first parcel stays at the border, and a
+    # parcel another authority holds is not released either
+    kept, *arrived = sorted(returns, key=lambda r: r.transport_document)
+    officer = "officer:Demo Border Office"
+    services.clearance.arrive([r.transport_document for r in arrived], officer)
+    released = []
+    for r in arrived:
+        cid = heads[r.transport_document].id
+        if services.store.load(cid).status != "released":  # type: ignore[union-attr]
+            if any(h.authority != "customs" for h in services.store.open_holds([cid])[cid]):
+                continue
+            services.clearance.act(cid, ActionRequest("record_inspection", officer, found=False))
+            services.clearance.act(cid, ActionRequest("release", officer, reason="checked"))
+        c = services.store.load(cid)
+        assert c is not None and c.status == "released", c.status
+        released.append(r)
+    assert released
+    # release counts the parcel against its orderer's annual quota
+    before = {td: quota(person, year)[0] for td, person in people.items()}
+    assert all(before[r.transport_document] > 0 for r in released)
+
+    done = china_returns(services, returns, clock)
+
+    n = len(released)
+    assert done["requested"] == done["opened"] == done["goods_back"] == n
+    # every CEB626 and CEB712 answer validates against the GACC schema
+    assert done["receipts_valid"] == n + done["warehouse_entries"]
+    assert "receipts_invalid" not in done
+    assert done.get("refunds_approved", 0) + done.get("refunds_pending_approval", 0) == n
+    assert Decimal(done["refunded"].get("CNY", "0")) > 0
+    wiring = services.accounts
+    for r in released:
+        cid = heads[r.transport_document].id
+        [return_id] = wiring.returns.store.returns_of(cid)
+        refund = wiring.returns.store.refund_of_return(return_id)
+        assert refund is not None and refund.amount > 0 and refund.currency == "CNY"
+        assert sorted((i.item, i.quantity) for i in refund.items) == sorted(r.returned)
+        # the person's annual quota gets back what came back
+        assert quota(people[r.transport_document], year)[0] < before[r.transport_document]
+    # parcels never released have no return and their quota stays used
+    for r in returns:
+        if r not in released:
+            assert wiring.returns.store.returns_of(heads[r.transport_document].id) == []
+            assert quota(people[r.transport_document], year)[0] == before[r.transport_document]
+    assert kept not in released
+
+
+def test_generate_mixed_writes_the_china_returns_to_file_after_release(tmp_path: Path) -> None:
+    folder = tmp_path / "day"
+    done = CliRunner().invoke(
+        app,
+        ["generate", "--parcels", "1000", "--seed", "5", "--format", "mixed", "--out", str(folder)],
+    )
+    assert done.exit_code == 0, done.output
+    later = tmp_path / "day.after-release"  # beside the day: filing the day does not file them
+    xsd = schema("cn_ceb", "ceb_import_business_node_202205.xsd")
+    kinds: dict[str, list[Any]] = defaultdict(list)
+    for path in sorted(later.iterdir()):
+        root = parse_xml(path.read_bytes())
+        assert schema_problems(xsd, root) == []
+        kinds[root.tag.split("}")[1]].append(root)
+    assert sorted(kinds) == ["CEB625Message", "CEB711Message"]
+    requested = {r.findtext(f".//{C}logisticsNo") for r in kinds["CEB625Message"]}
+    entered = {
+        el.text for e in kinds["CEB711Message"] for el in e.iter(f"{C}logisticsNo") if el.text
+    }
+    day = list(TrafficGenerator(5).parcels(1000))
+    returns: list[cn.CnReturn] = []
+    list(messages(day, 5, returns))
+    assert requested == entered == {r.transport_document for r in returns}
+    for r in kinds["CEB625Message"]:
+        assert r.findtext(f".//{C}InvtRefundList/{C}gname")  # the Chinese goods name
+        assert cn.id_valid(r.findtext(f".//{C}buyerIdNumber") or "")

@@ -25,6 +25,7 @@ from clearway.clearance.intake import read_content
 from clearway.clearance.pipeline import FilingResult, Submission
 from clearway.clearance.ports import Filer
 from clearway.cli.accounts import summarise as summarise_accounts
+from clearway.cli.demo_returns import china_returns
 from clearway.cli.risk_demo import prepare
 from clearway.domain.consignment import Consignment
 from clearway.ingestion.detect import parse
@@ -32,6 +33,7 @@ from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.clock import FixedClock
 from clearway.kernel.errors import ClearwayError
 from clearway.simulation.channels import messages
+from clearway.simulation.cn import CnReturn
 from clearway.simulation.generator import VIOLATIONS, GeneratedParcel, TrafficGenerator
 from clearway.statistics.report import write_report
 from clearway.storage.dms_register import SqlDeclarationRegister
@@ -74,12 +76,15 @@ def demo(
     _register_platforms(services, gen)
     day = list(gen.parcels(parcels))
     clock.set(datetime.combine(gen.day, time(6), UTC))
-    results, formats = _file_day(services, day, seed, clock)
+    returns: list[CnReturn] = []
+    results, formats = _file_day(services, day, seed, clock, returns)
     clock.set(datetime.combine(gen.day + timedelta(days=1), time(7), UTC))
     arrivals = _present(services, results, clock)
     work = _border_work(services, day, results, clock)
+    back = china_returns(services, returns, clock)  # CEB625, then CEB711 with the goods back
     summary = _summary(services, day, results, arrivals)
     summary["border_work"] = work
+    summary["china_returns"] = back
     summary["accounts"] = summarise_accounts(services)
     summary["filings_by_format"] = dict(formats)
     snapshot, report = _report(services, database)
@@ -140,13 +145,17 @@ def _register_platforms(services: Services, gen: TrafficGenerator) -> None:
 
 
 def _file_day(
-    services: Services, day: list[GeneratedParcel], seed: int, clock: FixedClock
+    services: Services,
+    day: list[GeneratedParcel],
+    seed: int,
+    clock: FixedClock,
+    returns: list[CnReturn] | None = None,
 ) -> tuple[dict[str, FilingResult], Counter[str]]:
     """Send the day's messages as the parties would; returns the result per filer reference
-    and the number of filings per format."""
+    and the number of filings per format (China parcels that will come back: `returns`)."""
     results: dict[str, FilingResult] = {}
     formats: Counter[str] = Counter()
-    msgs = list(messages(day, seed))
+    msgs = list(messages(day, seed, returns))
     filers: dict[tuple[str, str], Filer] = {}
     step = timedelta(hours=14) / max(1, len(msgs))  # filings spread over 06:00-20:00
     with Progress(
@@ -380,6 +389,7 @@ def _print(s: dict[str, Any]) -> None:
         "record_match",
         "filing_outcomes",
         "border_work",
+        "china_returns",
         "status",
         "lane",
         "referral",

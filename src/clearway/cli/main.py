@@ -29,6 +29,7 @@ from clearway.domain.filing import FILING_ROLES
 from clearway.ingestion.detect import detect, parse
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import InvalidInput, Problem
+from clearway.simulation.cn import CnReturn
 from clearway.wiring.settings import Settings
 
 app = typer.Typer(
@@ -246,9 +247,14 @@ def generate(
     if out is not None and fmt == "mixed":
         out.mkdir(parents=True, exist_ok=True)
         suffix = {"json": "json", "h7": "xml", "ceb": "xml", "csv": "csv"}
-        for n, m in enumerate(messages(day, seed)):
-            who = "".join(ch if ch.isalnum() else "-" for ch in m.operator).strip("-").lower()
-            (out / f"{n:07d}-{who}-{m.role}-{m.format}.{suffix[m.format]}").write_bytes(m.content)
+        returns: list[CnReturn] = []
+        for n, m in enumerate(messages(day, seed, returns)):
+            (
+                out / f"{n:07d}-{_slug(m.operator)}-{m.role}-{m.format}.{suffix[m.format]}"
+            ).write_bytes(m.content)
+        if returns:
+            later = _after_release(out, returns)
+            err.print(f"China returns (file after release): {later}")
         truth_path: Path | None = truth or out.with_name(out.name + ".truth.jsonl")
     else:
         sink = out.open("wb") if out else sys.stdout.buffer
@@ -263,6 +269,37 @@ def generate(
     if truth_path:
         truth_path.write_bytes(b"".join(msgspec.json.encode(p.truth) + b"\n" for p in day))
         err.print(f"ground truth: {truth_path}")
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name).strip("-").lower()
+
+
+def _after_release(out: Path, returns: list[CnReturn]) -> Path:
+    """The China returns beside OUT (not in it: they are filed once the parcels are released):
+    each declarant's CEB625, then each logistics company's CEB711 listing the goods back. The
+    CEB625 quotes an inventory number of the CEB622's form derived from the parcel's reference;
+    the gateway finds the parcel by its waybill number (logisticsNo)."""
+    from clearway.ingestion.ceb.numbers import inventory_number
+    from clearway.simulation.cn import CUSTOMS_CODE, warehouse_entry
+
+    folder = out.with_name(out.name + ".after-release")
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for r in returns:
+        year = r.doc.legal_date.year if r.doc.legal_date else 2026
+        invt_no = inventory_number(CUSTOMS_CODE, year, r.doc.filer_reference)
+        n += 1
+        name = f"{n:07d}-{_slug(r.platform)}-platform-ceb.xml"
+        (folder / name).write_bytes(r.request(invt_no))
+    by_carrier: dict[str, list[CnReturn]] = {}
+    for r in returns:
+        by_carrier.setdefault(r.carrier, []).append(r)
+    for i, (carrier, back) in enumerate(sorted(by_carrier.items()), start=1):
+        n += 1
+        entry = warehouse_entry(back, reference=f"RK{i:08d}")
+        (folder / f"{n:07d}-{_slug(carrier)}-carrier-ceb.xml").write_bytes(entry)
+    return folder
 
 
 @keys_app.command("create")

@@ -4,7 +4,8 @@ Most platforms file canonical JSON; an EU customs broker lodges DMS declarations
 parcels (H7 for low-value ones, H1 for the full data set, some for importers known by their EORI
 number alone); a small shop uploads an Excel-exported CSV; for China the platform sends its
 CEB311 order and declares the CEB621 inventory, matched with the payment company's CEB411 and
-the logistics company's CEB511 (Chinese goods names, ID numbers, enterprise codes: `cn.py`);
+the logistics company's CEB511 (Chinese goods names, ID numbers, enterprise codes: `cn.py`),
+and a few parcels come back after release (CEB625 and CEB711, `cn.CnReturn`);
 express carriers send ICS2-style pre-loading data first.
 """
 
@@ -77,8 +78,12 @@ def _json(operator: str, role: str, filing: dict[str, object]) -> Message:
     return Message(operator, role, "json", msgspec.json.encode(filing))
 
 
-def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Message]:
-    """The day's messages, parcel by parcel (CSV uploads come last, as one file)."""
+def messages(
+    parcels: Iterable[GeneratedParcel], seed: int = 0, returns: list[cn.CnReturn] | None = None
+) -> Iterator[Message]:
+    """The day's messages, parcel by parcel (CSV uploads come last, as one file). China parcels
+    whose goods will come back after release are added to `returns` when it is given: their
+    CEB625 quotes the inventory number customs gives on release, so it is rendered later."""
     rng = random.Random(seed)
     csv_docs: list[FilingDocument] = []
     for p in parcels:
@@ -95,7 +100,7 @@ def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Mess
             # the payment company and the logistics company it names send theirs
             _, pay_name = rng.choice(PAYMENT_PROVIDERS)
             carrier = rng.choice(CARRIERS)
-            yield from _cn_messages(doc, p, platform, Party(name=pay_name), carrier)
+            yield from _cn_messages(doc, p, platform, Party(name=pay_name), carrier, returns)
         elif (
             dest in EU
             and (
@@ -121,7 +126,12 @@ def messages(parcels: Iterable[GeneratedParcel], seed: int = 0) -> Iterator[Mess
 
 
 def _cn_messages(
-    doc: FilingDocument, p: GeneratedParcel, platform: str, pay: Party, carrier: Party
+    doc: FilingDocument,
+    p: GeneratedParcel,
+    platform: str,
+    pay: Party,
+    carrier: Party,
+    returns: list[cn.CnReturn] | None = None,
 ) -> Iterator[Message]:
     local = cn.localise(msgspec.structs.replace(doc, carrier=carrier))
     pay = Party(name=pay.name, identifier=cn.enterprise_code(str(pay.name)))
@@ -141,3 +151,7 @@ def _cn_messages(
     yield Message(platform, "platform", "ceb", sent.inventory)
     yield Message(str(pay.name), "payment_provider", "ceb", sent.payment)
     yield Message(str(carrier.name), "carrier", "ceb", sent.waybill)
+    if returns is not None and not p.violations:
+        back = cn.returning(local, platform, str(carrier.name))
+        if back is not None:
+            returns.append(back)

@@ -1,6 +1,7 @@
 """China demo traffic as Chinese enterprises send it: Chinese goods names, the orderer's resident
 ID number, enterprise codes, and the four CEB messages of one parcel (CEB311 order, CEB621
-inventory, CEB411 payment, CEB511 waybill).
+inventory, CEB411 payment, CEB511 waybill); for a few parcels, after release, the declarant's
+CEB625 return request and the logistics company's CEB711 listing the goods back.
 
 Everything is derived deterministically from the parcel (its reference seeds the choices), so
 the same generated day gives the same messages.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import random
 import zlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -25,6 +26,8 @@ from clearway.ingestion import ceb
 # GB 11643-1999: weights of the 17 digits and the check character for sum mod 11
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+RETURN_SHARE = 0.04  # of China parcels: the orderer sends (some of) the goods back after release
+RETURN_REASONS = ("七天无理由退货", "尺码不合适", "商品与描述不符", "商品破损")
 CUSTOMS_CODE = "2244"  # the customs office the demo's inventories are declared at
 
 
@@ -129,3 +132,63 @@ def render(doc: FilingDocument, *, pay: Party, paid: FilingDocument | None = Non
         assure_code=platform.identifier,
     )
     return CnMessages(legs.order, inventory, payment, legs.waybill)
+
+
+@dataclass(frozen=True)
+class CnReturn:
+    """A released parcel whose orderer sends goods back: the platform, which declared the
+    inventory, files the CEB625 return request; the logistics company brings the goods back
+    into the supervised site and lists the waybill on its CEB711 warehouse entry."""
+
+    doc: FilingDocument  # the parcel as declared (localised)
+    platform: str  # operator of the CEB311/CEB621, the declarant
+    carrier: str  # operator of the CEB511
+    returned: tuple[tuple[int, int], ...]  # (item index, quantity)
+    reason: str
+
+    @property
+    def transport_document(self) -> str:
+        return self.doc.transport_document or ""
+
+    def request(self, invt_no: str, at: datetime | None = None) -> bytes:
+        """The CEB625, quoting the inventory number customs gave (the CEB622's invtNo)."""
+        platform = self.doc.platform or Party(name=self.platform)
+        return ceb.render_refund(
+            self.doc,
+            agent=platform,
+            invt_no=invt_no,
+            reason=self.reason,
+            returned=self.returned,
+            customs_code=CUSTOMS_CODE,
+            at=at,
+        )
+
+
+def returning(doc: FilingDocument, platform: str, carrier: str) -> CnReturn | None:
+    """Whether the parcel's orderer returns goods (a deterministic share of parcels, chosen by
+    the parcel's reference so the rest of the traffic is unchanged), and which."""
+    rng = random.Random(zlib.crc32(f"return:{doc.filer_reference}".encode()))
+    if rng.random() >= RETURN_SHARE or not doc.items:
+        return None
+    if rng.random() < 0.6:  # the whole parcel goes back
+        lines = [(i, item.quantity) for i, item in enumerate(doc.items)]
+    else:  # one line, all or part of it
+        i = rng.randrange(len(doc.items))
+        lines = [(i, rng.randint(1, doc.items[i].quantity))]
+    return CnReturn(doc, platform, carrier, tuple(lines), rng.choice(RETURN_REASONS))
+
+
+def warehouse_entry(
+    returns: list[CnReturn], *, reference: str, at: datetime | None = None
+) -> bytes:
+    """One logistics company's CEB711 listing the waybills of the returned parcels it brought
+    back into the supervised site (all of `returns` share its carrier)."""
+    carrier = returns[0].doc.carrier or Party(name=returns[0].carrier)
+    return ceb.render_delivery(
+        [r.transport_document for r in returns],
+        operator=carrier,
+        carrier=carrier,
+        reference=reference,
+        customs_code=CUSTOMS_CODE,
+        at=at,
+    )
