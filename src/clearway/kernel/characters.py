@@ -38,4 +38,6 @@ _UNSAFE_ESCAPE = re.compile(
 
 def may_hold_unsafe(json_text: str) -> bool:
     """Quick test of a whole JSON text: False means no string in it has an unsafe character."""
+    if json_text.isascii() and "\\u" not in json_text and "\x7f" not in json_text:
+        return False  # raw C0 characters are not JSON; the rest is not ASCII or escaped
     return _UNSAFE.search(json_text) is not None or _UNSAFE_ESCAPE.search(json_text) is not None

@@ -125,9 +125,11 @@ def json_problems(body: bytes, kind: Any = None) -> list[Problem]:
     return StrictJson(body).problems(kind)
 
 
-# The schema compiled to what the walk needs: a struct's fields, a list's items, a leaf kind.
-_DECIMAL, _DATE, _DATETIME = "decimal", "date", "datetime"
+# The schema compiled to what the walk needs: a struct's fields, a list's items, a leaf kind;
+# pruned to the parts that hold something to check (None: nothing below needs a look).
+_DECIMAL, _DATE, _DATETIME, _INT = "decimal", "date", "datetime", "int"
 Shape = dict[str, Any] | list[Any] | str | None
+_MISSING = object()
 
 
 @cache
@@ -144,27 +146,37 @@ def _shape(t: mi.Type) -> Shape:
                 return found
         return None
     if isinstance(t, mi.StructType):
-        return {f.encode_name: _shape(f.type) for f in t.fields}
+        fields = {f.encode_name: _shape(f.type) for f in t.fields}
+        kept = {k: v for k, v in fields.items() if v is not None}
+        return kept or None
     if isinstance(t, mi.ListType | mi.SetType | mi.VarTupleType):
-        return [_shape(t.item_type)]
+        inner = _shape(t.item_type)
+        return None if inner is None else [inner]
     if isinstance(t, mi.DictType):
-        return [_shape(t.value_type)]
+        inner = _shape(t.value_type)
+        return None if inner is None else [inner]
     if isinstance(t, mi.DecimalType):
         return _DECIMAL
     if isinstance(t, mi.DateType):
         return _DATE
     if isinstance(t, mi.DateTimeType):
         return _DATETIME
+    if isinstance(t, mi.IntType):
+        return _INT
     return None
 
 
 def _walk(value: Any, shape: Shape, path: str, out: list[Problem], text: bool) -> None:
-    """Check every value against its shape; `text`: also look for unsafe characters."""
+    """Check the values the shape points at; with `text` (some string may hold an unsafe
+    character), visit every value to find which."""
+    if not text:
+        _walk_shape(value, shape, path, out)
+        return
     if type(value) is dict:
         fields = shape if isinstance(shape, dict) else None
         inner = shape[0] if isinstance(shape, list) else None
         for key, v in value.items():
-            why = unsafe_character(key) if text else None
+            why = unsafe_character(key)
             if why:
                 out.append(Problem(f"{path}/{ascii(key)[1:41]}", "unsafe_character", f"key {why}"))
             _walk(v, fields.get(key) if fields is not None else inner, f"{path}/{key}", out, text)
@@ -172,20 +184,46 @@ def _walk(value: Any, shape: Shape, path: str, out: list[Problem], text: bool) -
         inner = shape[0] if isinstance(shape, list) else None
         for i, v in enumerate(value):
             _walk(v, inner, f"{path}/{i}", out, text)
-    elif shape is _DECIMAL and isinstance(value, str):
+    elif type(value) is str:
+        why = unsafe_character(value)
+        if why:
+            out.append(Problem(path or "/", "unsafe_character", why))
+        else:
+            _leaf(value, shape, path, out)
+    else:
+        _leaf(value, shape, path, out)
+
+
+def _walk_shape(value: Any, shape: Shape, path: str, out: list[Problem]) -> None:
+    """Visit only where the shape has something to check (the common, clean case)."""
+    if isinstance(shape, dict):
+        if type(value) is dict:
+            for key, inner in shape.items():
+                v = value.get(key, _MISSING)
+                if v is not _MISSING:
+                    _walk_shape(v, inner, f"{path}/{key}", out)
+    elif isinstance(shape, list):
+        items = value if type(value) is list else None
+        if items is None and type(value) is dict:
+            items = list(value.values())
+        for i, v in enumerate(items or ()):
+            _walk_shape(v, shape[0], f"{path}/{i}", out)
+    elif shape is not None:
+        _leaf(value, shape, path, out)
+
+
+def _leaf(value: Any, shape: Shape, path: str, out: list[Problem]) -> None:
+    where = path or "/"
+    if shape is _DECIMAL and isinstance(value, str):
         try:
             strict_decimal(value, negative=True)  # the sign is the domain's to judge
         except DecimalRefused as refused:
-            out.append(Problem(path or "/", refused.code, refused.detail))
+            out.append(Problem(where, refused.code, refused.detail))
     elif type(value) is _Number:
         if len(value.lstrip("-")) > MAX_INT_DIGITS:
-            out.append(Problem(path or "/", "range", f"at most {MAX_INT_DIGITS} digits"))
-    elif type(value) is str:
-        why = unsafe_character(value) if text else None
-        if why:
-            out.append(Problem(path or "/", "unsafe_character", why))
-        elif shape is _DATE or shape is _DATETIME:
-            _date(value, shape, path or "/", out)
+            out.append(Problem(where, "range", f"at most {MAX_INT_DIGITS} digits"))
+    elif (shape is _DATE or shape is _DATETIME) and type(value) is str:
+        _date(value, shape, where, out)
 
 
 def _date(text: str, shape: str, where: str, out: list[Problem]) -> None:
