@@ -206,3 +206,24 @@ def test_revoking_a_key_ends_the_web_sessions_it_opened(
     assert client.get("/officer/").status_code == 200
     services.operators.revoke(key.split("_")[1])
     assert client.get("/officer/", follow_redirects=False).status_code == 303
+
+
+def test_agency_clears_a_parcel_waiting_for_it_at_arrival(
+    client: TestClient, services: Services, web: WebStore
+) -> None:
+    honey = file_parcel(services, 3, [HONEY])
+    assert arrive(services, honey) == "hold"  # routed to food safety: waits for its clearance
+    login(client, web, "fsa.clearer", "agency", "food_safety")
+    page = client.get(f"/agency/consignments/{honey}").text
+    assert 'value="clear"' in page and "Clear for release" in page
+    r = client.post(
+        f"/agency/consignments/{honey}/holds",
+        data=form(client, action="clear", reason=""),  # a clearance needs no note
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=clear")
+    stored = services.store.load(honey)
+    assert stored is not None and stored.status == "released"  # nothing else held it
+    assert not services.store.open_holds([honey]).get(honey)
+    after = client.get(f"/agency/consignments/{honey}").text
+    assert 'value="clear"' not in after  # a released parcel offers no clearance

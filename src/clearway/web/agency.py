@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from clearway.clearance.handlers import ActionRequest
+from clearway.domain.lifecycle import TRANSITIONS
 from clearway.kernel.errors import ClearwayError, InvalidInput, NotFound, Problem
 from clearway.storage.web_repository import SORTS, QueueFilter, Routing, WebPrincipal
 from clearway.web import core
@@ -84,13 +85,16 @@ def _agency_ctx(
     """What the agency's mandate lets it see: its holds, the goods and parties; amounts only
     when configured (`sees_amounts` in agency_routing.yaml); never customs' targeting."""
     mine = [h for h in ctx["open_holds"] if h.authority == code]
+    # the agency's clearance: customs need not wait for it at arrival (or goes on after it)
+    can_clear = (ctx["c"].status, "clear") in TRANSITIONS
     return {
         "agency": code,
         "agency_name": routing.agencies[code],
         "my_holds": mine,
+        "can_clear": can_clear,
         "mandate": True,
         "sees_amounts": code in routing.sees_amounts,
-        "done": done if done in ("hold", "lift_hold") else None,
+        "done": done if done in ("hold", "lift_hold", "clear") else None,
         "form": {},
     }
 
@@ -107,9 +111,9 @@ async def hold(request: Request, consignment_id: IdPath) -> Response:
     reason = fields.get("reason", "").strip()[:1000]
     try:
         problems = []
-        if action not in ("hold", "lift_hold"):
-            problems.append(Problem("/action", "enum", "hold or lift_hold"))
-        if not reason:
+        if action not in ("hold", "lift_hold", "clear"):
+            problems.append(Problem("/action", "enum", "hold, lift_hold or clear"))
+        if not reason and action != "clear":  # a clearance may go without a note
             problems.append(Problem("/reason", "required", "an agency hold or lift needs a reason"))
         if problems:
             raise InvalidInput(problems, "the hold form is not valid")
