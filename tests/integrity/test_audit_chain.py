@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
@@ -18,8 +19,11 @@ from clearway.cli.main import app as cli
 from clearway.domain.filing import from_builtins
 from clearway.kernel.clock import FixedClock
 from clearway.storage import audit
+from clearway.storage.web_repository import WebStore
 from clearway.wiring.services import Services
 from tests.conftest import make_filing
+from tests.integrity.conftest import key
+from tests.web.conftest import login
 
 APPEND_ONLY = ("events", "filings", "audit_records", "audit_digests")
 
@@ -189,3 +193,29 @@ def test_cli_verify_exits_1_naming_the_break(services: Services, clock: FixedClo
 
 
 Tamper = Callable[[Services, str], None]
+
+
+@pytest.mark.parametrize("name", ["event actor edited", "decision edited"])
+def test_the_api_says_when_a_consignment_was_changed_behind_it(
+    services: Services, clock: FixedClock, client: TestClient, name: str
+) -> None:
+    cid = _held_parcel(services, clock)
+    officer = key(services, "Border Office", "officer")
+    before = client.get(f"/v1/consignments/{cid}", headers=officer).json()
+    assert before["record_intact"] is True and "record_break" not in before
+    sql, kind, _ = TAMPERING[name]
+    _as_owner(services, sql, cid=cid)
+    after = client.get(f"/v1/consignments/{cid}", headers=officer).json()
+    assert after["record_intact"] is False and after["record_break"].startswith(kind), after
+
+
+def test_the_officer_page_warns_when_a_consignment_was_changed_behind_it(
+    services: Services, clock: FixedClock, client: TestClient
+) -> None:
+    cid = _held_parcel(services, clock)
+    login(client, WebStore(services.engine, services.clock), "ana.officer", "officer")
+    assert 'id="record-break"' not in client.get(f"/officer/consignments/{cid}").text
+    sql, _, _ = TAMPERING["event actor edited"]
+    _as_owner(services, sql, cid=cid)
+    page = client.get(f"/officer/consignments/{cid}").text
+    assert 'id="record-break"' in page and "tamper-evident record" in page

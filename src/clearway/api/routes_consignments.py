@@ -35,6 +35,7 @@ from clearway.api.views import Capacity, PartyViewOut, cut_notice, party_view
 from clearway.clearance.dms import DeclarationEntry
 from clearway.clearance.handlers import ActionRequest, ArrivalResult
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
+from clearway.storage import audit
 from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
@@ -61,6 +62,7 @@ def consignment_out(
     c = svc.store.load(consignment_id)
     if c is None:
         raise NotFound(f"no consignment {consignment_id}")
+    broken = audit.first_break(svc.engine, consignment_id)
     return ConsignmentOut(
         id=c.id,
         transport_document=c.transport_document,
@@ -103,6 +105,8 @@ def consignment_out(
         mrn=entry.mrn
         if (entry := SqlDeclarationRegister(svc.engine).of_consignment(c.id))
         else None,
+        record_intact=broken is None,
+        record_break=f"{broken.kind} {broken.where}: {broken.what}" if broken else None,
     )
 
 

@@ -100,6 +100,10 @@ class ConsignmentOut(msgspec.Struct, omit_defaults=True):
     filings: list[FilingRef] = []
     events: list[EventOut] = []
     mrn: str | None = None  # EU DMS: the movement reference number issued on acceptance
+    # the stored rows checked against the consignment's hash-chained record when served:
+    # false with the first broken link when someone changed the database behind the API
+    record_intact: bool | None = None
+    record_break: str | None = None
 
 
 class ArrivalIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -214,6 +214,14 @@ def verify(engine: Engine, since: date | None = None) -> Report:
     return Report(len(chained), records, breaks, len(unchained))
 
 
+def first_break(engine: Engine, consignment_id: str) -> Break | None:
+    """The first broken link of one consignment's record, None when it verifies (or was
+    written before the chain existed): what the API checks before it serves a consignment."""
+    with engine.connect() as conn:
+        found, _ = _verify_chunk(conn, [consignment_id])
+    return found[0] if found else None
+
+
 def _verify_chunk(conn: Connection, ids: list[str]) -> tuple[list[Break], int]:
     r = audit_records.c
     recs: dict[str, list[Any]] = defaultdict(list)

@@ -19,6 +19,7 @@ from clearway.clearance.handlers import ActionRequest
 from clearway.domain.lifecycle import FINAL_STATUSES, TRANSITIONS
 from clearway.kernel.codes import hs_problem, normalise_hs
 from clearway.kernel.errors import ClearwayError, InvalidInput, NotFound, Problem
+from clearway.storage import audit
 from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.storage.web_repository import SORTS, QueueFilter
 from clearway.storage.web_search import search
@@ -128,6 +129,8 @@ def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]
         "agencies": store.routing.agencies,
         "now": svc.clock.now(),
         "mrn": entry.mrn if (entry := register.of_consignment(c.id)) else None,
+        # the rows shown, checked against the hash-chained record (docs/integrity.md)
+        "record_break": audit.first_break(svc.engine, c.id),
     }
 
 
