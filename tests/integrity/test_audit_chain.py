@@ -219,3 +219,13 @@ def test_the_officer_page_warns_when_a_consignment_was_changed_behind_it(
     _as_owner(services, sql, cid=cid)
     page = client.get(f"/officer/consignments/{cid}").text
     assert 'id="record-break"' in page and "tamper-evident record" in page
+
+
+def test_a_consignment_without_a_record_is_not_called_intact(
+    services: Services, clock: FixedClock, client: TestClient
+) -> None:
+    cid = _held_parcel(services, clock)
+    _as_owner(services, "DELETE FROM audit_records WHERE consignment_id = :cid", cid=cid)
+    body = client.get(f"/v1/consignments/{cid}", headers=key(services, "B", "officer")).json()
+    assert "record_intact" not in body  # unknown: nothing to check it against, never "true"
+    assert not audit.verify(services.engine).ok  # the full check still names the lost chain

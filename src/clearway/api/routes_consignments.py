@@ -62,7 +62,7 @@ def consignment_out(
     c = svc.store.load(consignment_id)
     if c is None:
         raise NotFound(f"no consignment {consignment_id}")
-    broken = audit.first_break(svc.engine, consignment_id)
+    intact, broken = audit.check_one(svc.engine, consignment_id)
     return ConsignmentOut(
         id=c.id,
         transport_document=c.transport_document,
@@ -105,7 +105,7 @@ def consignment_out(
         mrn=entry.mrn
         if (entry := SqlDeclarationRegister(svc.engine).of_consignment(c.id))
         else None,
-        record_intact=broken is None,
+        record_intact=intact,
         record_break=f"{broken.kind} {broken.where}: {broken.what}" if broken else None,
     )
 

@@ -101,7 +101,8 @@ class ConsignmentOut(msgspec.Struct, omit_defaults=True):
     events: list[EventOut] = []
     mrn: str | None = None  # EU DMS: the movement reference number issued on acceptance
     # the stored rows checked against the consignment's hash-chained record when served:
-    # false with the first broken link when someone changed the database behind the API
+    # false with the first broken link when someone changed the database behind the API;
+    # absent for a consignment written before the chain existed
     record_intact: bool | None = None
     record_break: str | None = None
 

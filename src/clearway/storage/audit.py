@@ -214,12 +214,15 @@ def verify(engine: Engine, since: date | None = None) -> Report:
     return Report(len(chained), records, breaks, len(unchained))
 
 
-def first_break(engine: Engine, consignment_id: str) -> Break | None:
-    """The first broken link of one consignment's record, None when it verifies (or was
-    written before the chain existed): what the API checks before it serves a consignment."""
+def check_one(engine: Engine, consignment_id: str) -> tuple[bool | None, Break | None]:
+    """Whether one consignment's rows agree with its record, and the first broken link: what
+    the API and the officer page check before they serve it. (None, None) for a consignment
+    written before the chain existed (no record to check against)."""
     with engine.connect() as conn:
-        found, _ = _verify_chunk(conn, [consignment_id])
-    return found[0] if found else None
+        found, records = _verify_chunk(conn, [consignment_id])
+    if records == 0:
+        return None, None
+    return (False, found[0]) if found else (True, None)
 
 
 def _verify_chunk(conn: Connection, ids: list[str]) -> tuple[list[Break], int]:

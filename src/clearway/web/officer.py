@@ -130,7 +130,7 @@ def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]
         "now": svc.clock.now(),
         "mrn": entry.mrn if (entry := register.of_consignment(c.id)) else None,
         # the rows shown, checked against the hash-chained record (docs/integrity.md)
-        "record_break": audit.first_break(svc.engine, c.id),
+        "record_break": audit.check_one(svc.engine, c.id)[1],
     }
 
 
