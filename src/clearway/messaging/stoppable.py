@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 
 from nats.aio.client import Client
 
 from clearway.messaging.jetstream import connect
 
 
-class Stoppable:
+class Stoppable(ABC):
+    """Base of the relay and the worker: each implements `run`."""
+
     def __init__(self) -> None:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
+    @abstractmethod
     async def run(self) -> None:
-        raise NotImplementedError
+        """Serve until `stop` is called."""
 
     def stop(self) -> None:
         """Ask the loop to finish (thread-safe; before `run` starts too)."""
