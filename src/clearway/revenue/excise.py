@@ -2,7 +2,8 @@
 
 An entry names the goods (HS prefixes, optionally an alcoholic-strength band) and how the duty is
 measured: `litre_alcohol` (volume × strength, e.g. Germany's spirits duty of EUR 1,303 per
-hectolitre of pure alcohol, the UK's alcohol duty since 2023-08-01), `litre` (volume of product,
+hectolitre of pure alcohol, the UK's alcohol duty since 2023-08-01; `assumed_abv` taxes a whole
+band at one strength, as the UK's wine easement did), `litre` (volume of product,
 e.g. sparkling wine), `stick` (cigarettes) or `kg` (tobacco by weight); `ad_valorem` adds a share
 of the value (tobacco duties take it of the retail selling price, which a parcel does not carry:
 the declared value stands in for it, and the charge says so).
@@ -49,6 +50,8 @@ def check_rates(value: Any) -> list[dict[str, Any]]:
                 row[key] = Decimal(str(entry[key]))
         # percentage points of strength the duty does not reach (Australia's beer: 1.15 % vol)
         row["abv_free"] = Decimal(str(entry.get("abv_free", "0")))
+        if "assumed_abv" in entry:  # a strength the law taxes the band at (the UK wine easement)
+            row["assumed_abv"] = Decimal(str(entry["assumed_abv"]))
         if row["amount"] < 0 or not 0 <= row["ad_valorem"] < 1:
             raise ValueError("excise amounts are non-negative, ad_valorem a fraction below 1")
         out.append(row)
@@ -105,10 +108,13 @@ def excise_due(item: Item, hs: str, rates: list[dict[str, Any]]) -> ExciseDue | 
     cur = entry["currency"]
     if unit == "litre_alcohol":
         assert item.volume_litres is not None and abv is not None
-        taxed_abv = max(abv - entry["abv_free"], Decimal(0))
+        strength = entry.get("assumed_abv", abv)
+        taxed_abv = max(strength - entry["abv_free"], Decimal(0))
         pure = item.volume_litres * taxed_abv / HUNDRED
         specific = pure * amount
-        over = f" ({abv} − {entry['abv_free']})" if entry["abv_free"] else ""
+        over = f" ({strength} − {entry['abv_free']})" if entry["abv_free"] else ""
+        if "assumed_abv" in entry:
+            over += f" (taxed as {strength} % vol, declared {abv} % vol)"
         text = (
             f"{entry['name']}: {item.volume_litres} l × {taxed_abv} %{over} = {pure} l alcohol"
             f" × {cur} {amount}"
