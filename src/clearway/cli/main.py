@@ -368,6 +368,31 @@ def db_upgrade(
     err.print(f"schema at {revision}: {url}")
 
 
+@db_app.command("partitions")
+def db_partitions(
+    ahead: Annotated[int, typer.Option(min=0, help="Months to create beyond this one")] = 3,
+    database: DatabaseOpt = None,
+) -> None:
+    """Create the event log's monthly partitions ahead (PostgreSQL; run daily, idempotent)."""
+    from datetime import UTC, datetime
+
+    from clearway.storage.engine import make_engine
+    from clearway.storage.partitions import ensure_ahead
+
+    engine = make_engine(_settings(database).database_url)
+    report = ensure_ahead(engine, datetime.now(UTC).date(), ahead)
+    engine.dispose()
+    if report is None:
+        err.print("the event log is not partitioned here (SQLite, or run `clearway db upgrade`)")
+        return
+    for name in report.created:
+        print(f"created {name}")
+    for name in report.existing:
+        print(f"exists  {name}")
+    for name, rows in report.held:
+        print(f"held    {name}: {rows} events of that month sit in the default partition")
+
+
 agencies_app = typer.Typer(help="Single Window agencies.", no_args_is_help=True)
 app.add_typer(agencies_app, name="agencies")
 
