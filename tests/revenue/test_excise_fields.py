@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from clearway.domain.filing import decode_filing, encode
+from clearway.domain.filing import Item, decode_filing, encode
 from clearway.domain.validation import check_quote
+from clearway.revenue.excise import check_rates, excise_due
 
 from .factories import filing, item
 
@@ -32,3 +35,39 @@ def test_good_excise_quantities_pass() -> None:
     doc = decode_filing(encode(filing("DE", items=[item("40.00", hs="220830", **extra)])))
     assert check_quote(doc) == []
     assert doc.items[0].alcohol_percent is not None and doc.items[0].tobacco_sticks == 20
+
+
+def test_a_band_taxed_at_an_assumed_strength_says_so() -> None:
+    """The UK wine easement (2023-08-01 … 2025-01-31): 11.5-14.5 % vol taxed as 12.5 % vol; the
+    computation in the line's excise charge names both strengths."""
+    rates = check_rates(
+        [
+            {
+                "name": "wine",
+                "prefixes": ["2204"],
+                "min_abv": "11.5",
+                "max_abv": "14.5",
+                "assumed_abv": "12.5",
+                "unit": "litre_alcohol",
+                "amount": "28.50",
+                "currency": "GBP",
+            }
+        ]
+    )
+    line = Item(
+        description="wine",
+        value=Decimal("20"),
+        volume_litres=Decimal("0.75"),
+        alcohol_percent=Decimal("14"),
+    )
+    due = excise_due(line, "220421", rates)
+    assert not isinstance(due, str)
+    assert due.specific == Decimal("0.75") * Decimal("12.5") / 100 * Decimal("28.50")
+    assert "taxed as 12.5 % vol, declared 14 % vol" in due.text
+    outside = Item(
+        description="wine",
+        value=Decimal("20"),
+        volume_litres=Decimal("0.75"),
+        alcohol_percent=Decimal("14.6"),
+    )
+    assert isinstance(excise_due(outside, "220421", rates), str)  # no band: never a zero
