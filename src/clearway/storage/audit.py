@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from clearway.storage import tables as t
+from clearway.storage.bulk import bulk_insert
 from clearway.storage.tables_audit import audit_digests, audit_records
 
 GENESIS = "0" * 64
@@ -127,7 +128,7 @@ def append(
             }
         )
     if rows:
-        conn.execute(insert(audit_records), rows)
+        bulk_insert(conn, audit_records, rows)  # COPY on PostgreSQL: one round trip
 
 
 def _heads(conn: Connection, ids: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clearway.clearance.ports import (
@@ -213,19 +213,8 @@ class SqlStore:
     def _write(self, conn: Connection, changes: ChangeSet) -> None:
         if changes.created:
             bulk_insert(conn, t.consignments, [_row(c) for c in changes.created])
-        c = t.consignments.c
-        for cons, _old_status in changes.updated:
-            row = _row(cons)
-            row.pop("id")
-            row.pop("created_at")
-            row["revision"] = cons.revision + 1
-            done = conn.execute(
-                update(t.consignments)
-                .where(c.id == cons.id, c.revision == cons.revision)
-                .values(**row)
-            )
-            if done.rowcount != 1:
-                raise StaleWrite(f"consignment {cons.id} was changed by another request")
+        if changes.updated:
+            _update_consignments(conn, [cons for cons, _ in changes.updated])
         filing_rows = [vars_of(f) for f in changes.filings]
         if filing_rows:
             bulk_insert(conn, t.filings, filing_rows)
@@ -419,6 +408,35 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
 
 def vars_of(obj: Any) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
+
+
+def _update_consignments(conn: Connection, conses: Sequence[Consignment]) -> None:
+    """Every updated consignment of a batch in one executemany (psycopg pipelines it into one
+    round trip; a statement per row cost a worker most of its time), each optimistic-locked
+    on the revision it was loaded at."""
+    params = []
+    for cons in conses:
+        row = _row(cons)
+        row.pop("id")
+        row.pop("created_at")
+        row["revision"] = cons.revision + 1
+        params.append(
+            {"k_id": cons.id, "k_rev": cons.revision, **{f"v_{k}": v for k, v in row.items()}}
+        )
+    c = t.consignments.c
+    columns = [k.removeprefix("v_") for k in params[0] if k.startswith("v_")]
+    stmt = (
+        update(t.consignments)
+        .where(c.id == bindparam("k_id"), c.revision == bindparam("k_rev"))
+        .values({name: bindparam(f"v_{name}") for name in columns})
+    )
+    done = conn.execute(stmt, params)
+    if done.rowcount != len(params):
+        stored = dict(
+            conn.execute(select(c.id, c.revision).where(c.id.in_([x.id for x in conses]))).all()
+        )
+        stale = next((x.id for x in conses if stored.get(x.id) != x.revision + 1), conses[0].id)
+        raise StaleWrite(f"consignment {stale} was changed by another request")
 
 
 def _now_of(evs: list[Event]) -> datetime:
