@@ -121,7 +121,11 @@ class Live:
         for buckets in app.state.rate_limits:
             buckets.rate = 0
         self.port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical")
+        # A long idle keep-alive: on a loaded machine set-up (password hashing) can idle the
+        # shared connection past uvicorn's default 5 s; what is tested is hostile input.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="critical", timeout_keep_alive=300
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

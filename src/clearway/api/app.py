@@ -28,6 +28,7 @@ from clearway.api import (
     routes_hs,
     routes_messages,
     routes_quotes,
+    routes_returns,
     routes_unmatched,
 )
 from clearway.api.openapi import components, responses
@@ -65,6 +66,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(routes_quotes.router)
     app.include_router(routes_hs.router)
     app.include_router(routes_accounts.router)
+    app.include_router(routes_returns.router)
     app.include_router(routes_messages.router)
     app.include_router(routes_agencies.router)
     app.include_router(payment_claims.router)

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from clearway.api.deps import PrincipalDep, ServicesDep, decode_as, read_body, require
 from clearway.api.openapi import inline_schema, responses
 from clearway.kernel.errors import ClearwayError, DomainError, InvalidInput, Problem
-from clearway.storage.accounts_repository import AccountsWiring, release_within_guarantee
+from clearway.storage.accounts_wiring import AccountsWiring, release_within_guarantee
 from clearway.storage.claims import PENDING, PaymentClaim, PaymentClaims
 from clearway.wiring.services import Services
 

@@ -15,10 +15,10 @@ import typer
 from clearway.accounts.model import NUMBER_PATTERNS
 from clearway.accounts.quotas import parse_person, quota_limits
 from clearway.accounts.service import month_of
-from clearway.api.routes_accounts import report_rows, to_csv
+from clearway.api.routes_returns import report_rows, to_csv
 from clearway.kernel.errors import ClearwayError, InvalidInput
 from clearway.returns.model import ReturnedItem
-from clearway.storage.accounts_repository import AccountsWiring, release_within_guarantee
+from clearway.storage.accounts_wiring import AccountsWiring, release_within_guarantee
 from clearway.wiring.services import Services, build
 from clearway.wiring.settings import Settings
 

@@ -1,20 +1,17 @@
-"""SQL implementation of the accounts and returns stores, the reports, and their wiring."""
+"""SQL implementation of the accounts store and the per-registration reports."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from clearway.accounts.gate import AccountsGate
-from clearway.accounts.legislation import Legislation, default_legislation
 from clearway.accounts.model import (
     Account,
     AccountPayment,
@@ -29,54 +26,21 @@ from clearway.accounts.model import (
     Total,
 )
 from clearway.accounts.quotas import quota_person
-from clearway.accounts.service import GUARANTEE_HOLD, AccountsService, counts_toward_quota
-from clearway.clearance.handlers import Clearance
+from clearway.accounts.service import counts_toward_quota
 from clearway.domain.assessment import Assessment
 from clearway.domain.filing import FilingDocument
-from clearway.kernel.clock import Clock
-from clearway.kernel.errors import Conflict
-from clearway.returns.model import (
-    Inbound,
-    QuotaRestore,
-    Refund,
-    RefundLine,
-    Return,
-    ReturnedItem,
-    ReturnWindow,
-)
-from clearway.returns.service import ReturnsService
 from clearway.storage import tables as t
 from clearway.storage import tables_accounts as ta
-from clearway.storage.engine import writer
+from clearway.storage.repository import aware
+from clearway.storage.returns_repository import SqlReturns, optional_decimal, stored_utc
 
 _ASSESSMENT = msgspec.json.Decoder(Assessment)
 _DOC = msgspec.json.Decoder(FilingDocument)
 CHUNK = 500
 
 
-def _dec(v: str | None) -> Decimal | None:
-    return None if v is None else Decimal(v)
-
-
-def _utc(v: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they were stored as UTC."""
-    if v is None:
-        return None
-    return v if v.tzinfo is not None else v.replace(tzinfo=UTC)
-
-
-def _dt(v: datetime) -> datetime:
-    out = _utc(v)
-    assert out is not None
-    return out
-
-
-class SqlAccounts:
+class SqlAccounts(SqlReturns):
     """The accounts store and the returns store (`accounts.ports`, `returns.ports`) over SQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._writer = writer(engine)
 
     # ------------------------------------------------------------ registrations and accounts
     def add_registration(self, reg: Registration) -> None:
@@ -97,8 +61,8 @@ class SqlAccounts:
                 Registration(
                     **{
                         **dict(r),
-                        "created_at": _dt(r["created_at"]),
-                        "updated_at": _dt(r["updated_at"]),
+                        "created_at": stored_utc(r["created_at"]),
+                        "updated_at": stored_utc(r["updated_at"]),
                     }
                 )
                 for r in rows
@@ -127,8 +91,8 @@ class SqlAccounts:
                     r["operator_id"],
                     r["currency"],
                     Decimal(r["guarantee"]),
-                    _dt(r["created_at"]),
-                    _dt(r["updated_at"]),
+                    stored_utc(r["created_at"]),
+                    stored_utc(r["updated_at"]),
                 )
                 for r in rows
             ]
@@ -255,7 +219,7 @@ class SqlAccounts:
                         cid,
                         td,
                         owner,
-                        _dt(closed),
+                        stored_utc(closed),
                         a.collection_model,
                         a.payable_by,
                         doc.collection.registration_number if doc.collection else None,
@@ -284,7 +248,7 @@ class SqlAccounts:
                     r["source"],
                     Decimal(r["amount"]),
                     r["currency"],
-                    _dt(r["at"]),
+                    stored_utc(r["at"]),
                 )
                 for r in rows
             ]
@@ -325,7 +289,7 @@ class SqlAccounts:
                     r["period"],
                     r["currency"],
                     Decimal(r["amount"]),
-                    _dt(r["released_at"]),
+                    stored_utc(r["released_at"]),
                 )
                 for r in rows
             ]
@@ -536,13 +500,13 @@ class SqlAccounts:
                                 x["transport_document"],
                                 x["kind"],
                                 x["code"],
-                                _dec(x["recorded"]),
-                                _dec(x["reported"]),
+                                optional_decimal(x["recorded"]),
+                                optional_decimal(x["reported"]),
                             )
                             for x in diffs
                         ],
                         r["uploaded_by"],
-                        _dt(r["uploaded_at"]),
+                        stored_utc(r["uploaded_at"]),
                     )
                 )
             return out
@@ -581,7 +545,7 @@ class SqlAccounts:
                     r["currency"],
                     r["reference"],
                     r["recorded_by"],
-                    _dt(r["paid_at"]),
+                    stored_utc(r["paid_at"]),
                 )
                 for r in rows
             ]
@@ -596,210 +560,6 @@ class SqlAccounts:
                 .distinct()
             )
             return sorted(str(r[0]) for r in rows)
-
-    # ------------------------------------------------------------ returns and refunds
-    def inbound(self, consignment_id: str) -> tuple[Inbound, Assessment | None] | None:
-        c = t.consignments.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    c.id, c.transport_document, c.status, c.closed_at, c.document, c.assessment
-                ).where(c.id == consignment_id)
-            ).first()
-            if row is None:
-                return None
-            owners = {
-                str(o)
-                for (o,) in conn.execute(
-                    select(t.filings.c.operator_id)
-                    .where(t.filings.c.consignment_id == consignment_id)
-                    .distinct()
-                )
-            }
-        doc = _DOC.decode(row[4])
-        closed = _utc(row[3])
-        parcel = Inbound(
-            row[0],
-            row[1],
-            row[2],
-            closed.date() if closed is not None and row[2] == "released" else None,
-            doc.destination_country.upper(),
-            [max(i.quantity, 1) for i in doc.items],
-            [i.value or Decimal(0) for i in doc.items],
-            owners,
-        )
-        return parcel, _ASSESSMENT.decode(row[5]) if row[5] else None
-
-    def consignment_by_document(self, transport_document: str) -> str | None:
-        c = t.consignments.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(c.id).where(c.transport_document == transport_document)
-            ).first()
-        return None if row is None else str(row[0])
-
-    def returned_quantities(self, consignment_id: str) -> dict[int, int]:
-        out: dict[int, int] = defaultdict(int)
-        with self.engine.connect() as conn:
-            for (items,) in conn.execute(
-                select(ta.returns.c["items"]).where(ta.returns.c.consignment_id == consignment_id)
-            ):
-                for it in items:
-                    out[int(it["item"])] += int(it["quantity"])
-        return dict(out)
-
-    def quota_used_by(self, consignment_id: str) -> tuple[str, str] | None:
-        q = ta.quota_usage.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(q.amount, q.currency).where(
-                    q.consignment_id == consignment_id, q.source == "release"
-                )
-            ).first()
-        return None if row is None else (str(row[0]), str(row[1]))
-
-    def add_return(self, ret: Return, restore: QuotaRestore | None) -> None:
-        try:
-            self._add_return(ret, restore)
-        except IntegrityError:  # the return document is unique: this return is already on file
-            raise Conflict(f"a return {ret.return_document} is already on file") from None
-
-    def _add_return(self, ret: Return, restore: QuotaRestore | None) -> None:
-        q = ta.quota_usage.c
-        with self._writer.begin() as conn:
-            conn.execute(
-                insert(ta.returns).values(
-                    id=ret.id,
-                    consignment_id=ret.consignment_id,
-                    return_document=ret.return_document,
-                    items=[{"item": i.item, "quantity": i.quantity} for i in ret.items],
-                    within_window=ret.within_window,
-                    window_ends=ret.window_ends,
-                    goods_back_by=ret.goods_back_by,
-                    quota_restored=None if ret.quota_restored is None else str(ret.quota_restored),
-                    reason=ret.reason,
-                    filed_by=ret.filed_by,
-                    filed_at=ret.filed_at,
-                )
-            )
-            if restore is not None:
-                used = conn.execute(
-                    select(q.person, q.jurisdiction, q.year).where(
-                        q.consignment_id == restore.consignment_id, q.source == "release"
-                    )
-                ).first()
-                if used is not None:
-                    conn.execute(
-                        insert(ta.quota_usage).values(
-                            person=used[0],
-                            jurisdiction=used[1],
-                            year=used[2],
-                            consignment_id=restore.consignment_id,
-                            source=f"return:{ret.id}",
-                            amount=str(-restore.amount),
-                            currency=restore.currency,
-                            at=ret.filed_at,
-                        )
-                    )
-
-    def get_return(self, return_id: str) -> Return | None:
-        with self.engine.connect() as conn:
-            r = (
-                conn.execute(select(ta.returns).where(ta.returns.c.id == return_id))
-                .mappings()
-                .first()
-            )
-        if r is None:
-            return None
-        return Return(
-            r["id"],
-            r["consignment_id"],
-            r["return_document"],
-            tuple(ReturnedItem(int(i["item"]), int(i["quantity"])) for i in r["items"]),
-            bool(r["within_window"]),
-            r["window_ends"],
-            r["goods_back_by"],
-            _dec(r["quota_restored"]),
-            r["reason"],
-            r["filed_by"],
-            _dt(r["filed_at"]),
-        )
-
-    def returns_of(self, consignment_id: str) -> list[str]:
-        """The ids of the returns filed for an inbound parcel, oldest first."""
-        r = ta.returns.c
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(r.id).where(r.consignment_id == consignment_id).order_by(r.filed_at, r.id)
-            )
-            return [str(row[0]) for row in rows]
-
-    def refund_of_return(self, return_id: str) -> Refund | None:
-        with self.engine.connect() as conn:
-            r = (
-                conn.execute(select(ta.refunds).where(ta.refunds.c.return_id == return_id))
-                .mappings()
-                .first()
-            )
-        return None if r is None else _refund(r)
-
-    def collecting_account(self, consignment_id: str) -> str | None:
-        li = ta.liabilities.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(li.account_id).where(li.consignment_id == consignment_id)
-            ).first()
-        return None if row is None else str(row[0])
-
-    def add_refund(self, refund: Refund) -> None:
-        with self._writer.begin() as conn:
-            conn.execute(
-                insert(ta.refunds).values(
-                    id=refund.id,
-                    consignment_id=refund.consignment_id,
-                    return_id=refund.return_id,
-                    account_id=refund.account_id,
-                    claimant=refund.claimant,
-                    items=[{"item": i.item, "quantity": i.quantity} for i in refund.items],
-                    currency=refund.currency,
-                    amount=str(refund.amount),
-                    lines=[
-                        {
-                            "item": ln.item,
-                            "kind": ln.kind,
-                            "rate": ln.rate,
-                            "amount": str(ln.amount),
-                        }
-                        for ln in refund.lines
-                    ],
-                    status=refund.status,
-                    reasons=list(refund.reasons),
-                    claimed_at=refund.claimed_at,
-                    period_id=None,
-                )
-            )
-
-    def get_refund(self, refund_id: str) -> Refund | None:
-        with self.engine.connect() as conn:
-            r = (
-                conn.execute(select(ta.refunds).where(ta.refunds.c.id == refund_id))
-                .mappings()
-                .first()
-            )
-        return None if r is None else _refund(r)
-
-    def set_refund_status(self, refund_id: str, status: str, reasons: tuple[str, ...]) -> None:
-        with writer(self.engine).begin() as conn:
-            conn.execute(
-                update(ta.refunds)
-                .where(ta.refunds.c.id == refund_id)
-                .values(status=status, reasons=list(reasons))
-            )
-
-    def refunds(self) -> list[Refund]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(ta.refunds).order_by(ta.refunds.c.claimed_at)).mappings()
-            return [_refund(r) for r in rows]
 
     # ------------------------------------------------------------ reports
     def registration_totals(self, period: str) -> list[dict[str, Any]]:
@@ -847,86 +607,7 @@ def _declaration(r: Any) -> Declaration:
         r["currency"],
         Decimal(r["total"]),
         [Total(x["kind"], x["rate"], Decimal(x["amount"])) for x in r["totals"]],
-        _dt(r["declared_at"]),
-        _utc(r["paid_at"]),
-        _utc(r["closed_at"]),
+        stored_utc(r["declared_at"]),
+        aware(r["paid_at"]),
+        aware(r["closed_at"]),
     )
-
-
-def _refund(r: Any) -> Refund:
-    return Refund(
-        r["id"],
-        r["consignment_id"],
-        r["return_id"],
-        r["account_id"],
-        r["claimant"],
-        tuple(ReturnedItem(int(i["item"]), int(i["quantity"])) for i in r["items"]),
-        r["currency"],
-        Decimal(r["amount"]),
-        tuple(
-            RefundLine(x["item"], x["kind"], x["rate"], Decimal(x["amount"])) for x in r["lines"]
-        ),
-        r["status"],
-        tuple(r["reasons"]),
-        _dt(r["claimed_at"]),
-        r["period_id"],
-    )
-
-
-def return_law(legislation: Legislation) -> Any:
-    """The returns workflow's view of the accounts legislation."""
-
-    def law(country: str, on: date) -> ReturnWindow | None:
-        window = legislation.read(country, "returns.window_days", on)
-        if window is None:
-            return None
-        back = legislation.read(country, "returns.goods_back_days", on)
-        restores = legislation.read(country, "returns.restores_quota", on)
-        return ReturnWindow(
-            int(window.value),
-            int(back.value) if back else None,
-            bool(restores.value) if restores else False,
-            window.reference,
-        )
-
-    return law
-
-
-@dataclass
-class AccountsWiring:
-    store: SqlAccounts
-    accounts: AccountsService
-    returns: ReturnsService
-    gate: AccountsGate
-    legislation: Legislation
-
-
-def wire_accounts(engine: Engine, clock: Clock) -> AccountsWiring:
-    """Accounts, returns and the border gate over one database."""
-    store = SqlAccounts(engine)
-    legislation = default_legislation()
-    accounts = AccountsService(store, clock)
-    return AccountsWiring(
-        store,
-        accounts,
-        ReturnsService(store, clock, return_law(legislation)),
-        AccountsGate(accounts),
-        legislation,
-    )
-
-
-def release_within_guarantee(
-    wiring: AccountsWiring, clearance: Clearance, account_id: str, actor: str, reason: str
-) -> list[str]:
-    """After a payment or a higher guarantee: release the account's held parcels that now fit
-    under its guarantee (oldest first); the others stay held with their reason."""
-    marker = f"{GUARANTEE_HOLD}: account {account_id}"
-    ids = wiring.store.held_by(marker)
-    if not ids:
-        return []
-    parcels = sorted(
-        clearance.store.load_many(ids).values(), key=lambda c: (c.arrived_at or c.updated_at, c.id)
-    )
-    still = wiring.accounts.guarantee_holds(parcels)
-    fits = [c.id for c in parcels if c.id not in still]
-    return clearance.lift_holds_with(fits, marker, actor, reason)

@@ -25,7 +25,7 @@ from clearway.revenue.packs import Pack
 from clearway.revenue.tariff_text import national_texts
 from clearway.risk.overrides import CachedOverrides
 from clearway.risk.selector import RiskSelector
-from clearway.storage.accounts_repository import AccountsWiring, wire_accounts
+from clearway.storage.accounts_wiring import AccountsWiring, wire_accounts
 from clearway.storage.engine import make_engine
 from clearway.storage.history import SqlHistory
 from clearway.storage.migrate import upgrade
