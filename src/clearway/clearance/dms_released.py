@@ -25,8 +25,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from typing import Any
 
-from clearway.clearance.pipeline import FilingResult, body_hash, notice_body
+from clearway.clearance.pipeline import FilingResult, Outcome, body_hash, notice_body
 from clearway.clearance.ports import ChangeSet, Filer, NewFiling, Notice, Store
 from clearway.domain.assessment import Assessment
 from clearway.domain.consignment import Consignment
@@ -130,6 +131,40 @@ def _commit(store: Store, c: Consignment, before: str, filer: Filer, kind: str) 
     store.commit(changes)
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What a repayment-asking follow-up records: its lifecycle event, the notice it sends and
+    the outcome its filer is answered."""
+
+    event: str
+    data: dict[str, Any]
+    notice: str
+    outcome: Outcome
+
+
+def _record_and_repay(
+    step: _Step,
+    index: int,
+    record: ParsedRecord,
+    c: Consignment,
+    filer: Filer,
+    store: Store,
+    returns: ReturnsService,
+    now: datetime,
+    owed: tuple[Decimal, str],
+    why: str,
+) -> Followed:
+    """Record the follow-up on the parcel, notify its filer, then ask for the repayment."""
+    before = c.status
+    c.apply(step.event, at=now, actor=_actor(filer), data=step.data)
+    _commit(store, c, before, filer, step.notice)
+    amount, currency = owed
+    refund = _request(returns, c, filer, amount, currency, why, record.references.get("duty_type"))
+    ref = record.filer_reference
+    result = FilingResult(index, step.outcome, ref, c.id, c.status, None, c.decision)
+    return Followed(result, refund)
+
+
 def _application_amount(record: ParsedRecord) -> tuple[Decimal, str] | None:
     amount = record.references.get("repayment_amount")
     currency = record.references.get("repayment_currency")
@@ -174,17 +209,11 @@ def _repayment(
     )
     if grounds := record.references.get("trader_grounds"):
         why += f"; grounds: {grounds}"
-    before = c.status
-    c.apply(
-        "request_repayment",
-        at=now,
-        actor=_actor(filer),
-        data={"kind": kind, "amount": str(amount), "currency": currency, "legal_basis": basis},
+    data = {"kind": kind, "amount": str(amount), "currency": currency, "legal_basis": basis}
+    step = _Step("request_repayment", data, "repayment_requested", "accepted")
+    return _record_and_repay(
+        step, index, record, c, filer, store, returns, now, (amount, currency), why
     )
-    _commit(store, c, before, filer, "repayment_requested")
-    refund = _request(returns, c, filer, amount, currency, why, record.references.get("duty_type"))
-    result = FilingResult(index, "accepted", ref, c.id, c.status, None, c.decision)
-    return Followed(result, refund)
 
 
 def _invalidation(
@@ -210,18 +239,12 @@ def _invalidation(
         )
     applied = _application_amount(record)
     amount, currency = applied if applied is not None else _owed(c)
-    before = c.status
-    c.apply(
-        "invalidate_after_release",
-        at=now,
-        actor=_actor(filer),
-        data={"reason_code": code, "reason": reason, "reference": ref},
-    )
-    _commit(store, c, before, filer, "invalidated")
     why = f"declaration invalidated after release (reason {code}: {reason}); legal basis E"
-    refund = _request(returns, c, filer, amount, currency, why, record.references.get("duty_type"))
-    result = FilingResult(index, "invalidated", ref, c.id, c.status, None, c.decision)
-    return Followed(result, refund)
+    data = {"reason_code": code, "reason": reason, "reference": ref}
+    step = _Step("invalidate_after_release", data, "invalidated", "invalidated")
+    return _record_and_repay(
+        step, index, record, c, filer, store, returns, now, (amount, currency), why
+    )
 
 
 def _amendment(
