@@ -7,20 +7,24 @@ tests in test_faults.py run them as processes and kill them).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import msgspec
 import nats
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 
 from clearway.api.app import create_app
 from clearway.clearance.pending import PendingDecision
+from clearway.clearance.pipeline import PendingOutcome
 from clearway.messaging.jetstream import ensure_streams
 from clearway.messaging.settings import QueueSettings
 from clearway.messaging.status import gather
+from clearway.messaging.worker import Worker, WorkerMetrics
 from clearway.wiring.runtime import worker_for
 from clearway.wiring.services import Services, build
 from clearway.wiring.settings import Settings
@@ -224,5 +228,47 @@ def test_health_reports_nats_and_the_queued_runtime_needs_postgresql(
         body = r.json()
         assert r.status_code == 200 and body["status"] == "degraded", body
         assert body["database"] == "ok" and body["queue"].startswith("error: NATS unreachable")
+    finally:
+        svc.close()
+
+
+def test_a_batch_slower_than_the_ack_wait_is_not_delivered_twice(
+    pg_url: str, nats_server: NatsServer, queue_name: str
+) -> None:
+    """The worker says `in progress` while it decides, so JetStream does not hand a slow batch
+    to another worker after the ack wait (3 s here; the batch takes 8 s)."""
+    svc = queued_services(pg_url, nats_server.url, queue_name, ack_wait=3.0)
+    calls: list[list[str]] = []
+
+    def slow(pending: Sequence[PendingDecision]) -> list[PendingOutcome]:
+        calls.append([p.key for p in pending])
+        time.sleep(8.0)
+        return svc.pipeline.decide_pending(pending)
+
+    try:
+        key = svc.operators.create_key("Platform A", "platform")
+        with TestClient(create_app(svc)) as client:
+            r = client.post(
+                "/v1/filings/batch",
+                json=[filing(n, f"W-{n}") for n in range(3000, 3010)],
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert r.status_code == 202
+            wait_for("the outbox relayed", lambda: scalar(svc, "SELECT count(*) FROM outbox") == 0)
+            registry = CollectorRegistry()
+            worker = Worker(slow, svc.settings.queue, batch=50, metrics=WorkerMetrics(registry))
+            first, second = (
+                Background(worker),
+                Background(Worker(slow, svc.settings.queue, batch=50)),
+            )
+            try:
+                wait_for("10 decisions", lambda: decided(svc) == 10, timeout=60)
+                time.sleep(3.5)  # past another ack wait: a redelivery would show now
+            finally:
+                first.stop()
+                second.stop()
+        keys = [k for batch in calls for k in batch]
+        assert len(keys) == 10 and len(set(keys)) == 10, calls
+        assert registry.get_sample_value("clearway_queue_redeliveries_total") == 0
     finally:
         svc.close()

@@ -145,7 +145,7 @@ class Worker(Stoppable):
             return
         start = time.perf_counter()
         try:
-            outcomes = await asyncio.to_thread(self.decide, [p for _, p in good])
+            outcomes = await self._deciding([p for _, p in good], [m for m, _ in good])
         except Exception as exc:
             if _transient(exc):
                 log.warning("worker: database unavailable (%s); retrying", type(exc).__name__)
@@ -158,6 +158,25 @@ class Worker(Stoppable):
         if self.metrics is not None:
             self.metrics.batch_seconds.observe(time.perf_counter() - start)
         await self._settle(js, good, outcomes)
+
+    async def _deciding(
+        self, pending: list[PendingDecision], msgs: list[Msg]
+    ) -> list[PendingOutcome]:
+        """Decide in a thread, telling JetStream the batch is in progress every third of the
+        ack wait: a batch slower than the ack wait (a big batch on a busy machine) is not
+        delivered to another worker meanwhile — that would only be work done twice, since the
+        second commit finds the version decided."""
+        task = asyncio.ensure_future(asyncio.to_thread(self.decide, pending))
+        beat = self.settings.ack_wait / 3
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=beat)
+            if done:
+                return task.result()
+            for m in msgs:
+                try:
+                    await m.in_progress()
+                except NATS_ERRORS:
+                    break  # NATS away: the messages come back after the ack wait, harmlessly
 
     async def _one_by_one(
         self, js: JetStreamContext, good: list[tuple[Msg, PendingDecision]]
