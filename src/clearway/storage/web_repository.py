@@ -266,6 +266,25 @@ class QueueRow:
     routed_because: str | None = None
 
 
+def queue_row(r: Any, now: datetime) -> QueueRow:
+    """A work-queue line from a consignments row (SQLite's naive times read as UTC)."""
+    arrived = _utc(r.arrived_at)
+    return QueueRow(
+        r.id,
+        r.transport_document,
+        r.status,
+        r.lane,
+        r.office,
+        r.destination_country,
+        r.score,
+        bool(r.random_sample),
+        r.intrinsic_value,
+        r.currency,
+        arrived,
+        round((now - arrived).total_seconds() / 3600, 1) if arrived else None,
+    )
+
+
 @dataclass(slots=True)
 class QueuePage:
     rows: list[QueueRow]
@@ -564,25 +583,7 @@ class WebStore:
                     select(func.count()).select_from(t.consignments).where(*counted)
                 ).scalar_one()
             )
-            rows = []
-            for r in conn.execute(q):
-                arrived = _utc(r.arrived_at)
-                rows.append(
-                    QueueRow(
-                        r.id,
-                        r.transport_document,
-                        r.status,
-                        r.lane,
-                        r.office,
-                        r.destination_country,
-                        r.score,
-                        bool(r.random_sample),
-                        r.intrinsic_value,
-                        r.currency,
-                        arrived,
-                        round((now - arrived).total_seconds() / 3600, 1) if arrived else None,
-                    )
-                )
+            rows = [queue_row(r, now) for r in conn.execute(q)]
             if rows:
                 h = t.holds.c
                 by_id = {row.id: row for row in rows}

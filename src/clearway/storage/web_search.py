@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Engine, or_, select
 
 from clearway.storage import tables as t
-from clearway.storage.web_repository import QueueRow, _utc
+from clearway.storage.web_repository import QueueRow, queue_row
 
 LIMIT = 50
 
@@ -64,23 +64,4 @@ def search(engine: Engine, query: str, now: datetime, limit: int = LIMIT) -> lis
     )
     with engine.connect() as conn:
         rows = conn.execute(q).all()
-    out = []
-    for r in rows:
-        arrived = _utc(r.arrived_at)
-        out.append(
-            QueueRow(
-                r.id,
-                r.transport_document,
-                r.status,
-                r.lane,
-                r.office,
-                r.destination_country,
-                r.score,
-                bool(r.random_sample),
-                r.intrinsic_value,
-                r.currency,
-                arrived,
-                round((now - arrived).total_seconds() / 3600, 1) if arrived else None,
-            )
-        )
-    return out
+    return [queue_row(r, now) for r in rows]
