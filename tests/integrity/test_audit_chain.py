@@ -18,7 +18,7 @@ from clearway.clearance.ports import Filer
 from clearway.cli.main import app as cli
 from clearway.domain.filing import from_builtins
 from clearway.kernel.clock import FixedClock
-from clearway.storage import audit
+from clearway.storage import audit, record_view
 from clearway.storage.web_repository import WebStore
 from clearway.wiring.services import Services
 from tests.conftest import make_filing
@@ -108,7 +108,7 @@ TAMPERING: dict[str, tuple[str, str, str]] = {
 
 def test_an_untouched_record_verifies(services: Services, clock: FixedClock) -> None:
     cid = _held_parcel(services, clock)
-    report = audit.verify(services.engine)
+    report = record_view.verify(services.engine)
     assert report.ok, report.breaks
     assert report.consignments == 1 and report.records >= 6  # filing, events, assessment…
     kinds = {
@@ -117,7 +117,7 @@ def test_an_untouched_record_verifies(services: Services, clock: FixedClock) -> 
             text("SELECT DISTINCT kind FROM audit_records WHERE consignment_id = :c"), {"c": cid}
         )
     }
-    assert kinds == {"filing", "event", "assessment", "decision"}
+    assert kinds == {"filing", "event", "document", "assessment", "decision"}
 
 
 @pytest.mark.parametrize("name", list(TAMPERING))
@@ -128,7 +128,7 @@ def test_verify_names_each_kind_of_tampering(
     other = _held_parcel_two(services, clock)
     sql, kind, words = TAMPERING[name]
     _as_owner(services, sql, cid=cid)
-    report = audit.verify(services.engine)
+    report = record_view.verify(services.engine)
     assert [b.consignment_id for b in report.breaks] == [cid], report.breaks
     [broken] = report.breaks
     assert broken.kind == kind and words in broken.what, broken
@@ -154,7 +154,7 @@ def test_update_and_delete_are_refused(services: Services, clock: FixedClock, ta
     if services.engine.dialect.name == "postgresql":
         with pytest.raises(DBAPIError, match="append-only"), services.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {table} CASCADE"))
-    assert audit.verify(services.engine).ok
+    assert record_view.verify(services.engine).ok
 
 
 def test_daily_digest_is_stored_exported_and_rechecked(
@@ -170,7 +170,7 @@ def test_daily_digest_is_stored_exported_and_rechecked(
     assert exported["root"] == first.root and exported["day"] == day.isoformat()
     # a whole chain deleted is caught by the day's digest (and by the events left behind)
     _as_owner(services, "DELETE FROM audit_records WHERE consignment_id = :cid", cid=cid)
-    report = audit.verify(services.engine)
+    report = record_view.verify(services.engine)
     kinds = {b.kind for b in report.breaks}
     assert kinds == {"digest", "record"}, report.breaks
 
@@ -228,4 +228,4 @@ def test_a_consignment_without_a_record_is_not_called_intact(
     _as_owner(services, "DELETE FROM audit_records WHERE consignment_id = :cid", cid=cid)
     body = client.get(f"/v1/consignments/{cid}", headers=key(services, "B", "officer")).json()
     assert "record_intact" not in body  # unknown: nothing to check it against, never "true"
-    assert not audit.verify(services.engine).ok  # the full check still names the lost chain
+    assert not record_view.verify(services.engine).ok  # the full check still names the lost chain

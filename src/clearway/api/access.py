@@ -18,6 +18,8 @@ from clearway.domain.consignment import Consignment
 from clearway.kernel.errors import Forbidden, NotFound
 from clearway.matching.merge import Leg
 from clearway.matching.rules import rules_for
+from clearway.storage import record_view
+from clearway.storage.record_view import Served
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
@@ -44,19 +46,30 @@ def capacity_on(c: Consignment, standing: list[Leg], who: Principal) -> Capacity
     return None
 
 
-def parcel_access(
+def served_access(
     svc: Services, who: Principal, consignment_id: str
-) -> tuple[Consignment, Capacity, list[Leg]]:
-    """The parcel, the caller's capacity on it and the standing legs; 404 when it has none."""
-    c = svc.store.load(consignment_id)
-    if c is None:
+) -> tuple[Served, Capacity, list[Leg]]:
+    """The parcel as its record says (`storage/record_view.py`: an owner or status edited in
+    the table grants nothing), the caller's capacity on it and the standing legs; 404 when the
+    caller has none."""
+    served = record_view.load(svc.engine, consignment_id)
+    if served is None:
         raise NotFound(f"no consignment {consignment_id}")
+    c = served.consignment
     legs = svc.store.legs_of([c.id]).get(c.id, [])
     standing = standing_legs(svc, c, legs)
     cap = capacity_on(c, standing, who)
     if cap is None:
         raise NotFound(f"no consignment {consignment_id}")
-    return c, cap, standing
+    return served, cap, standing
+
+
+def parcel_access(
+    svc: Services, who: Principal, consignment_id: str
+) -> tuple[Consignment, Capacity, list[Leg]]:
+    """The parcel, the caller's capacity on it and the standing legs; 404 when it has none."""
+    served, cap, standing = served_access(svc, who, consignment_id)
+    return served.consignment, cap, standing
 
 
 def require_full(svc: Services, who: Principal, consignment_id: str) -> Consignment:

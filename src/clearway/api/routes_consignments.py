@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from clearway.api.access import (
     capacity_on,
     may_record_payment,
-    parcel_access,
     presentable,
+    served_access,
     standing_legs,
 )
 from clearway.api.deps import PrincipalDep, ServicesDep, decode_as, read_body, require
@@ -35,8 +35,9 @@ from clearway.api.views import Capacity, PartyViewOut, cut_notice, party_view
 from clearway.clearance.dms import DeclarationEntry
 from clearway.clearance.handlers import ActionRequest, ArrivalResult
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
-from clearway.storage import audit
+from clearway.storage import record_view
 from clearway.storage.dms_register import SqlDeclarationRegister
+from clearway.storage.record_view import Served
 from clearway.storage.repository import Principal
 from clearway.wiring.services import Services
 
@@ -55,14 +56,18 @@ def _declaration(svc: Services, consignment_id: str) -> DeclarationEntry | None:
 
 
 def consignment_out(
-    svc: Services, consignment_id: str, shown: set[str] | None = None
+    svc: Services,
+    consignment_id: str,
+    shown: set[str] | None = None,
+    served: Served | None = None,
 ) -> ConsignmentOut:
-    """The whole consignment; `shown` limits the filings listed to these operators' (a
-    declarant is not told about legs that did not stand)."""
-    c = svc.store.load(consignment_id)
-    if c is None:
+    """The whole consignment as its record says (`storage/record_view.py`), and whether its
+    stored rows agree; `shown` limits the filings listed to these operators' (a declarant is
+    not told about legs that did not stand)."""
+    served = served or record_view.load(svc.engine, consignment_id)
+    if served is None:
         raise NotFound(f"no consignment {consignment_id}")
-    intact, broken = audit.check_one(svc.engine, consignment_id)
+    c, broken = served.consignment, served.broken
     return ConsignmentOut(
         id=c.id,
         transport_document=c.transport_document,
@@ -100,12 +105,12 @@ def consignment_out(
         ],
         events=[
             EventOut(e.kind, e.at, e.actor, e.from_status, e.to_status, e.data)
-            for e in svc.store.events_of(c.id)
+            for e in served.events
         ],
         mrn=entry.mrn
         if (entry := SqlDeclarationRegister(svc.engine).of_consignment(c.id))
         else None,
-        record_intact=intact,
+        record_intact=served.intact,
         record_break=f"{broken.kind} {broken.where}: {broken.what}" if broken else None,
     )
 
@@ -142,7 +147,8 @@ def get_consignment(consignment_id: IdPath, svc: ServicesDep, who: PrincipalDep)
 
 def view_for(svc: Services, who: Principal, consignment_id: str) -> ConsignmentOut | PartyViewOut:
     """The consignment as far as the caller may see it (404 when not at all)."""
-    c, cap, standing = parcel_access(svc, who, consignment_id)
+    served, cap, standing = served_access(svc, who, consignment_id)
+    c = served.consignment
     if cap != "full":
         mine = [
             leg.reference.split("/", 1)[1]
@@ -151,7 +157,7 @@ def view_for(svc: Services, who: Principal, consignment_id: str) -> ConsignmentO
         ]
         return party_view(c, cap, mine)
     shown = None if who.sees_everything else {leg.reference.split("/", 1)[0] for leg in standing}
-    return consignment_out(svc, consignment_id, shown)
+    return consignment_out(svc, consignment_id, shown, served)
 
 
 @router.post(

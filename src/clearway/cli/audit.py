@@ -4,6 +4,8 @@
   the stored digests; it prints the first broken link of each consignment and exits 1 if any.
 - `digest [--day DATE]` stores the Merkle root over a day's chain heads (yesterday by default).
 - `export --day DATE` prints a stored digest as JSON, to anchor somewhere outside the database.
+- `rebuild [--dry-run]` rewrites the consignment rows (the projection the queues and search
+  read) whose columns differ from their records.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-audit_app = typer.Typer(help="The tamper-evident record: verify, digest, export.")
+audit_app = typer.Typer(help="The tamper-evident record: verify, digest, export, rebuild.")
 out = Console()
 err = Console(stderr=True)
 
@@ -56,7 +58,7 @@ def verify(
     database: DatabaseOpt = None,
 ) -> None:
     """Recompute every chain; name the first broken link of each consignment."""
-    from clearway.storage.audit import verify as run
+    from clearway.storage.record_view import verify as run
 
     report = run(_engine(database), _day(since, date.min) if since else None)
     for broken in report.breaks:
@@ -105,3 +107,35 @@ def export(
         err.print(f"no digest stored for {day}; run `clearway audit digest --day {day}`")
         raise typer.Exit(1)
     out.print(json.dumps(found.export()), markup=False, highlight=False)
+
+
+@audit_app.command("rebuild")
+def rebuild(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list the rows that differ")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Rewrite consignment rows whose columns differ from their records (exit 1 if any row
+    could not be rebuilt: its chain is itself unsound, or a writer moved it on meanwhile)."""
+    from clearway.storage.record_view import rebuild as run
+
+    found = run(_engine(database), dry_run=dry_run)
+    for r in found:
+        columns = ", ".join(r.columns)
+        if r.done:
+            word = "REBUILT"
+        elif dry_run and not r.why_not:
+            word = "DIFFERS"
+        else:
+            word = "LEFT"
+        tail = f" ({r.why_not})" if r.why_not else ""
+        out.print(f"{word} {r.consignment_id}: {columns}{tail}", markup=False, highlight=False)
+    left = [r for r in found if r.why_not]
+    err.print(
+        f"{len(found)} rows differ from their records; "
+        f"{sum(r.done for r in found)} rebuilt, {len(left)} left",
+        markup=False,
+    )
+    if left:
+        raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,3 +65,36 @@ class Consignment:
         self.events.append(event)
         self.updated_at = at
         return event
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """Where a parcel stands, as its events say: what `apply` and `apply_payment` left."""
+
+    status: str
+    payment_status: str
+    arrived_at: datetime | None
+    closed_at: datetime | None
+
+
+def replay(events: Iterable[Event], start: Lifecycle) -> Lifecycle:
+    """The lifecycle after `events` (in order), from `start`: the same rules as `apply` and
+    `apply_payment`, read back from the recorded transitions instead of made again."""
+    status, payment, arrived, closed = (
+        start.status,
+        start.payment_status,
+        start.arrived_at,
+        start.closed_at,
+    )
+    for e in events:
+        if e.to_status is None:
+            continue
+        if e.kind.startswith("payment_"):
+            payment = e.to_status
+            continue
+        status = e.to_status
+        if e.kind == "arrive":
+            arrived = e.at
+        if status in FINAL_STATUSES:
+            closed = e.at
+    return Lifecycle(status, payment, arrived, closed)

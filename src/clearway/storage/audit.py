@@ -1,17 +1,16 @@
 """The tamper-evident record of every parcel: one hash chain per consignment, daily digests.
 
 Every commit of the unit of work appends, in the same transaction, an audit record for each
-event, each filing version, and each new assessment and decision of the consignments it
-writes. A record holds the canonical JSON of what it records, the SHA-256 of that content and
+event, each filing version, and each new document, assessment and decision of the consignments
+it writes. A record holds the canonical JSON of what it records, the SHA-256 of that content and
 the chain hash of the previous record of the same consignment (chain = SHA-256(prev + content
 hash)); a unique (consignment, previous hash) pair keeps two writers from forking a chain.
 
-`verify` recomputes every chain and compares it with the live tables: a changed, deleted or
-inserted event, a filing whose body or metadata changed, a decision or assessment column that
-differs from its last record, a record whose content or link was edited — each is reported as
-the first broken link of its consignment. `digest` stores, per day, a Merkle root over that
-day's chain heads, for anchoring outside the database (`clearway audit export`); `verify`
-recomputes the stored digests too.
+`walk` checks one chain's links and hands back its trustworthy records; `tables_break` compares
+them with the live `events` and `filings` rows. What the consignment is, as its records say, and
+`verify` over every chain live in `storage/record_view.py`. `digest` stores, per day, a Merkle
+root over that day's chain heads, for anchoring outside the database (`clearway audit export`);
+`verify` recomputes the stored digests too.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -78,6 +77,30 @@ def filing_content(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def document_content(row: dict[str, Any]) -> dict[str, Any]:
+    """What a consignment row holds besides its lifecycle, decision and assessment: the merged
+    document as stored, its version, owner, transport document and the legs merged into it."""
+    return {
+        "document": row["document"],
+        "version": row["version"],
+        "owner": row["owner_id"],
+        "transport_document": row["transport_document"],
+        "legs": row["legs"],
+    }
+
+
+# what a consignment row carries that is recorded whole (each when it changes)
+PARTS = ("document", "assessment", "decision")
+
+
+def _parts(row: dict[str, Any], recorded: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield "document", document_content(row)
+    for kind in ("assessment", "decision"):
+        text = row.get(kind)
+        if text is not None or kind in recorded:  # a withdrawn one is recorded as null
+            yield kind, {kind: text}
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One thing to record: its consignment, kind, time and content."""
@@ -92,23 +115,20 @@ class Entry:
 def append(
     conn: Connection, entries: Sequence[Entry], consignments: Sequence[dict[str, Any]]
 ) -> None:
-    """Record `entries` and the new decision/assessment of `consignments` (their stored rows),
-    linking each to its consignment's chain. Call inside the writing transaction, after the
-    consignment rows are written (their row locks keep chains single-file)."""
+    """Record `entries` and the new document/assessment/decision of `consignments` (their
+    stored rows), linking each to its consignment's chain. Call inside the writing transaction,
+    after the consignment rows are written (their row locks keep chains single-file)."""
     ids = sorted({e.consignment_id for e in entries} | {c["id"] for c in consignments})
     if not ids:
         return
     heads, last = _heads(conn, ids)
     todo: list[Entry] = list(entries)
     for row in consignments:
-        when = row["updated_at"]
-        for kind in ("assessment", "decision"):
-            text = row.get(kind)
-            if text is None:
-                continue
-            content = {kind: text}
-            if last.get((row["id"], kind)) != sha256(canonical(content)):
-                todo.append(Entry(row["id"], kind, when, content))
+        cid = row["id"]
+        recorded = {kind for kind in PARTS if (cid, kind) in last}
+        for kind, content in _parts(row, recorded):
+            if last.get((cid, kind)) != sha256(canonical(content)):
+                todo.append(Entry(cid, kind, row["updated_at"], content))
     rows = []
     for e in todo:
         text = canonical(e.content)
@@ -167,7 +187,7 @@ class Break:
     """The first broken link of one consignment's record."""
 
     consignment_id: str
-    kind: str  # record | event | filing | decision | assessment | digest
+    kind: str  # record | event | filing | document | decision | assessment | status | digest
     where: str  # which record or row
     what: str  # what was found
 
@@ -175,119 +195,75 @@ class Break:
         return f"{self.consignment_id} {self.kind} {self.where}: {self.what}"
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
-    consignments: int
-    records: int
-    breaks: list[Break]
-    unchained: int  # consignments with no record (written before the chain existed)
+@dataclass(slots=True)
+class Chains:
+    """Some consignments' records, events and filings, read in one snapshot."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.breaks
+    records: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    events: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    filings: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
 
 
-def verify(engine: Engine, since: date | None = None) -> Report:
-    """Recompute every chain (of consignments with records since `since`, when given) against
-    the live tables and the stored digests."""
+def read_chains(conn: Connection, ids: list[str]) -> Chains:
     r = audit_records.c
-    with engine.connect() as conn:
-        query = select(r.consignment_id).distinct()
-        if since is not None:
-            query = query.where(r.at >= datetime.combine(since, time(), UTC))
-        chained = sorted(row[0] for row in conn.execute(query))
-        all_ids = {row[0] for row in conn.execute(select(t.consignments.c.id))}
-        breaks: list[Break] = []
-        records = 0
-        for chunk in _chunks(chained):
-            found, count = _verify_chunk(conn, chunk)
-            breaks += found
-            records += count
-        unchained = sorted(all_ids - set(chained)) if since is None else []
-        if since is None:
-            # a consignment whose whole chain was deleted still has its events
-            with_events = {
-                row[0] for row in conn.execute(select(t.events.c.consignment_id).distinct())
-            }
-            for cid in sorted(with_events & set(unchained)):
-                breaks.append(Break(cid, "record", "chain", "events exist but no audit record"))
-        breaks += _verify_digests(conn, since)
-    return Report(len(chained), records, breaks, len(unchained))
-
-
-def check_one(engine: Engine, consignment_id: str) -> tuple[bool | None, Break | None]:
-    """Whether one consignment's rows agree with its record, and the first broken link: what
-    the API and the officer page check before they serve it. (None, None) for a consignment
-    written before the chain existed (no record to check against)."""
-    with engine.connect() as conn:
-        found, records = _verify_chunk(conn, [consignment_id])
-    if records == 0:
-        return None, None
-    return (False, found[0]) if found else (True, None)
-
-
-def _verify_chunk(conn: Connection, ids: list[str]) -> tuple[list[Break], int]:
-    r = audit_records.c
-    recs: dict[str, list[Any]] = defaultdict(list)
+    e = t.events.c
+    out = Chains()
     for row in conn.execute(
         select(audit_records).where(r.consignment_id.in_(ids)).order_by(r.seq)
     ).mappings():
-        recs[row["consignment_id"]].append(row)
-    events: dict[str, list[Any]] = defaultdict(list)
-    e = t.events.c
+        out.records[row["consignment_id"]].append(row)
     for row in conn.execute(
         select(t.events).where(e.consignment_id.in_(ids)).order_by(e.id)
     ).mappings():
-        events[row["consignment_id"]].append(row)
-    filings: dict[str, dict[str, Any]] = defaultdict(dict)
+        out.events[row["consignment_id"]].append(row)
     for row in conn.execute(
         select(t.filings).where(t.filings.c.consignment_id.in_(ids))
     ).mappings():
-        filings[row["consignment_id"]][row["id"]] = row
-    current = {
-        row["id"]: row
-        for row in conn.execute(
-            select(
-                t.consignments.c.id, t.consignments.c.decision, t.consignments.c.assessment
-            ).where(t.consignments.c.id.in_(ids))
-        ).mappings()
-    }
-    out: list[Break] = []
-    for cid in ids:
-        found = _first_break(cid, recs[cid], events[cid], filings[cid], current.get(cid))
-        if found is not None:
-            out.append(found)
-    return out, sum(len(v) for v in recs.values())
+        out.filings[row["consignment_id"]][row["id"]] = row
+    return out
 
 
-def _first_break(
-    cid: str,
-    recs: list[Any],
-    events: list[Any],
-    filings: dict[str, Any],
-    current: Any,
-) -> Break | None:
+@dataclass(slots=True)
+class Walked:
+    """One chain walked from its first record: what its sound records say, and where the
+    first unsound one is (records after it are not to be trusted)."""
+
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)  # seq, hash
+    filings: dict[str, str] = field(default_factory=dict)  # filing id -> content hash
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)  # last document/decision/…
+    broken: Break | None = None
+
+
+def walk(cid: str, recs: list[Any]) -> Walked:
+    out = Walked()
     prev = GENESIS
-    recorded_events: list[tuple[int, str]] = []
-    recorded_filings: dict[str, str] = {}
-    last: dict[str, str] = {}
     for rec in recs:
         where = f"record {rec['seq']} ({rec['kind']})"
         if sha256(rec["content"]) != rec["content_hash"]:
-            return Break(cid, "record", where, "its content was changed after it was written")
-        if rec["prev_hash"] != prev:
-            return Break(cid, "record", where, "its link to the previous record is broken")
-        if sha256(prev + rec["content_hash"]) != rec["chain_hash"]:
-            return Break(cid, "record", where, "its chain hash does not follow from its link")
+            out.broken = Break(cid, "record", where, "its content was changed after it was written")
+        elif rec["prev_hash"] != prev:
+            out.broken = Break(cid, "record", where, "its link to the previous record is broken")
+        elif sha256(prev + rec["content_hash"]) != rec["chain_hash"]:
+            out.broken = Break(cid, "record", where, "its chain hash does not follow from its link")
+        if out.broken is not None:
+            return out
         prev = rec["chain_hash"]
         content = json.loads(rec["content"])
         if rec["kind"] == "event":
-            recorded_events.append((rec["seq"], rec["content_hash"]))
+            out.events.append((rec["seq"], rec["content_hash"], content))
         elif rec["kind"] == "filing":
-            recorded_filings[content["id"]] = rec["content_hash"]
+            out.filings[content["id"]] = rec["content_hash"]
         else:
-            last[rec["kind"]] = rec["content"]
-    for n, (recorded, row) in enumerate(_pairs(recorded_events, events), start=1):
+            out.parts[rec["kind"]] = content
+    return out
+
+
+def tables_break(
+    cid: str, walked: Walked, events: list[Any], filings: dict[str, Any]
+) -> Break | None:
+    """The first difference between a chain's sound records and the `events` and `filings`
+    rows of its consignment (changed, deleted, or inserted without a record)."""
+    for n, (recorded, row) in enumerate(_pairs(walked.events, events), start=1):
         if row is None:
             assert recorded is not None
             return Break(cid, "event", f"event {n}", f"recorded (record {recorded[0]}) but deleted")
@@ -296,7 +272,7 @@ def _first_break(
             return Break(cid, "event", what, "in the table but never recorded (inserted)")
         if sha256(canonical(event_content(row))) != recorded[1]:
             return Break(cid, "event", what, "differs from its record (changed)")
-    for fid, content_hash in recorded_filings.items():
+    for fid, content_hash in walked.filings.items():
         row = filings.get(fid)
         if row is None:
             return Break(cid, "filing", fid, "recorded but deleted")
@@ -307,20 +283,12 @@ def _first_break(
                 f"{fid} ({row['filer_reference']} v{row['version']})",
                 "differs from its record (body or metadata changed)",
             )
-    for fid in sorted(set(filings) - set(recorded_filings)):
+    for fid in sorted(set(filings) - set(walked.filings)):
         return Break(cid, "filing", fid, "in the table but never recorded (inserted)")
-    if current is not None:
-        for kind in ("decision", "assessment"):
-            text = current[kind]
-            stored = canonical({kind: text}) if text is not None else None
-            if stored != last.get(kind):
-                return Break(cid, kind, "consignment row", "differs from its last record (changed)")
     return None
 
 
-def _pairs(
-    recorded: list[tuple[int, str]], rows: list[Any]
-) -> Iterable[tuple[tuple[int, str] | None, Any]]:
+def _pairs(recorded: list[Any], rows: list[Any]) -> Iterable[tuple[Any | None, Any]]:
     for i in range(max(len(recorded), len(rows))):
         yield (recorded[i] if i < len(recorded) else None, rows[i] if i < len(rows) else None)
 
@@ -394,7 +362,8 @@ def stored_digest(engine: Engine, day: date) -> Digest | None:
     return None if row is None else Digest(row.day, row.root, row.chains, row.records)
 
 
-def _verify_digests(conn: Connection, since: date | None) -> list[Break]:
+def verify_digests(conn: Connection, since: date | None) -> list[Break]:
+    """The stored digests (of days from `since`) that no longer follow from their records."""
     query = select(audit_digests)
     if since is not None:
         query = query.where(audit_digests.c.day >= since)

@@ -19,7 +19,7 @@ from clearway.clearance.handlers import ActionRequest
 from clearway.domain.lifecycle import FINAL_STATUSES, TRANSITIONS
 from clearway.kernel.codes import hs_problem, normalise_hs
 from clearway.kernel.errors import ClearwayError, InvalidInput, NotFound, Problem
-from clearway.storage import audit
+from clearway.storage import record_view
 from clearway.storage.dms_register import SqlDeclarationRegister
 from clearway.storage.web_repository import SORTS, QueueFilter
 from clearway.storage.web_search import search
@@ -106,9 +106,11 @@ async def queue(
 def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]:
     svc = core.services(request)
     store = core.web_store(request)
-    c = svc.store.load(consignment_id)
-    if c is None:
+    # the parcel as its tamper-evident record says, checked against the rows (docs/integrity.md)
+    served = record_view.load(svc.engine, consignment_id)
+    if served is None:
         raise NotFound(f"no consignment {consignment_id}")
+    c = served.consignment
     holds = svc.store.holds(c.id)
     by_authority: dict[str, list[Any]] = {}
     for h in holds:
@@ -124,13 +126,12 @@ def consignment_context(request: Request, consignment_id: str) -> dict[str, Any]
         "holds_by_authority": by_authority,
         "open_holds": [h for h in holds if h.open],
         "filings": svc.store.filings_of(c.id),
-        "events": svc.store.events_of(c.id),
+        "events": served.events,
         "routes": store.routes_of(c.id),
         "agencies": store.routing.agencies,
         "now": svc.clock.now(),
         "mrn": entry.mrn if (entry := register.of_consignment(c.id)) else None,
-        # the rows shown, checked against the hash-chained record (docs/integrity.md)
-        "record_break": audit.check_one(svc.engine, c.id)[1],
+        "record_break": served.broken,
     }
 
 
