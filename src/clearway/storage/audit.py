@@ -21,13 +21,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from clearway.storage import tables as t
 from clearway.storage.bulk import bulk_insert
 from clearway.storage.tables_audit import audit_digests, audit_records
+
+if TYPE_CHECKING:
+    from clearway.storage import record_view
 
 GENESIS = "0" * 64
 _CHUNK = 500
@@ -256,6 +259,14 @@ def walk(cid: str, recs: list[Any]) -> Walked:
         else:
             out.parts[rec["kind"]] = content
     return out
+
+
+def verify(engine: Engine, since: date | None = None) -> record_view.Report:
+    """Every chain (with records since `since`) against the live tables, the consignment rows
+    and the stored digests: `record_view.verify`, which builds on this module."""
+    from clearway.storage import record_view as view  # imports this module: resolved at call
+
+    return view.verify(engine, since)
 
 
 def tables_break(
