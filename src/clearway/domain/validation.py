@@ -20,10 +20,10 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
-from clearway.domain.filing import MAX_ITEMS, FilingDocument, Item, Party
+from clearway.domain.filing import MAX_ITEMS, FilingDocument, Item, Party, encode
 from clearway.domain.text import description_length_problem
 from clearway.kernel import codes
-from clearway.kernel.characters import unsafe_character
+from clearway.kernel.characters import may_hold_unsafe, unsafe_character
 from clearway.kernel.decimals import decimal_problem
 from clearway.kernel.errors import Problem
 from clearway.kernel.strict_json import EARLIEST_DATE, LATEST_DATE
@@ -168,7 +168,8 @@ def check_filing(
     data-set requirements on its own (the merged consignment is checked by matching).
     """
     out = _number_problems(doc)
-    _text_problems(doc, "", out)
+    if not _texts_safe(doc):
+        _text_problems(doc, "", out)
     _date_problems(doc, out)
     if out:
         return out  # the remaining checks compare amounts and dates: they need sane ones
@@ -219,6 +220,16 @@ def _number_problems(doc: FilingDocument) -> list[Problem]:
         if refused is not None:
             out.append(Problem(path, refused.code, refused.detail))
     return out
+
+
+def _texts_safe(doc: FilingDocument) -> bool:
+    """One scan of the encoded document: True when no text in it can hold an unsafe character
+    (JSON escapes included), so the field-by-field walk that names the culprit is not needed."""
+    try:
+        text = encode(doc).decode()
+    except UnicodeEncodeError:  # a lone surrogate: the walk names it
+        return False
+    return not may_hold_unsafe(text)
 
 
 def _text_problems(value: object, path: str, out: list[Problem]) -> None:
