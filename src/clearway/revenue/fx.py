@@ -85,6 +85,7 @@ def check_rule(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+@lru_cache(maxsize=4096)  # a handful of months in any batch; the walk over the month is not free
 def fixing_day(when: date, fixing: str) -> date:
     """The Wednesday of the month before `when` whose rates apply during `when`'s month."""
     first = when.replace(day=1)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from clearway.storage import tables as t
@@ -41,7 +42,32 @@ def sha256(text: str) -> str:
 
 
 def canonical(value: dict[str, Any]) -> str:
+    """Sorted keys, no spaces, UTF-8 text: the bytes every record's hash is taken over.
+
+    msgspec writes the same text as `json.dumps` for strings, whole numbers, booleans, null,
+    lists and string-keyed objects, several times faster; anything else (a float, whose exponent
+    it writes differently) takes `json.dumps`, so stored hashes never change.
+    """
+    if _plain(value):
+        return _ENCODER.encode(value).decode()
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
+_INT64 = 2**63
+
+
+def _plain(value: object) -> bool:
+    """Only str, bool, int (64-bit), None, list and str-keyed dict, all the way down."""
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -_INT64 <= value < _INT64
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False
 
 
 def _when(value: datetime | None) -> str | None:

@@ -211,10 +211,12 @@ class SqlStore:
             cons.revision += 1  # the stored record moved on with this write
 
     def _write(self, conn: Connection, changes: ChangeSet) -> None:
-        if changes.created:
-            bulk_insert(conn, t.consignments, [_row(c) for c in changes.created])
-        if changes.updated:
-            _update_consignments(conn, [cons for cons, _ in changes.updated])
+        created = [_row(c) for c in changes.created]
+        updated = [_row(c) for c, _ in changes.updated]
+        if created:
+            bulk_insert(conn, t.consignments, created)
+        if updated:
+            _update_consignments(conn, [cons for cons, _ in changes.updated], updated)
         filing_rows = [vars_of(f) for f in changes.filings]
         if filing_rows:
             bulk_insert(conn, t.filings, filing_rows)
@@ -239,7 +241,7 @@ class SqlStore:
                     for e in event_rows
                 ),
             ],
-            [_row(c) for c in changes.created] + [_row(c) for c, _ in changes.updated],
+            created + updated,
         )
         if changes.notices:
             bulk_insert(
@@ -410,13 +412,15 @@ def vars_of(obj: Any) -> dict[str, Any]:
     return {k: getattr(obj, k) for k in obj.__dataclass_fields__}
 
 
-def _update_consignments(conn: Connection, conses: Sequence[Consignment]) -> None:
-    """Every updated consignment of a batch in one executemany (psycopg pipelines it into one
-    round trip; a statement per row cost a worker most of its time), each optimistic-locked
-    on the revision it was loaded at."""
+def _update_consignments(
+    conn: Connection, conses: Sequence[Consignment], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Every updated consignment of a batch (`rows`: their `_row`s) in one executemany
+    (psycopg pipelines it into one round trip; a statement per row cost a worker most of its
+    time), each optimistic-locked on the revision it was loaded at."""
     params = []
-    for cons in conses:
-        row = _row(cons)
+    for cons, stored in zip(conses, rows, strict=True):
+        row = dict(stored)
         row.pop("id")
         row.pop("created_at")
         row["revision"] = cons.revision + 1
