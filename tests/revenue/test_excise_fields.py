@@ -71,3 +71,28 @@ def test_a_band_taxed_at_an_assumed_strength_says_so() -> None:
         alcohol_percent=Decimal("14.6"),
     )
     assert isinstance(excise_due(outside, "220421", rates), str)  # no band: never a zero
+
+
+def test_a_minimum_per_unit_is_carried_with_the_computation() -> None:
+    """UK cigarettes: GBP 316.70 per 1,000 + 16.5 %, at least GBP 422.80 per 1,000 (the minimum
+    excise tax); the floor is the quantity times the minimum, the calculator takes the higher."""
+    rates = check_rates(
+        [
+            {
+                "name": "cigarettes",
+                "prefixes": ["240220"],
+                "unit": "stick",
+                "amount": "0.31670",
+                "ad_valorem": "0.165",
+                "minimum": "0.42280",
+                "currency": "GBP",
+            }
+        ]
+    )
+    line = Item(description="cigarettes", value=Decimal("50"), tobacco_sticks=200)
+    due = excise_due(line, "24022090", rates)
+    assert not isinstance(due, str)
+    assert due.specific == Decimal("63.34000") and due.minimum == Decimal("84.56000")
+    assert "at least GBP 0.42280 per stick" in due.text
+    with pytest.raises(ValueError):
+        check_rates([{**rates[0], "minimum": "-1"}])

@@ -459,6 +459,15 @@ def _excise_duty(
             w.note("excise", f"not computed: {due}", ln.index)
             continue
         amount = w.convert(due.specific, due.currency, w.dest) + ln.customs * due.ad_valorem
+        floor = w.convert(due.minimum, due.currency, w.dest) if due.minimum > 0 else ZERO
+        if floor > amount:
+            # the law's minimum duty (e.g. UK minimum excise tax) is the higher of the two
+            w.note(
+                "excise.minimum",
+                f"{floor:.2f} {w.dest} applies: the computed {amount:.2f} is lower",
+                ln.index,
+            )
+            amount = floor
         if due.ad_valorem > 0:
             w.flag("excise_ad_valorem_on_declared_value")
             w.note(

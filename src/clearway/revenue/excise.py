@@ -23,9 +23,11 @@ import msgspec
 from clearway.domain.filing import Item
 
 UNITS = ("litre_alcohol", "litre", "stick", "kg")
+UNIT_NAMES = {"litre_alcohol": "litre of alcohol", "litre": "litre", "stick": "stick", "kg": "kg"}
 # strength band keys: at least, more than, less than, at most (% vol), as the laws word them
 BANDS = ("min_abv", "above_abv", "below_abv", "max_abv")
 HUNDRED = Decimal(100)
+ZERO = Decimal(0)
 
 
 def check_rates(value: Any) -> list[dict[str, Any]]:
@@ -52,7 +54,10 @@ def check_rates(value: Any) -> list[dict[str, Any]]:
         row["abv_free"] = Decimal(str(entry.get("abv_free", "0")))
         if "assumed_abv" in entry:  # a strength the law taxes the band at (the UK wine easement)
             row["assumed_abv"] = Decimal(str(entry["assumed_abv"]))
-        if row["amount"] < 0 or not 0 <= row["ad_valorem"] < 1:
+        # a floor per unit the duty never falls below (UK minimum excise tax, Irish minimum on
+        # cigarettes): the higher of the computed duty and this amount × quantity is due
+        row["minimum"] = Decimal(str(entry.get("minimum", "0")))
+        if row["amount"] < 0 or row["minimum"] < 0 or not 0 <= row["ad_valorem"] < 1:
             raise ValueError("excise amounts are non-negative, ad_valorem a fraction below 1")
         out.append(row)
     return out
@@ -65,6 +70,7 @@ class ExciseDue:
     currency: str
     ad_valorem: Decimal  # fraction of the value
     text: str  # how it was computed, for the charge and the trace
+    minimum: Decimal = Decimal(0)  # in `currency`: the duty is at least this
 
 
 def _entry(rates: list[dict[str, Any]], hs: str, abv: Decimal | None) -> dict[str, Any] | None:
@@ -111,6 +117,7 @@ def excise_due(item: Item, hs: str, rates: list[dict[str, Any]]) -> ExciseDue | 
         strength = entry.get("assumed_abv", abv)
         taxed_abv = max(strength - entry["abv_free"], Decimal(0))
         pure = item.volume_litres * taxed_abv / HUNDRED
+        measured = pure
         specific = pure * amount
         over = f" ({strength} − {entry['abv_free']})" if entry["abv_free"] else ""
         if "assumed_abv" in entry:
@@ -121,20 +128,27 @@ def excise_due(item: Item, hs: str, rates: list[dict[str, Any]]) -> ExciseDue | 
         )
     elif unit == "litre":
         assert item.volume_litres is not None
+        measured = item.volume_litres
         specific = item.volume_litres * amount
         text = f"{entry['name']}: {item.volume_litres} l × {cur} {amount}"
     elif unit == "stick":
         assert item.tobacco_sticks is not None
+        measured = Decimal(item.tobacco_sticks)
         specific = item.tobacco_sticks * amount
         text = f"{entry['name']}: {item.tobacco_sticks} sticks × {cur} {amount}"
     else:
         assert item.tobacco_grams is not None
         kg = item.tobacco_grams / 1000
+        measured = kg
         specific = kg * amount
         text = f"{entry['name']}: {kg} kg × {cur} {amount}"
     if entry["ad_valorem"] > 0:
         text += f" + {format((entry['ad_valorem'] * 100).normalize(), 'f')} % of the value"
-    return ExciseDue(entry["name"], specific, cur, entry["ad_valorem"], text)
+    minimum = ZERO
+    if entry["minimum"] > 0:
+        minimum = measured * entry["minimum"]
+        text += f", at least {cur} {entry['minimum']} per {UNIT_NAMES[unit]}"
+    return ExciseDue(entry["name"], specific, cur, entry["ad_valorem"], text, minimum)
 
 
 def check_allowances(value: Any) -> list[dict[str, Any]]:
