@@ -747,9 +747,15 @@ class WebStore:
             raise InvalidInput(problems, "the profile version is not valid")
         v = w.web_profile_versions.c
         with self._writer.begin() as conn:
-            waiting = conn.execute(
-                select(v.version).where(v.profile_id == profile_id, v.status == "proposed")
-            ).scalar()
+            # One statement, one snapshot: read apart, a proposal committed between the two
+            # reads would be missed as pending yet counted in the next version number. Read
+            # together, a concurrent proposal either shows as pending or takes the same version
+            # number and loses on the unique constraint below.
+            waiting, last = conn.execute(
+                select(
+                    func.max(case((v.status == "proposed", v.version))), func.max(v.version)
+                ).where(v.profile_id == profile_id)
+            ).one()
             if waiting is not None:
                 raise InvalidInput(
                     [
@@ -762,9 +768,6 @@ class WebStore:
                     ],
                     "the profile version is not valid",
                 )
-            last = conn.execute(
-                select(func.max(v.version)).where(v.profile_id == profile_id)
-            ).scalar()
             version = int(last or 0) + 1
             row: dict[str, Any] = {
                 "id": new_id("prv"),
