@@ -31,6 +31,7 @@ from clearway.api import (
     routes_returns,
     routes_unmatched,
 )
+from clearway.api.group_commit import GroupCommit
 from clearway.api.openapi import components, responses
 from clearway.api.problems import PROBLEM_TYPES, problem_response
 from clearway.api.runtime import lifespan_for, queue_health, watch_queue
@@ -56,6 +57,10 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.key_cache = {}
+    # single filings arriving together share a pipeline batch and a commit (api/group_commit.py)
+    app.state.group_commit = GroupCommit(
+        lambda filer, batch: services.pipeline.process(filer, batch), services.store
+    )
     _metrics(app)
     app.router.lifespan_context = lifespan_for(services, app.state.metrics_registry)
     services.classifier.warm()  # the HS classifier loads in the background (once per process)

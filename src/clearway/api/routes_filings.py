@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from clearway.api.deps import Malformed, PrincipalDep, ServicesDep, read_body
+from clearway.api.group_commit import GroupCommit
 from clearway.api.openapi import body_schema, responses
 from clearway.api.runtime import awaits_decision
 from clearway.api.schemas import BatchOut, FilingResultOut, ProblemItem
@@ -66,7 +67,9 @@ async def file_one(request: Request, svc: ServicesDep, who: PrincipalDep) -> Res
     body = await read_body(request, svc.settings.max_body_bytes)
     sub = submission(body)
     filer = Filer(who.operator_id, who.operator, who.role)
-    [result] = await run_in_threadpool(svc.pipeline.process, filer, [sub])
+    # filed with whatever else this filer sends at the same moment: one batch, one commit
+    grouped: GroupCommit = request.app.state.group_commit
+    result = await grouped.file(filer, sub)
     count(request, [result])
     if result.outcome == "rejected":
         raise InvalidInput(result.problems, "the filing is not valid; see problems")
