@@ -57,11 +57,15 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.key_cache = {}
+    _metrics(app)
     # single filings arriving together share a pipeline batch and a commit (api/group_commit.py)
     app.state.group_commit = GroupCommit(
-        lambda filer, batch: services.pipeline.process(filer, batch), services.store
+        lambda filer, batch: services.pipeline.process(filer, batch),
+        services.store,
+        window=services.settings.group_window_ms / 1000,
+        max_group=services.settings.group_max,
+        measure=app.state.measure_group,
     )
-    _metrics(app)
     app.router.lifespan_context = lifespan_for(services, app.state.metrics_registry)
     services.classifier.warm()  # the HS classifier loads in the background (once per process)
     guard.install(app, services.settings.security)  # outermost: limits and headers for all
@@ -149,6 +153,18 @@ def _metrics(app: FastAPI) -> None:
         ["outcome"],
         registry=registry,
     )
+    groups = Counter(
+        "clearway_filing_groups", "Groups of single filings filed in one batch", registry=registry
+    )
+    grouped = Counter(
+        "clearway_filing_group_filings", "Single filings filed in groups", registry=registry
+    )
+
+    def measure_group(size: int) -> None:
+        groups.inc()
+        grouped.inc(size)
+
+    app.state.measure_group = measure_group
     requests = Counter(
         "clearway_http_requests",
         "HTTP requests",

@@ -1,9 +1,12 @@
 """Group commit for single filings: what arrives together is filed in one batch and one commit.
 
 `POST /v1/filings` hands its submission to a `GroupCommit`. Per filer (the pipeline takes one
-filer per batch) one group is in the pipeline at a time; what arrives meanwhile, or within
-`window` seconds of the first, waits and goes in the next group. Each request is answered only
-once its group has committed, with the result its own submission got.
+filer per batch) one group is in the pipeline at a time; what arrives meanwhile waits and goes
+in the next group. A group starts when as many of the filer's requests are in as were in play
+at its last group (each answered client sends its next filing), or `window` seconds after it
+could have started, whichever comes first; a filer sending one request at a time never waits.
+Each request is answered only once its group has committed, with the result its own
+submission got.
 
 A group is sent as one `Pipeline.process` batch, so each answer must be the one the filing
 would have had alone. Inside one batch the pipeline merges filings that touch the same parcel
@@ -33,9 +36,9 @@ from clearway.clearance.ports import Filer, Store
 from clearway.risk.columns import identity_key
 
 Process = Callable[[Filer, Sequence[Submission]], list[FilingResult]]
-# At 2 ms a lone request waits little, and under load a group is gathered anyway while the one
-# before it is in the pipeline.
-WINDOW = 0.002
+# A group waits for the filer's requests expected back (those answered in its last group), at
+# most this long; a filer with one request in play never waits.
+WINDOW = 0.010
 MAX_GROUP = 256
 
 
@@ -51,6 +54,10 @@ class _Lane:
 
     waiting: list[_Waiting] = field(default_factory=list)
     busy: bool = False
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # how many of the filer's requests were in play at the last group (those in it come back
+    # with their next filing): the size the next group waits for, up to the window
+    expected: int = 1
 
 
 @dataclass(slots=True)
@@ -65,14 +72,21 @@ class GroupCommit:
     """Gathers one filer's concurrent single filings into one pipeline batch and one commit."""
 
     def __init__(
-        self, process: Process, store: Store, *, window: float = WINDOW, max_group: int = MAX_GROUP
+        self,
+        process: Process,
+        store: Store,
+        *,
+        window: float = WINDOW,
+        max_group: int = MAX_GROUP,
+        measure: Callable[[int], None] | None = None,
     ) -> None:
         self.process = process
         self.store = store
         self.window = window
         self.max_group = max_group
+        self.measure = measure  # told each group's size (the /metrics counters)
         self._lanes: dict[Filer, _Lane] = {}
-        self.groups = 0  # groups filed and submissions in them, for the benchmark and tests
+        self.groups = 0  # groups filed and submissions in them
         self.grouped = 0
 
     async def file(self, filer: Filer, submission: Submission) -> FilingResult:
@@ -80,6 +94,7 @@ class GroupCommit:
         lane = self._lanes.setdefault(filer, _Lane())
         answer: asyncio.Future[FilingResult] = asyncio.get_running_loop().create_future()
         lane.waiting.append(_Waiting(submission, answer))
+        lane.arrived.set()
         if not lane.busy:
             lane.busy = True
             asyncio.get_running_loop().create_task(self._drain(filer, lane))
@@ -90,8 +105,7 @@ class GroupCommit:
     async def _drain(self, filer: Filer, lane: _Lane) -> None:
         try:
             while lane.waiting:
-                if self.window > 0 and len(lane.waiting) < self.max_group:
-                    await asyncio.sleep(self.window)
+                await self._gather(lane)
                 offered = lane.waiting[: self.max_group]
                 try:
                     filed = await run_in_threadpool(
@@ -101,8 +115,11 @@ class GroupCommit:
                     filed = _Filed(list(range(len(offered))), [exc] * len(offered))
                 self.groups += 1
                 self.grouped += len(filed.taken)
+                if self.measure is not None:
+                    self.measure(len(filed.taken))
                 taken = set(filed.taken)
                 lane.waiting[: len(offered)] = [w for i, w in enumerate(offered) if i not in taken]
+                lane.expected = len(taken) + len(lane.waiting)
                 for i, answer in zip(filed.taken, filed.answers, strict=True):
                     future = offered[i].answer
                     if future.done():
@@ -117,8 +134,23 @@ class GroupCommit:
             raise
         finally:
             lane.busy = False
-            if not lane.waiting and self._lanes.get(filer) is lane:
-                del self._lanes[filer]
+
+    async def _gather(self, lane: _Lane) -> None:
+        """Wait until the filer's requests expected for this group are in, or the window ends."""
+        if self.window <= 0:
+            return
+        want = min(lane.expected, self.max_group)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.window
+        while len(lane.waiting) < want:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            lane.arrived.clear()
+            try:
+                await asyncio.wait_for(lane.arrived.wait(), left)
+            except TimeoutError:
+                return
 
     def _file_group(self, filer: Filer, offered: list[Submission]) -> _Filed:
         """In a worker thread: choose the submissions that may share a batch, and file them."""

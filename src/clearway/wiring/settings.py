@@ -25,6 +25,10 @@ class Settings:
         default_factory=lambda: int(_env("MAX_BODY_BYTES", str(16 * 1024 * 1024)))
     )
     max_batch: int = 1000
+    # Group commit of single filings (api/group_commit.py): a group waits at most this long for
+    # the filer's other concurrent requests, and holds at most `group_max` (1: each alone)
+    group_window_ms: float = field(default_factory=lambda: float(_env("GROUP_WINDOW_MS", "10")))
+    group_max: int = field(default_factory=lambda: int(_env("GROUP_MAX", "256")))
     # a quote's legal date may be at most this many days after today (revenue law horizon)
     law_horizon_days: int = field(default_factory=lambda: int(_env("LAW_HORIZON_DAYS", "180")))
     # Folder of a trained targeting model (`clearway risk retrain --out DIR`); rules only if unset
