@@ -54,6 +54,7 @@ class _Lane:
 
     waiting: list[_Waiting] = field(default_factory=list)
     busy: bool = False
+    filing: int = 0  # how many of `waiting` are in the pipeline now
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     # how many of the filer's requests were in play at the last group (those in it come back
     # with their next filing): the size the next group waits for, up to the window
@@ -89,6 +90,10 @@ class GroupCommit:
         self.groups = 0  # groups filed and submissions in them
         self.grouped = 0
 
+    def waiting(self) -> int:
+        """Submissions waiting for a group (not yet in the pipeline)."""
+        return sum(len(lane.waiting) - lane.filing for lane in list(self._lanes.values()))
+
     async def file(self, filer: Filer, submission: Submission) -> FilingResult:
         """The result of `submission`, once the group it went in has committed."""
         lane = self._lanes.setdefault(filer, _Lane())
@@ -107,6 +112,7 @@ class GroupCommit:
             while lane.waiting:
                 await self._gather(lane)
                 offered = lane.waiting[: self.max_group]
+                lane.filing = len(offered)
                 try:
                     filed = await run_in_threadpool(
                         self._file_group, filer, [w.submission for w in offered]
@@ -119,6 +125,7 @@ class GroupCommit:
                     self.measure(len(filed.taken))
                 taken = set(filed.taken)
                 lane.waiting[: len(offered)] = [w for i, w in enumerate(offered) if i not in taken]
+                lane.filing = 0
                 lane.expected = len(taken) + len(lane.waiting)
                 for i, answer in zip(filed.taken, filed.answers, strict=True):
                     future = offered[i].answer
