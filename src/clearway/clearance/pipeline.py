@@ -196,10 +196,16 @@ class Pipeline:
             if sub.document is None:
                 results[i] = FilingResult(i, "rejected", sub.reference, problems=sub.problems)
                 continue
+            try:
+                body: bytes | None = encode(sub.document)  # stored and hashed below
+            except UnicodeEncodeError:  # a lone surrogate: validation names the field
+                body = None
             problems = (
                 sub.problems
                 + role_problems(sub.kind, filer.role)
-                + check_filing(sub.document, served=self._served, today=today, kind=sub.kind)
+                + check_filing(
+                    sub.document, served=self._served, today=today, kind=sub.kind, encoded=body
+                )
                 + h7_eligibility(sub.document, today)
             )
             if self.eligibility is not None and sub.kind == "declaration" and not errors(problems):
@@ -208,7 +214,7 @@ class Pipeline:
             if errors(problems):
                 results[i] = FilingResult(i, "rejected", ref, problems=problems)
                 continue
-            body = encode(sub.document)
+            body = body if body is not None else encode(sub.document)
             valid.append(
                 _Work(
                     i,

@@ -160,15 +160,17 @@ def check_filing(
     served: frozenset[str] | None = None,
     today: date | None = None,
     kind: str = "declaration",
+    encoded: bytes | None = None,
 ) -> list[Problem]:
     """Semantic problems of a decoded filing: errors and warnings, in document order.
 
     `kind` relaxes what a partial leg must carry: an order or payment record need not know the
     transport document, a payment record lists no goods, and no partial leg has to satisfy the
     data-set requirements on its own (the merged consignment is checked by matching).
+    `encoded` is the document's `encode` when the caller has it already.
     """
     out = _number_problems(doc)
-    if not _texts_safe(doc):
+    if not _texts_safe(doc, encoded):
         _text_problems(doc, "", out)
     _date_problems(doc, out)
     if out:
@@ -222,14 +224,15 @@ def _number_problems(doc: FilingDocument) -> list[Problem]:
     return out
 
 
-def _texts_safe(doc: FilingDocument) -> bool:
+def _texts_safe(doc: FilingDocument, encoded: bytes | None = None) -> bool:
     """One scan of the encoded document: True when no text in it can hold an unsafe character
     (JSON escapes included), so the field-by-field walk that names the culprit is not needed."""
-    try:
-        text = encode(doc).decode()
-    except UnicodeEncodeError:  # a lone surrogate: the walk names it
-        return False
-    return not may_hold_unsafe(text)
+    if encoded is None:
+        try:
+            encoded = encode(doc)
+        except UnicodeEncodeError:  # a lone surrogate: the walk names it
+            return False
+    return not may_hold_unsafe(encoded.decode())
 
 
 def _text_problems(value: object, path: str, out: list[Problem]) -> None:

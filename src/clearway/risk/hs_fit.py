@@ -45,10 +45,17 @@ def check(
 ) -> tuple[BoolArray, dict[int, str]]:
     """Rows whose declared code does not fit their description, and a reason detail per row."""
     mask = np.zeros(len(descriptions), dtype=bool)
+    known: dict[str, int] = {}  # words the classifier knows, per distinct description
+
+    def informative(text: str) -> int:
+        if text not in known:
+            known[text] = scorer.informative(text)
+        return known[text]
+
     rows = [
         i
         for i, (d, h) in enumerate(zip(descriptions, codes, strict=True))
-        if d and h and len(str(h)) >= 6 and scorer.informative(str(d)) >= min_words
+        if d and h and len(str(h)) >= 6 and informative(str(d)) >= min_words
     ]
     details: dict[int, str] = {}
     if not rows:
