@@ -58,15 +58,23 @@ _INT64 = 2**63
 
 
 def _plain(value: object) -> bool:
-    """Only str, bool, int (64-bit), None, list and str-keyed dict, all the way down."""
-    if value is None or isinstance(value, str | bool):
+    """Only str, bool, int (64-bit), None, list and str-keyed dict, all the way down (exact
+    types: a subclass takes `json.dumps`). Loops, not `all(...)`: this runs per audit record."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return True
-    if isinstance(value, int):
-        return -_INT64 <= value < _INT64
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
+    if kind is int:
+        return -_INT64 <= value < _INT64  # type: ignore[operator]
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]  # noqa: SIM110
+            if type(key) is not str or not _plain(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:  # type: ignore[attr-defined]  # noqa: SIM110
+            if not _plain(item):
+                return False
+        return True
     return False
 
 

@@ -23,6 +23,20 @@ def _json_text(value: Any) -> Any:
     return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
+def _sqlite_datetime() -> Any:
+    """SQLAlchemy's text for a DATETIME; a batch's rows share a handful of instants, and
+    strftime costs more than a dictionary look-up."""
+    seen: dict[Any, str] = {}
+
+    def text(value: Any) -> str:
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = value.strftime(_SQLITE_DATETIME)
+        return found
+
+    return text
+
+
 def _adapters(table: Table, columns: Sequence[str], dialect: str) -> list[tuple[int, Any]]:
     """Per-column conversions, chosen once per insert from the column types."""
     out: list[tuple[int, Any]] = []
@@ -33,7 +47,7 @@ def _adapters(table: Table, columns: Sequence[str], dialect: str) -> list[tuple[
         elif dialect != "sqlite":
             continue
         elif isinstance(col_type, DateTime):
-            out.append((i, lambda v: v.strftime(_SQLITE_DATETIME)))
+            out.append((i, _sqlite_datetime()))
         elif isinstance(col_type, Date):
             out.append((i, date.isoformat))
         elif isinstance(col_type, Boolean):
