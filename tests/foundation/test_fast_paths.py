@@ -77,7 +77,8 @@ def test_one_scan_reports_what_the_field_walk_reports(
     try:
         doc = from_builtins(raw)
         reference = _walked(doc)
-    except (msgspec.ValidationError, KeyError):  # a code field no format would let through
+    except (msgspec.ValidationError, KeyError, UnicodeEncodeError):  # a code field: refused
+        # before validation by every format
         assume(False)
         return
     try:
