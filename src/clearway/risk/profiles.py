@@ -182,13 +182,30 @@ def _cond_hs_prefix(name: str, prefixes: Iterable[Any], negate: bool) -> Conditi
     return cond
 
 
+def _distinct(ctx: Context, name: str) -> tuple[list[Any], npt.NDArray[np.int64]]:
+    """A column's distinct values and, per row, the index of its value: worked out once per
+    batch and field, shared by every profile that searches the field."""
+    key = f"distinct:{name}"
+    found = ctx.cache.get(key)
+    if found is None:
+        col = _strings(ctx, name)
+        index: dict[Any, int] = {}
+        inverse = np.fromiter(
+            (index.setdefault(v, len(index)) for v in col), dtype=np.int64, count=len(col)
+        )
+        found = ctx.cache[key] = (list(index), inverse)
+    return found
+
+
 def _cond_regex(name: str, pattern: str) -> Condition:
     rx = re.compile(pattern, re.IGNORECASE)
     search = rx.search
 
     def cond(ctx: Context) -> BoolArray:
-        col = _strings(ctx, name)
-        return np.fromiter((search(v) is not None for v in col), dtype=bool, count=len(col))
+        # a batch repeats descriptions: each distinct text is searched once
+        values, inverse = _distinct(ctx, name)
+        hits = np.fromiter((search(v) is not None for v in values), dtype=bool, count=len(values))
+        return hits[inverse]
 
     return cond
 
