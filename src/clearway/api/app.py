@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from decimal import DecimalException
 from typing import Any
 
@@ -15,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearway import __version__
 from clearway.api import (
@@ -175,17 +175,38 @@ def _metrics(app: FastAPI) -> None:
         "clearway_http_request_seconds", "HTTP request latency", ["route"], registry=registry
     )
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    app.add_middleware(Measure, requests=requests, latency=latency)
+
+
+class Measure:
+    """Requests by route and status, and their latency, as plain ASGI middleware."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        requests.labels(request.method, name, str(response.status_code)).inc()
-        latency.labels(name).observe(time.perf_counter() - start)
-        return response
+        status = 500  # what the server answers when the app fails before answering
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                # latency to the answer's head, as measured before (the body may stream on)
+                name = getattr(scope.get("route"), "path", "unmatched")
+                self.latency.labels(name).observe(time.perf_counter() - start)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            name = getattr(scope.get("route"), "path", "unmatched")
+            self.requests.labels(scope["method"], name, str(status)).inc()
 
 
 def _ops_routes(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 import msgspec
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from clearway.kernel.decimals import decimal_problem
 from clearway.kernel.errors import ClearwayError, Forbidden, InvalidInput, Problem, Unauthorized
@@ -34,7 +35,8 @@ class Malformed(ClearwayError):
     status = 400
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain function dependency in a worker thread, a hop per request
     svc: Services = request.app.state.services
     return svc
 
@@ -64,7 +66,18 @@ def principal(request: Request, svc: ServicesDep) -> Principal:
     return who
 
 
-PrincipalDep = Annotated[Principal, Depends(principal)]
+async def current_principal(request: Request, svc: ServicesDep) -> Principal:
+    """The caller, as a dependency: a key checked in the last KEY_CACHE_SECONDS answers at once,
+    in the event loop; only a key to look up goes to a worker thread (a database read)."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    hit = request.app.state.key_cache.get(key) if scheme.lower() == "bearer" and key else None
+    if hit is not None and hit[1] > time.monotonic():
+        cached: Principal = hit[0]
+        return cached
+    return await run_in_threadpool(principal, request, svc)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 def require(who: Principal, *roles: str) -> None:

@@ -18,11 +18,12 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearway.api.problems import problem_response
 from clearway.wiring.settings import SecuritySettings
@@ -115,38 +116,63 @@ def install(app: FastAPI, settings: SecuritySettings) -> None:
     per_key = TokenBuckets(settings.rate_per_key)
     per_address = TokenBuckets(settings.rate_per_address)
     app.state.rate_limits = (per_key, per_address)
+    app.add_middleware(Guard, settings=settings, per_key=per_key, per_address=per_address)
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        address = client_address(request, settings)
-        request.scope["clearway.client"] = address
-        request.scope["clearway.https"] = is_https(request, settings)
+
+class Guard:
+    """The limits and headers as plain ASGI middleware (no task or stream per request)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: SecuritySettings,
+        per_key: TokenBuckets,
+        per_address: TokenBuckets,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.per_key = per_key
+        self.per_address = per_address
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        address = client_address(request, self.settings)
+        https = is_https(request, self.settings)
+        scope["clearway.client"] = address
+        scope["clearway.https"] = https
+        private = signed_in(request)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                if https:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+                if private:
+                    headers["Cache-Control"] = "no-store"
+                    headers.setdefault("Pragma", "no-cache")
+            await send(message)
+
         key = key_name(request)
-        wait = per_address.take(f"addr:{address}")
+        wait = self.per_address.take(f"addr:{address}")
         if key is not None:
-            wait = max(wait, per_key.take(key))
-        if wait > 0:
-            response: Response = problem_response(
-                429,
-                "too-many-requests",
-                f"rate limit reached; retry after {math.ceil(wait)} s",
-                (),
-                request.url.path,
-                {"Retry-After": str(math.ceil(wait))},
-            )
-        else:
-            response = await call_next(request)
-        headers = response.headers
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        if request.scope["clearway.https"]:
-            headers.setdefault("Strict-Transport-Security", HSTS)
-        if signed_in(request):
-            headers["Cache-Control"] = "no-store"
-            headers.setdefault("Pragma", "no-cache")
-        return response
+            wait = max(wait, self.per_key.take(key))
+        if wait <= 0:
+            await self.app(scope, receive, with_headers)
+            return
+        refusal = problem_response(
+            429,
+            "too-many-requests",
+            f"rate limit reached; retry after {math.ceil(wait)} s",
+            (),
+            request.url.path,
+            {"Retry-After": str(math.ceil(wait))},
+        )
+        await refusal(scope, receive, with_headers)
 
 
 def document_limits(schema: dict[str, Any]) -> None:
