@@ -10,18 +10,23 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from clearway.cli.main import app as cli
+from clearway.domain.filing import Party
 from clearway.kernel.clock import FixedClock
+from clearway.simulation.formats import cn_legs
 from clearway.storage import record_view
 from clearway.storage.web_repository import WebStore
 from clearway.wiring.services import Services
 from tests.integrity.conftest import key
 from tests.integrity.test_audit_chain import _as_owner, _held_parcel
+from tests.matching.test_matching import CARRIER, cn_filing
+from tests.security.test_joining import _json, _xml
 from tests.web.conftest import login
 
 Row = dict[str, Any]
@@ -122,18 +127,28 @@ def test_the_officer_page_shows_the_recorded_status_and_lane(
     assert served.differs == ["lane", "status"]
 
 
-def test_a_party_view_serves_the_recorded_amount_due(
-    services: Services, clock: FixedClock, client: TestClient
+def test_a_payment_providers_view_serves_the_recorded_amount_and_status(
+    services: Services, client: TestClient
 ) -> None:
-    cid = _held_parcel(services, clock)
-    officer = key(services, "Border Office", "officer")
-    total = client.get(f"/v1/consignments/{cid}", headers=officer).json()["assessment"]["total"]
-    _tamper(services, cid, _assessment_amount)
-    served = record_view.load(services.engine, cid)
-    assert served is not None and served.consignment.assessment is not None
-    assert served.consignment.assessment.due_at_border == Decimal(total) > 0
-    assert served.intact is False and served.broken is not None
-    assert served.broken.kind == "assessment"
+    platform = key(services, "Bazaar Direct", "platform")
+    doc = cn_filing(collection={"model": "consumer"})  # the consignee pays at the border
+    assert doc.payment is not None
+    named = msgspec.structs.replace(
+        doc, payment=msgspec.structs.replace(doc.payment, provider=Party(name="Alipay"))
+    )
+    cid = _json(client, platform, named).json()["consignment_id"]
+    alipay = key(services, "Alipay", "payment_provider")
+    legs = cn_legs(doc, pay_code="PAY01", pay_name="Alipay", carrier=CARRIER)
+    assert _xml(client, alipay, legs.payment)["consignment_id"] == cid
+    before = client.get(f"/v1/consignments/{cid}", headers=alipay).json()
+    assert before["view"] == "payment" and Decimal(before["amount_due"]) > 0, before
+
+    _tamper(services, cid, lambda row: {**_assessment_amount(row), "status": "released"})
+    assert client.get(f"/v1/consignments/{cid}", headers=alipay).json() == before
+    # the declarant is told the row differs; the party's view names no break (it is not told
+    # about the assessment) but shows the recorded amount and status all the same
+    full = client.get(f"/v1/consignments/{cid}", headers=platform).json()
+    assert full["record_intact"] is False and full["status"] == before["status"]
 
 
 def test_a_whole_lifecycle_projects_exactly_its_row(services: Services, clock: FixedClock) -> None:
