@@ -8,7 +8,9 @@ decision (inline: the request itself, since the answer carries the decision; que
 filing's acceptance, `filings.received_at`, to its decision event).
 
     .venv/bin/python bench/scale.py [--filings 20000] [--workers 1,2,4]
-    .venv/bin/python bench/scale.py --faults --filings 50000   # the kill -9 fault run at volume
+
+The kill -9 fault run at volume is the fault test itself, sized by an environment variable:
+`CLEARWAY_FAULT_FILINGS=50000 .venv/bin/pytest tests/scale/test_faults.py`.
 """
 
 from __future__ import annotations
@@ -163,69 +165,6 @@ def wait_for_workers(cluster: Cluster, workers: int, timeout: float = 900.0) -> 
     raise SystemExit(f"{workers} workers not ready within {timeout:.0f} s")
 
 
-def run_faults(
-    docs: list[dict[str, Any]], work: Path, nats: NatsServer, args: argparse.Namespace
-) -> None:
-    """The fault test's kills at volume: every acknowledged filing decided exactly once."""
-    url = fresh_database()
-    cluster = Cluster(work, url, nats.url, f"faults_{uuid.uuid4().hex[:8]}")
-    try:
-        cluster.migrate()
-        api1, api2 = cluster.api("api1").start(), cluster.api("api2").start()
-        relay = cluster.service("relay", "relay").start()
-        w1 = cluster.service("worker", "worker1").start()
-        cluster.service("worker", "worker2").start()
-        api1.wait_healthy()
-        api2.wait_healthy()
-        key = cluster.key("Bench Platform")
-        own = [{**d, "filer_reference": f"F-{i}"} for i, d in enumerate(docs)]
-        start = time.perf_counter()
-        load = Load([api1, api2], key, own, batch=args.batch, threads=args.clients).start()
-        for share, action in (
-            (0.15, w1.kill9),
-            (0.25, w1.start),
-            (0.35, relay.kill9),
-            (0.40, relay.start),
-            (0.55, api1.kill9),
-            (0.60, api1.start),
-        ):
-            load.wait_share(share, timeout=3600)
-            action()
-            print(f"  {load.share_done:5.0%} acknowledged: {action.__qualname__}", flush=True)
-        load.join(3600)
-        cluster.wait_drained(timeout=3600)
-        seconds = time.perf_counter() - start
-        stored = cluster.one("SELECT count(*) FROM filings")
-        decided = cluster.one("SELECT count(*) FROM events WHERE kind IN ('decide', 'refer')")
-        print(
-            f"faults: {len(load.acknowledged):,} acknowledged of {len(own):,} filings "
-            f"({stored:,} stored, {decided:,} decisions) in {seconds:.0f} s; "
-            f"{load.failures} requests failed and were sent again"
-        )
-        check_exactly_once(cluster, load.acknowledged)
-        print("every acknowledged filing stored once; no consignment decided twice per version")
-    finally:
-        cluster.stop()
-        drop_database(url)
-
-
-def check_exactly_once(cluster: Cluster, acknowledged: set[str]) -> None:
-    """Nothing acknowledged lost, nothing stored twice, no version decided twice, none pending.
-
-    Generated traffic has amendments and record legs: a consignment at version v has at most v
-    decisions (a version superseded before a worker reached it is never decided)."""
-    stored = dict(cluster.sql("SELECT filer_reference, count(*) FROM filings GROUP BY 1"))
-    lost = acknowledged - set(stored)
-    assert not lost, f"{len(lost)} acknowledged filings lost"
-    assert all(n == 1 for n in stored.values()), "a filing stored twice"
-    over = cluster.one(
-        "SELECT count(*) FROM consignments c WHERE c.version < (SELECT count(*) FROM events e "
-        "WHERE e.consignment_id = c.id AND e.kind IN ('decide', 'refer'))"
-    )
-    assert over == 0, f"{over} consignments decided more often than they have versions"
-    assert cluster.one("SELECT count(*) FROM consignments WHERE status = 'filed'") == 0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--filings", type=int, default=20_000)
@@ -233,16 +172,12 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100, help="filings per request")
     ap.add_argument("--clients", type=int, default=4, help="client threads")
     ap.add_argument("--workers", default="1,2,4", help="worker counts of the queued runs")
-    ap.add_argument("--faults", action="store_true", help="run the kill -9 fault scenario")
     args = ap.parse_args()
     docs = filings(args.filings, args.seed)
     work = Path(tempfile.mkdtemp(prefix="clearway-scale-"))
     nats = NatsServer(work / "nats-store")
     nats.start()
     try:
-        if args.faults:
-            run_faults(docs, work, nats, args)
-            return
         rows = [run_inline(docs, work, args)]
         print(_row(rows[-1]), flush=True)
         for m in (int(x) for x in args.workers.split(",")):
