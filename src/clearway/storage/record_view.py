@@ -131,21 +131,20 @@ def _examine_chunk(conn: Connection, ids: list[str]) -> dict[str, Served]:
             out[cid] = Served(from_row(row), _table_events(cid, chains.events[cid]), None, None)
             continue
         walked = audit.walk(cid, recs)
-        view, texts = _view(row, walked)
+        view, texts, events = _view(row, walked)
         differs = _differs(row, view, texts)
         broken = (
             walked.broken
             or audit.tables_break(cid, walked, chains.events[cid], chains.filings[cid])
             or _projection_break(cid, differs)
         )
-        events = [_event(cid, content) for _, _, content in walked.events]
         out[cid] = Served(view, events, broken is None, broken, differs, texts)
     return out
 
 
-def _view(row: Any, walked: Walked) -> tuple[Consignment, dict[str, str | None]]:
-    """The consignment from its sound records (the row's own id, times and revision), and
-    the recorded texts of its document, decision and assessment."""
+def _view(row: Any, walked: Walked) -> tuple[Consignment, dict[str, str | None], list[Event]]:
+    """The consignment from its sound records (the row's own id, times and revision), the
+    recorded texts of its document, decision and assessment, and its recorded events."""
     parts = walked.parts
     doc = parts.get("document")
     texts: dict[str, str | None] = {
@@ -174,7 +173,7 @@ def _view(row: Any, walked: Walked) -> tuple[Consignment, dict[str, str | None]]
         closed_at=life.closed_at,
         legs=legs.split(",") if legs else [],
     )
-    return view, texts
+    return view, texts, events
 
 
 def _lifecycle_of(row: Any) -> Lifecycle:
