@@ -55,6 +55,7 @@ class _Lane:
     waiting: list[_Waiting] = field(default_factory=list)
     busy: bool = False
     filing: int = 0  # how many of `waiting` are in the pipeline now
+    task: asyncio.Task[None] | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     # how many of the filer's requests were in play at the last group (those in it come back
     # with their next filing): the size the next group waits for, up to the window
@@ -102,12 +103,14 @@ class GroupCommit:
         lane.arrived.set()
         if not lane.busy:
             lane.busy = True
-            asyncio.get_running_loop().create_task(self._drain(filer, lane))
+            # held by the lane: the loop keeps only a weak reference to a running task
+            lane.task = asyncio.get_running_loop().create_task(self._drain(filer, lane))
         # a client that hangs up cancels only its wait: the filing goes in a group all the same,
         # as a request whose thread is already filing runs to its end
         return await answer
 
     async def _drain(self, filer: Filer, lane: _Lane) -> None:
+        lane.arrived = asyncio.Event()  # of this event loop (a test client may run several)
         try:
             while lane.waiting:
                 await self._gather(lane)
