@@ -254,3 +254,26 @@ def test_a_filing_dated_before_its_pack_is_held_with_the_reason(december: Servic
     assert r.decision is not None
     [reason] = [x for x in r.decision.reasons if x.code == "manual_assessment_required"]
     assert "law_period_not_covered" in reason.text and "2021-01-01" in reason.text
+
+
+def test_the_law_horizon_is_a_setting(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, assessor: PackAssessor
+) -> None:
+    from clearway.kernel.errors import InvalidInput
+    from clearway.revenue.quote import quote_document
+    from clearway.wiring.rates import with_stored_rates
+
+    monkeypatch.setenv("CLEARWAY_LAW_HORIZON_DAYS", "30")
+    settings = Settings(database_url=sqlite_url)
+    assert settings.law_horizon_days == 30
+    short = with_stored_rates(assessor, make_engine(sqlite_url), settings)
+    doc = filing("DE", items=[item("100.00")])
+    # 30 days after 2026-12-01 is still answered; 31 days is a problem naming the horizon
+    quote = quote_document(doc, date(2026, 12, 31), short, DECEMBER)
+    assert quote["legal_date"] == "2026-12-31"
+    with pytest.raises(InvalidInput) as err:
+        quote_document(doc, date(2027, 1, 1), short, DECEMBER)
+    [p] = err.value.problems
+    assert p.code == "law_period_not_covered" and "30 days after today" in p.message
+    # the default (180 days) answers the same date
+    assert quote_document(doc, date(2027, 1, 1), assessor, DECEMBER)["legal_date"] == "2027-01-01"

@@ -362,6 +362,8 @@ def _duty(
         relief = "gift_relief_duty"
     elif _below(w, "duty.de_minimis", value_in):
         relief = "duty_de_minimis"
+        barred = _origin_barred(w, others)
+        excluded, others = excluded + barred, [ln for ln in others if ln not in barred]
     if relief == "gift_relief_duty":
         w.gift_relieved = True
         excluded = [ln for ln in excluded if ln.index not in w.gift_allowed]
@@ -371,6 +373,7 @@ def _duty(
             w.flag(relief)
         if excluded:
             w.flag("duty_relief_excluded_goods")
+            _additional_not_modelled(w)
         for ln in excluded:
             _tariff_duty(w, ln, tariffs)
         return
@@ -391,17 +394,36 @@ def _duty(
         for ln in excluded:
             _tariff_duty(w, ln, tariffs)
         return
-    missing = w.rules.read("duty.additional_not_modelled", w.trace)
-    if missing:
-        # e.g. US IEEPA, Section 301/232 duties and fees: the figure may be too low, and says so
-        w.flag("additional_duties_not_modelled")
-        w.note("duty.additional_not_modelled", missing)
+    _additional_not_modelled(w)
     postal = w.rules.read("duty.postal_specific", w.trace)
     if postal is not None and w.doc.mode in postal["modes"]:
         _postal_duty(w, lines, postal)
         return
     for ln in lines:
         _tariff_duty(w, ln, tariffs)
+
+
+def _additional_not_modelled(w: _Work) -> None:
+    missing = w.rules.read("duty.additional_not_modelled", w.trace)
+    if missing:
+        # e.g. US IEEPA, Section 301/232 duties and fees: the figure may be too low, and says so
+        w.flag("additional_duties_not_modelled")
+        w.note("duty.additional_not_modelled", missing)
+
+
+def _origin_barred(w: _Work, lines: list[_Line]) -> list[_Line]:
+    """Lines the de minimis does not reach because of their origin (`excluded_origins` of the
+    threshold; US: goods of China and Hong Kong from 2025-05-02, EO 14256). A line's origin is
+    its item's `origin_country`, else the consignment's dispatch country."""
+    threshold = w.rules.read("duty.de_minimis", w.trace) or {}
+    barred = {str(c).upper() for c in threshold.get("excluded_origins") or ()}
+    out = []
+    for ln in lines if barred else ():
+        origin = (w.doc.items[ln.index].origin_country or w.doc.dispatch_country or "").upper()
+        if origin in barred:
+            w.note("duty.de_minimis.excluded_origin", f"origin {origin}: no de minimis", ln.index)
+            out.append(ln)
+    return out
 
 
 def _gift_flat_rate(
