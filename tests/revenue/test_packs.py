@@ -107,3 +107,24 @@ def test_changing_a_rate_in_a_pack_changes_results_from_its_date(tmp_path: Path)
     assert edited.assess(doc, date(2026, 1, 1)).total_of("vat") == Decimal("21.00")
     trace = {t.name: t for t in edited.assess(doc, date(2026, 1, 1)).trace}
     assert trace["tax.standard_rate"].value == "0.21"
+
+
+@pytest.mark.parametrize(
+    ("country", "day", "computed"),
+    [
+        ("PL", date(2026, 12, 31), True),
+        # art. 165a's road map ends with 2026; later years are not verified (an officer assesses)
+        ("PL", date(2027, 1, 1), False),
+        ("IE", date(2023, 10, 10), True),
+        ("IE", date(2023, 10, 11), False),
+    ],
+)
+def test_excise_rate_periods_end_where_the_sources_end(
+    country: str, day: date, computed: bool, assessor: PackAssessor
+) -> None:
+    rules = assessor.rules(country, day)
+    assert rules is not None
+    rates = rules.value("excise.rates") or []
+    names = " ".join(r["name"] for r in rates)
+    probe = "ethyl alcohol" if country == "PL" else "cigarettes"
+    assert (probe in names) is computed
