@@ -96,3 +96,28 @@ def test_a_minimum_per_unit_is_carried_with_the_computation() -> None:
     assert "at least GBP 0.42280 per stick" in due.text
     with pytest.raises(ValueError):
         check_rates([{**rates[0], "minimum": "-1"}])
+
+
+def test_a_minimum_less_the_vat_of_the_retail_price_is_marked() -> None:
+    """DE Mindeststeuer (TabStG s.2(1) no. 1 (d)): at least 24.163 cent per stick less the VAT the
+    retail price contains; the entry carries the minimum and says the VAT comes off it (the
+    calculator subtracts it, with the declared value for the retail price)."""
+    entry = {
+        "name": "cigarettes",
+        "prefixes": ["240220"],
+        "unit": "stick",
+        "amount": "0.1171",
+        "ad_valorem": "0.1984",
+        "minimum": "0.24163",
+        "minimum_less_vat": True,
+        "currency": "EUR",
+    }
+    rates = check_rates([entry])
+    line = Item(description="cigarettes", value=Decimal("50"), tobacco_sticks=200)
+    due = excise_due(line, "24022090", rates)
+    assert not isinstance(due, str)
+    assert due.minimum == Decimal("48.32600") and due.minimum_less_vat
+    assert due.text.endswith("less the VAT of the retail price")
+    # a minimum to reduce must be there
+    with pytest.raises(ValueError):
+        check_rates([{**entry, "minimum": "0"}])

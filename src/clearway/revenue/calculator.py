@@ -482,6 +482,10 @@ def _excise_duty(
             continue
         amount = w.convert(due.specific, due.currency, w.dest) + ln.customs * due.ad_valorem
         floor = w.convert(due.minimum, due.currency, w.dest) if due.minimum > 0 else ZERO
+        if due.minimum_less_vat and floor > 0:
+            # DE: the minimum less the VAT the retail price contains (declared value for it)
+            vat = w.rules.read("tax.standard_rate", w.trace) or ZERO
+            floor = max(floor - ln.customs * vat / (1 + vat), ZERO)
         if floor > amount:
             # the law's minimum duty (e.g. UK minimum excise tax) is the higher of the two
             w.note(

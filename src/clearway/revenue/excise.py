@@ -57,6 +57,10 @@ def check_rates(value: Any) -> list[dict[str, Any]]:
         # a floor per unit the duty never falls below (UK minimum excise tax, Irish minimum on
         # cigarettes): the higher of the computed duty and this amount × quantity is due
         row["minimum"] = Decimal(str(entry.get("minimum", "0")))
+        # the minimum less the VAT contained in the retail price (DE Mindeststeuer, TabStG s.2(1))
+        row["minimum_less_vat"] = bool(entry.get("minimum_less_vat", False))
+        if row["minimum_less_vat"] and row["minimum"] == 0:
+            raise ValueError("minimum_less_vat needs a minimum")
         if row["amount"] < 0 or row["minimum"] < 0 or not 0 <= row["ad_valorem"] < 1:
             raise ValueError("excise amounts are non-negative, ad_valorem a fraction below 1")
         out.append(row)
@@ -71,6 +75,7 @@ class ExciseDue:
     ad_valorem: Decimal  # fraction of the value
     text: str  # how it was computed, for the charge and the trace
     minimum: Decimal = Decimal(0)  # in `currency`: the duty is at least this
+    minimum_less_vat: bool = False  # the minimum is reduced by the VAT of the retail price
 
 
 def _entry(rates: list[dict[str, Any]], hs: str, abv: Decimal | None) -> dict[str, Any] | None:
@@ -148,7 +153,11 @@ def excise_due(item: Item, hs: str, rates: list[dict[str, Any]]) -> ExciseDue | 
     if entry["minimum"] > 0:
         minimum = measured * entry["minimum"]
         text += f", at least {cur} {entry['minimum']} per {UNIT_NAMES[unit]}"
-    return ExciseDue(entry["name"], specific, cur, entry["ad_valorem"], text, minimum)
+        if entry["minimum_less_vat"]:
+            text += " less the VAT of the retail price"
+    return ExciseDue(
+        entry["name"], specific, cur, entry["ad_valorem"], text, minimum, entry["minimum_less_vat"]
+    )
 
 
 def check_allowances(value: Any) -> list[dict[str, Any]]:
