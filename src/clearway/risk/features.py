@@ -16,7 +16,7 @@ benchmark reader builds it from the Customs Import Declaration Datasets layout. 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -304,28 +304,44 @@ def _hs_share(columns: Columns, history: HistoryProvider) -> list[str]:
     return out
 
 
+def _carrier(columns: Columns) -> Any:
+    filer = columns.item("filer")
+    return np.where(np.isin(columns.item("filer_role"), ["carrier", "post"]), filer, "")
+
+
+# The risk-frame columns a product batch fills, each from the batch's columns. Frame columns not
+# named here (and not filled from history) are empty.
+_FROM_COLUMNS: dict[str, Callable[[Columns], Any]] = {
+    "row_id": lambda c: c.item("consignment_id"),
+    "date": lambda c: c.item("legal_date"),
+    "office": lambda c: c.item("office"),
+    "declarant": lambda c: c.item("filer"),
+    "importer": lambda c: c.item("consignee.key"),
+    "seller": lambda c: c.item("seller.key"),
+    "carrier": _carrier,
+    "hs6": lambda c: c.item("item.hs6"),
+    "dispatch": lambda c: c.item("dispatch_country"),
+    "origin": lambda c: c.item("item.origin_country"),
+    "mode": lambda c: c.item("mode"),
+    "value": lambda c: [_decimal_text(i.value) if i is not None else "" for i in c.items],
+    "mass": lambda c: [_decimal_text(i.net_mass_kg) if i is not None else "" for i in c.items],
+}
+
+
+def frame_column(columns: Columns, name: str) -> npt.NDArray[np.object_]:
+    """One risk-frame column of a batch without the rest of the frame: what
+    `frame_from_columns(columns)[name]` holds, as an object array."""
+    out = np.empty(len(columns.item_owner), dtype=object)
+    make = _FROM_COLUMNS.get(name)
+    out[:] = make(columns) if make is not None else ""
+    return out
+
+
 def frame_from_columns(columns: Columns, history: HistoryProvider | None = None) -> pd.DataFrame:
     """One row per item of a batch of consignments, in canonical risk-frame columns.
 
     With a history provider, `price_ratio` and `hs_share` are filled from its traffic."""
-    items = columns.items
-    data: dict[str, Any] = {
-        "row_id": columns.item("consignment_id"),
-        "date": columns.item("legal_date"),
-        "office": columns.item("office"),
-        "declarant": columns.item("filer"),
-        "importer": columns.item("consignee.key"),
-        "seller": columns.item("seller.key"),
-        "carrier": np.where(
-            np.isin(columns.item("filer_role"), ["carrier", "post"]), columns.item("filer"), ""
-        ),
-        "hs6": columns.item("item.hs6"),
-        "dispatch": columns.item("dispatch_country"),
-        "origin": columns.item("item.origin_country"),
-        "mode": columns.item("mode"),
-        "value": [_decimal_text(i.value) if i is not None else "" for i in items],
-        "mass": [_decimal_text(i.net_mass_kg) if i is not None else "" for i in items],
-    }
+    data: dict[str, Any] = {name: make(columns) for name, make in _FROM_COLUMNS.items()}
     if history is not None:
         data["price_ratio"] = _price_ratio(columns, history)
         data["hs_share"] = _hs_share(columns, history)

@@ -32,6 +32,7 @@ from clearway.risk.features import (
     build_matrix,
     frame_from_columns,
     history_from_labels,
+    kind_of,
     make_spec,
     out_of_fold_matrix,
 )
@@ -65,6 +66,11 @@ class TargetingModel:
     metrics: dict[str, Any] = field(default_factory=dict)
 
     # -- scoring --------------------------------------------------------------------------------
+
+    def history_kinds(self) -> frozenset[str]:
+        """The entity kinds scoring asks a live history provider for: the key groups, and the
+        descriptions the `hs_share` feature counts."""
+        return frozenset(kind_of(g) for g in self.spec.groups) | {"description", "description+hs2"}
 
     def matrix(self, frame: pd.DataFrame, history: HistoryProvider | None = None) -> FloatArray:
         return build_matrix(frame, self.spec, history if history is not None else self.history)

@@ -109,6 +109,8 @@ class Profile:
 class ProfileSet:
     profiles: tuple[Profile, ...]
     watch_lists: Mapping[str, frozenset[str]]
+    # the entity kinds the conditions look up in history (`HistoryProvider.entity_stats`)
+    history_kinds: frozenset[str] = frozenset()
 
     def evaluate(
         self,
@@ -499,6 +501,23 @@ def compile_condition(spec: Any, where: str) -> Condition:
         raise ProfileError(f"{where}: bad regex: {exc}") from exc
 
 
+def history_kinds(spec: Any) -> set[str]:
+    """The entity kinds a YAML condition asks the history provider for."""
+    if isinstance(spec, list):
+        return {k for s in spec for k in history_kinds(s)}
+    if not isinstance(spec, dict):
+        return set()
+    if "any" in spec:
+        return history_kinds(spec["any"])
+    if "not" in spec:
+        return history_kinds(spec["not"])
+    if "new_party" in spec:
+        return {str(spec["new_party"])}
+    if "unusual_hs" in spec:
+        return {"description", "description+hs2"}
+    return set()
+
+
 def _num(v: Any) -> float | None:
     return None if v is None else float(v)
 
@@ -528,6 +547,7 @@ def parse_profiles(data: Mapping[str, Any], source: str) -> ProfileSet:
         for name, values in (data.get("watch_lists") or {}).items()
     }
     profiles: list[Profile] = []
+    kinds: set[str] = set()
     for raw in data.get("profiles") or []:
         pid = raw.get("id") if isinstance(raw, dict) else None
         where = f"{source}: profile {pid or '?'}"
@@ -548,6 +568,7 @@ def parse_profiles(data: Mapping[str, Any], source: str) -> ProfileSet:
         valid_until = _date(raw.get("until"), where, _FAR_FUTURE)
         if valid_until <= valid_from:
             raise ProfileError(f"{where}: until must be after from")
+        kinds |= history_kinds(raw["when"])
         profiles.append(
             Profile(
                 id=str(pid),
@@ -563,14 +584,16 @@ def parse_profiles(data: Mapping[str, Any], source: str) -> ProfileSet:
                 source=source,
             )
         )
-    return ProfileSet(tuple(profiles), watch_lists)
+    return ProfileSet(tuple(profiles), watch_lists, frozenset(kinds))
 
 
 def merge(sets: Sequence[ProfileSet]) -> ProfileSet:
     ids: set[str] = set()
     profiles: list[Profile] = []
     watch: dict[str, frozenset[str]] = {}
+    kinds: frozenset[str] = frozenset()
     for s in sets:
+        kinds |= s.history_kinds
         for p in s.profiles:
             if p.id in ids:
                 raise ProfileError(f"{p.source}: profile {p.id} defined twice")
@@ -578,7 +601,7 @@ def merge(sets: Sequence[ProfileSet]) -> ProfileSet:
             profiles.append(p)
         for name, values in s.watch_lists.items():
             watch[name] = watch.get(name, frozenset()) | values
-    return ProfileSet(tuple(profiles), watch)
+    return ProfileSet(tuple(profiles), watch, kinds)
 
 
 def load_profiles(paths: Iterable[Path]) -> ProfileSet:

@@ -96,6 +96,21 @@ class RiskSelector:
         self.budget = InspectionBudget(policy)
         self.tracker = ProfileTracker()
         self.policy_name = policy.describe(scorer.version if scorer else None)
+        # a history provider that keeps counts (the database one) need only count the kinds
+        # the profiles and the model look up; a model that does not say which: all of them
+        kinds = self.history_kinds()
+        narrow = getattr(history, "count_only", None)
+        if narrow is not None and kinds is not None:
+            narrow(kinds)
+
+    def history_kinds(self) -> frozenset[str] | None:
+        """The entity kinds this selector asks history for (None: not known, any)."""
+        if self.scorer is None:
+            return self.profiles.history_kinds
+        of_model = getattr(self.scorer, "history_kinds", None)
+        if of_model is None:
+            return None
+        return self.profiles.history_kinds | frozenset(of_model())
 
     @classmethod
     def load_default(
@@ -223,6 +238,11 @@ class RiskSelector:
             self._refer(columns, np.flatnonzero(pre), points, forced_referral, reasons, decisions)
         if (~pre).any():
             self._select(columns, np.flatnonzero(~pre), points, forced_lane, reasons, decisions)
+        # a history provider that keeps counts (the database one) counts this batch, once
+        # stored, from these columns rather than reading it back
+        note = getattr(self.history, "note_batch", None)
+        if note is not None:
+            note(columns)
         return [d for d in decisions if d is not None]
 
     def _refer(

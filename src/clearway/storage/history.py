@@ -8,7 +8,12 @@
   up to date incrementally — one query for consignments stored since the last look, one for new
   inspection results — at most every `max_age` seconds, so a batch of 1,000 costs at most a few
   queries and usually none. Keys come from `clearway.risk.history_keys`, the same code risk uses
-  to look them up, applied to the stored canonical documents.
+  to look them up, applied to the stored canonical documents. Only the entity kinds the risk
+  selector's profiles and model look up are counted (`count_only`; all of them by default).
+- The batches this process decides are noted (`note_batch`): when the listing finds one of their
+  consignments stored with exactly the noted document, legal date and owner, it is counted from
+  the batch's columns in memory instead of being decoded again; everything else (other
+  processes' filings, a consignment changed since) is read from the database as before.
 
 Ids are time-ordered (`kernel.ids`), so "since the last look" is an id range on the primary key;
 a trailing window of `lag` seconds is re-listed (ids only) so that a transaction committing late
@@ -21,24 +26,28 @@ import base64
 import statistics
 import threading
 import time
-from collections import deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Engine, func, select
 
-from clearway.domain.filing import FilingDocument
+from clearway.domain.filing import FilingDocument, encode
 from clearway.domain.ports import RiskInput
 from clearway.risk.columns import Columns
 from clearway.risk.history import EntityStat, SameDayKey, SameDayTotal
-from clearway.risk.history_keys import entity_keys, unit_prices
+from clearway.risk.history_keys import ALL_KINDS, entity_keys, unit_price_rows
 from clearway.storage import tables as t
 
 _DOC = msgspec.json.Decoder(FilingDocument)
 _CHUNK = 500  # bound IN (...) lists for both SQLite and PostgreSQL
+_MAX_NOTES = 50_000  # noted consignments kept at most (`SqlHistory.note_batch`)
+IntArray = npt.NDArray[np.int64]
 _CROCKFORD = bytes.maketrans(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 )
@@ -85,15 +94,17 @@ class _Tail:
         return id_floor(self.prefix, self.mark_ms - self.lag_ms)
 
 
-_FROM_CROCKFORD = bytes.maketrans(
-    b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+# Crockford's digits as Python's base-32 digits: the id's first 10 characters are 50 bits, the
+# top 48 of them the creation millisecond
+_CROCKFORD_DIGITS = str.maketrans(
+    "0123456789ABCDEFGHJKMNPQRSTVWXYZ", "0123456789abcdefghijklmnopqrstuv"
 )
 
 
 def _id_ms(identifier: str) -> int:
     """The creation millisecond encoded at the front of a `kernel.ids` id."""
-    body = identifier.split("_", 1)[1][:16].encode()  # 16 chars = 10 bytes, whole 5-byte groups
-    return int.from_bytes(base64.b32decode(body.translate(_FROM_CROCKFORD))[:6], "big")
+    body = identifier[identifier.index("_") + 1 :][:10]
+    return int(body.translate(_CROCKFORD_DIGITS), 32) >> 2
 
 
 class SqlHistory:
@@ -108,6 +119,7 @@ class SqlHistory:
         price_window: int = 400,
         min_price_observations: int = 5,
         clock: Callable[[], float] = time.monotonic,
+        kinds: Collection[str] | None = None,
     ) -> None:
         self.engine = engine
         self.max_age = max_age
@@ -119,13 +131,21 @@ class SqlHistory:
         self._consignments = _Tail("cns", int(lag * 1000))
         self._inspections = _Tail("ins", int(lag * 1000))
         self._counts: dict[str, dict[str, list[int]]] = {}  # kind -> key -> [seen, insp, irr]
+        # the entity kinds counted (default all; see `count_only`)
+        self._kinds: set[str] = set(ALL_KINDS if kinds is None else kinds) & set(ALL_KINDS)
         self._prices: dict[tuple[str, str], deque[float]] = {}
         self._medians: dict[tuple[str, str], float] = {}
+        # consignment id -> the decided batch's columns and its index there (`note_batch`)
+        self._notes: OrderedDict[str, tuple[Columns, int]] = OrderedDict()
+        self._notes_lock = threading.Lock()
         self.queries = 0  # statements run, for tests and benchmarks
+        self.noted_hits = 0  # stored consignments counted from a noted batch, not decoded
 
     # -- HistoryProvider ------------------------------------------------------------------------
 
     def entity_stats(self, kind: str, keys: Collection[str]) -> Mapping[str, EntityStat]:
+        if kind not in self._kinds and kind in ALL_KINDS:
+            self._track(kind)
         self.refresh()
         table = self._counts.get(kind, {})
         return {k: EntityStat(*table[k]) for k in keys if k in table}
@@ -211,6 +231,65 @@ class SqlHistory:
                 self._read_consignments(conn)
                 self._read_inspections(conn)
 
+    def count_only(self, kinds: Collection[str]) -> None:
+        """Count only these entity kinds: the risk selector names those its profiles and model
+        ask for, so that keys nobody looks up are not worked out for every stored item. Before
+        the first look only; afterwards the kinds named are added, nothing is dropped."""
+        wanted = set(kinds) & set(ALL_KINDS)
+        with self._lock:
+            if self._checked == float("-inf"):
+                self._kinds = wanted
+                return
+        for kind in wanted:
+            self._track(kind)
+
+    def _track(self, kind: str) -> None:
+        """Count `kind` from now on, when it was left out (`count_only`) and is asked for after
+        the first look: it is counted once over what the listing has taken in so far (the stored
+        consignments and inspections before its window, and those listed inside it), as they
+        are stored now."""
+        with self._lock:
+            if kind in self._kinds:
+                return
+            self._kinds.add(kind)
+            if self._checked == float("-inf"):  # nothing read yet: the first look counts it
+                return
+            with self.engine.connect() as conn:
+                for tail, table in (
+                    (self._consignments, t.consignments),
+                    (self._inspections, t.inspections),
+                ):
+                    self.queries += 1
+                    taken = list(
+                        conn.execute(
+                            select(table.c.id).where(table.c.id < tail.floor()).order_by(table.c.id)
+                        ).scalars()
+                    )
+                    taken += sorted(tail.recent)
+                    if tail is self._consignments:
+                        for chunk in _chunks(taken):
+                            self.queries += 1
+                            inputs = stored_inputs(conn, chunk)
+                            if inputs:
+                                cols = Columns(inputs)
+                                self._count([(cols, n, 1, 0, 0) for n in range(cols.n)], {kind})
+                    else:
+                        for chunk in _chunks(taken):
+                            self._count_inspections(conn, chunk, {kind})
+
+    def note_batch(self, columns: Columns) -> None:
+        """The batch being decided, kept in memory: once its consignments are listed as stored,
+        each is counted from these columns instead of its stored document being decoded again,
+        provided the stored document, legal date and owner are exactly the ones noted (anything
+        else, such as another process's filings or a consignment changed since, is read from
+        the database as before). Notes not used within the listing window are forgotten."""
+        with self._notes_lock:
+            for index, r in enumerate(columns.inputs):
+                self._notes[r.consignment_id] = (columns, index)
+                self._notes.move_to_end(r.consignment_id)
+            while len(self._notes) > _MAX_NOTES:
+                self._notes.popitem(last=False)
+
     def _read_consignments(self, conn: Any) -> None:
         c = t.consignments
         self.queries += 1
@@ -219,19 +298,66 @@ class SqlHistory:
         ).scalars()
         fresh = self._consignments.new_ids(listed)
         for chunk in _chunks(fresh):
-            inputs = self._inputs(conn, chunk)
-            if not inputs:
+            self.queries += 1
+            sources = self._sources(stored_rows(conn, chunk))
+            if not sources:
                 continue
-            columns = Columns(inputs)
-            self._count(columns, seen=1)
-            currency, hs6, value = unit_prices(columns)
-            for cur, code, price in zip(currency, hs6, value, strict=True):
-                key = (str(cur), str(code))
-                window = self._prices.get(key)
-                if window is None:
-                    window = self._prices[key] = deque(maxlen=self.price_window)
-                window.append(float(price))
-                self._medians.pop(key, None)
+            self._count([(cols, index, 1, 0, 0) for cols, index in sources], self._kinds)
+            prices: dict[int, tuple[npt.NDArray[np.bool_], Any, Any, Any, IntArray]] = {}
+            for cols, index in sources:  # in id order: the windows keep the most recent
+                if id(cols) not in prices:
+                    keep, currency, hs6, value = unit_price_rows(cols)
+                    first = np.searchsorted(cols.item_owner, np.arange(cols.n + 1))
+                    prices[id(cols)] = (keep, currency, hs6, value, first)
+                keep, currency, hs6, value, first = prices[id(cols)]
+                for row in range(int(first[index]), int(first[index + 1])):
+                    if keep[row]:
+                        self._observe(str(currency[row]), str(hs6[row]), float(value[row]))
+        self._forget_notes()
+
+    def _observe(self, currency: str, hs6: str, price: float) -> None:
+        key = (currency, hs6)
+        window = self._prices.get(key)
+        if window is None:
+            window = self._prices[key] = deque(maxlen=self.price_window)
+        window.append(price)
+        self._medians.pop(key, None)
+
+    def _sources(self, rows: Sequence[Any]) -> list[tuple[Columns, int]]:
+        """Per stored consignment (in the order given): the columns and index it is counted
+        from, a noted batch's when it holds exactly what is stored, else its decoded document."""
+        out: list[tuple[Columns | None, int]] = []
+        decoded: list[RiskInput] = []
+        with self._notes_lock:
+            notes = [self._notes.get(r.id) for r in rows]
+        for r, note in zip(rows, notes, strict=True):
+            if note is not None:
+                cols, index = note
+                noted = cols.inputs[index]
+                if (
+                    noted.filer == r.name
+                    and noted.filer_role == r.role
+                    and noted.legal_date == _day(r.legal_date)
+                    and encode(noted.document) == r.document.encode()
+                ):
+                    out.append((cols, index))
+                    self.noted_hits += 1
+                    continue
+            out.append((None, len(decoded)))
+            decoded.append(_input(r))
+        if not decoded:
+            return [(cols, index) for cols, index in out if cols is not None]
+        read = Columns(decoded)
+        return [(cols if cols is not None else read, index) for cols, index in out]
+
+    def _forget_notes(self) -> None:
+        """Drop the notes the listing has used or can no longer list as new."""
+        tail = self._consignments
+        floor = tail.mark_ms - tail.lag_ms
+        with self._notes_lock:
+            gone = [i for i in self._notes if i in tail.recent or _id_ms(i) < floor]
+            for i in gone:
+                del self._notes[i]
 
     def _read_inspections(self, conn: Any) -> None:
         i = t.inspections
@@ -241,49 +367,91 @@ class SqlHistory:
         ).scalars()
         fresh = self._inspections.new_ids(listed)
         for chunk in _chunks(fresh):
-            self.queries += 1
-            outcomes = conn.execute(
-                select(i.c.consignment_id, i.c.found).where(i.c.id.in_(chunk))
-            ).all()
-            inputs = {r.consignment_id: r for r in self._inputs(conn, [o[0] for o in outcomes])}
-            for cid, found in outcomes:
-                if cid in inputs:
-                    self._count(Columns([inputs[cid]]), seen=0, inspected=1, irregular=int(found))
+            self._count_inspections(conn, chunk, self._kinds)
 
-    def _inputs(self, conn: Any, ids: Sequence[str]) -> list[RiskInput]:
+    def _count_inspections(self, conn: Any, ids: Sequence[str], kinds: Collection[str]) -> None:
+        i = t.inspections
         self.queries += 1
-        return stored_inputs(conn, ids)
+        outcomes = conn.execute(select(i.c.consignment_id, i.c.found).where(i.c.id.in_(ids))).all()
+        self.queries += 1
+        inputs = stored_inputs(conn, [o[0] for o in outcomes])
+        if not inputs:
+            return
+        cols = Columns(inputs)
+        index = {r.consignment_id: n for n, r in enumerate(inputs)}
+        self._count(
+            [(cols, index[cid], 0, 1, int(found)) for cid, found in outcomes if cid in index],
+            kinds,
+        )
 
     def _count(
-        self, columns: Columns, *, seen: int, inspected: int = 0, irregular: int = 0
+        self, counted: Sequence[tuple[Columns, int, int, int, int]], kinds: Collection[str]
     ) -> None:
-        for kind, keys in entity_keys(columns).items():
-            table = self._counts.setdefault(kind, {})
-            for key in keys:
-                if not key:
+        """Add (seen, inspected, irregular) per consignment (given by its columns and index)
+        to the keys of `kinds` of its item rows."""
+        if not kinds:
+            return
+        by_columns: dict[int, tuple[Columns, list[tuple[int, int, int, int]]]] = {}
+        for cols, index, seen, inspected, irregular in counted:
+            by_columns.setdefault(id(cols), (cols, []))[1].append(
+                (index, seen, inspected, irregular)
+            )
+        for cols, parts in by_columns.values():
+            weights = np.zeros((cols.n, 3), dtype=np.int64)
+            for index, seen, inspected, irregular in parts:
+                weights[index] += (seen, inspected, irregular)
+            per_row = weights[cols.item_owner]
+            rows = np.flatnonzero(per_row.any(axis=1))
+            if not len(rows):
+                continue
+            uniform = (per_row[rows] == per_row[rows[0]]).all()
+            for kind, keys in entity_keys(cols, kinds).items():
+                table = self._counts.setdefault(kind, {})
+                if uniform:  # the usual case: one weight for every row, counted per distinct key
+                    w = per_row[rows[0]].tolist()
+                    tally = Counter(keys[rows].tolist())
+                    for key, times in tally.items():
+                        if not key:
+                            continue
+                        counts = table.get(key)
+                        if counts is None:
+                            counts = table[key] = [0, 0, 0]
+                        counts[0] += w[0] * times
+                        counts[1] += w[1] * times
+                        counts[2] += w[2] * times
                     continue
-                counts = table.get(key)
-                if counts is None:
-                    counts = table[key] = [0, 0, 0]
-                counts[0] += seen
-                counts[1] += inspected
-                counts[2] += irregular
+                for row in rows:
+                    key = keys[row]
+                    if not key:
+                        continue
+                    counts = table.get(key)
+                    if counts is None:
+                        counts = table[key] = [0, 0, 0]
+                    for j, w in enumerate(per_row[row].tolist()):
+                        counts[j] += w
 
 
-def stored_inputs(conn: Any, ids: Sequence[str]) -> list[RiskInput]:
-    """Stored consignments (not pre-loading only) as risk inputs, in the order of `ids`; the
-    filer is the owning operator. At most `_CHUNK` ids per call."""
+def stored_rows(conn: Any, ids: Sequence[str]) -> list[Any]:
+    """Stored consignments (not pre-loading only) with their owning operator, in the order of
+    `ids`. At most `_CHUNK` ids per call."""
     c, o = t.consignments, t.operators
     rows = conn.execute(
         select(c.c.id, c.c.document, c.c.legal_date, o.c.name, o.c.role)
         .join(o, o.c.id == c.c.owner_id)
         .where(c.c.id.in_(sorted(set(ids))), c.c.data_set != "pre_loading")
     ).all()
-    found = {
-        r.id: RiskInput(r.id, _DOC.decode(r.document), _day(r.legal_date), r.name, r.role)
-        for r in rows
-    }
+    found = {r.id: r for r in rows}
     return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+
+def _input(row: Any) -> RiskInput:
+    return RiskInput(row.id, _DOC.decode(row.document), _day(row.legal_date), row.name, row.role)
+
+
+def stored_inputs(conn: Any, ids: Sequence[str]) -> list[RiskInput]:
+    """Stored consignments (not pre-loading only) as risk inputs, in the order of `ids`; the
+    filer is the owning operator. At most `_CHUNK` ids per call."""
+    return [_input(r) for r in stored_rows(conn, ids)]
 
 
 def latest_outcomes(engine: Engine) -> dict[str, int]:
