@@ -21,11 +21,14 @@ from hypothesis import strategies as st
 from clearway.domain import validation
 from clearway.domain.filing import FilingDocument, encode, from_builtins
 from clearway.domain.ports import RiskInput
-from clearway.risk import profiles
-from clearway.risk.columns import Columns
+from clearway.risk import hs_fit, profiles
+from clearway.risk.columns import Columns, identity_key
+from clearway.risk.history import InMemoryHistory, SameDayKey, SameDayTotal
 from clearway.risk.profiles import default_profiles
 from clearway.risk.sanctions import default_list
+from clearway.risk.selector import RiskSelector
 from clearway.simulation.generator import TrafficGenerator
+from clearway.wiring.services import classifier_for
 
 UNSAFE = ["\x00", "\x01", "\x1f", "\x7f", "\x85", "\u061c", "\u200e", "\u202e", "\u2066"]
 UNSAFE += ["\ud800", "\ufdd0", "\uffff"]
@@ -130,3 +133,142 @@ def test_profiles_on_distinct_texts_hit_what_row_by_row_search_hits(seed: int, n
     with pytest.MonkeyPatch.context() as m:
         m.setattr(profiles, "_distinct", _every_row)  # every row searched on its own
         assert fast == _hits(batch)
+
+
+# --- the risk step's decisions: compiled paths against plain per-row ones ------------------------
+
+SPLIT_RATES = {
+    "undervaluation": 0.1,
+    "wrong_hs_code": 0.1,
+    "vague_description": 0.05,
+    "split_shipment": 0.4,
+    "prohibited_goods": 0.05,
+    "missing_registration": 0.05,
+    "invalid_registration": 0.05,
+    "bad_s10": 0.02,
+}
+
+
+def _plain_same_day(ctx: Any) -> Any:
+    """Same-day totals row by row: a dict of groups, each summed on its own."""
+    if "same_day" in ctx.cache:
+        return ctx.cache["same_day"]
+    cols = ctx.columns
+    consignee = cols.consignment("consignee.identity")
+    seller = cols.consignment("seller.identity")
+    data_set = cols.consignment("data_set")
+    value = cols.consignment("value_dest").astype(np.float64)
+    same_currency = cols.consignment("currency") == cols.consignment("dest_currency")
+    fallback = cols.consignment("value").astype(np.float64)
+    value = np.where(np.isnan(value) & same_currency, fallback, value)
+    groups: dict[SameDayKey, list[int]] = {}
+    for row, r in enumerate(cols.inputs):
+        if consignee[row] and seller[row] and data_set[row] != "pre_loading":
+            key = SameDayKey(str(consignee[row]), str(seller[row]), r.legal_date)
+            groups.setdefault(key, []).append(row)
+    stored: Any = {}
+    if ctx.history is not None and groups:
+        ids = [r.consignment_id for r in cols.inputs]
+        stored = ctx.history.same_day_totals(list(groups), exclude=ids)
+    totals = np.full((cols.n, 2), np.nan)
+    for key, rows in groups.items():
+        before = stored.get(key, SameDayTotal())
+        total = before.value + float(np.nansum(value[rows]))
+        totals[rows] = (total, before.consignments + len(rows))
+    ctx.cache["same_day"] = totals
+    ctx.cache["same_day_value"] = value
+    return totals
+
+
+def _plain_hs_fit(scorer: Any, descriptions: Any, codes: Any, below: float, min_words: int) -> Any:
+    """The HS-fit check row by row: every row's pair and every flagged row's suggestions."""
+    mask = np.zeros(len(descriptions), dtype=bool)
+    rows = [
+        i
+        for i, (d, h) in enumerate(zip(descriptions, codes, strict=True))
+        if d and h and len(str(h)) >= 6 and scorer.informative(str(d)) >= min_words
+    ]
+    details: dict[int, str] = {}
+    if not rows:
+        return mask, details
+    fits = scorer.fit_many([(str(descriptions[i]), str(codes[i])) for i in rows])
+    flagged = [(i, f) for i, f in zip(rows, fits, strict=True) if f.chapter_probability < below]
+    if not flagged:
+        return mask, details
+    found = scorer.suggest_many([str(descriptions[i]) for i, _ in flagged], None, 3)
+    for (i, fit), suggestion in zip(flagged, found, strict=True):
+        mask[i] = True
+        best = ", ".join(f"{c.code} ({c.score:.0%})" for c in suggestion.candidates)
+        details[i] = (
+            f" (declared {fit.declared}: chapter {fit.declared[:2]} has "
+            f"{fit.chapter_probability:.1%} for this description; suggested {best})"
+        )
+    return mask, details
+
+
+@cache
+def _classifier() -> Any:
+    return classifier_for(None).get()
+
+
+def _decision_batch(seed: int, n: int, shift: int) -> list[RiskInput]:
+    """Generated traffic with planted violations; some parcels re-filed under a new id (the
+    same consignee, seller and day twice in one batch)."""
+    gen = TrafficGenerator(seed, rates=SPLIT_RATES)
+    out: list[RiskInput] = []
+    for parcel in gen.parcels(n):
+        for raw in parcel.filings:
+            doc = from_builtins(raw)
+            if doc.legal_date:
+                out.append(
+                    RiskInput(f"cns_{seed}_{len(out)}", doc, doc.legal_date, "Shop", "platform")
+                )
+    for k in range(0, len(out), max(shift, 1)):
+        r = out[k]
+        out.append(msgspec.structs.replace(r, consignment_id=f"{r.consignment_id}_again"))
+    return out
+
+
+def _decide(batches: list[list[RiskInput]], history: InMemoryHistory) -> list[Any]:
+    selector = RiskSelector.load_default(seed=3, sample_rate=0.05, history=history, fit=_classifier)
+    return [selector.decide_batch(b) for b in batches]
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    n=st.integers(min_value=1, max_value=50),
+    shift=st.integers(min_value=1, max_value=7),
+    stored=st.lists(
+        st.tuples(
+            st.integers(min_value=0),
+            st.integers(min_value=1, max_value=4),
+            st.floats(min_value=0, max_value=400, allow_nan=False),
+        ),
+        max_size=12,
+    ),
+)
+def test_decisions_equal_the_plain_per_row_path(
+    seed: int, n: int, shift: int, stored: list[tuple[int, int, float]]
+) -> None:
+    """Lanes, referrals, reasons (texts and weights), scores: the same through the compiled
+    conditions (distinct values, grouped same-day totals, distinct HS-fit pairs) as through
+    row-by-row ones; same-day totals from earlier batches (the history) and within a batch."""
+    first, second = _decision_batch(seed, n, shift), _decision_batch(seed + 1, n, shift)
+    history = InMemoryHistory()
+    pool = first + second
+    for pick, count, value in stored:  # earlier parcels of some consignee+seller+day
+        r = pool[pick % len(pool)]
+        doc = r.document
+        if doc.consignee and doc.seller:
+            key = SameDayKey(identity_key(doc.consignee), identity_key(doc.seller), r.legal_date)
+            history.same_day[key] = SameDayTotal(count, value)
+    fast = _decide([first, second], history)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(profiles, "_distinct", _every_row)
+        m.setattr(profiles, "_same_day_totals", _plain_same_day)
+        m.setattr(hs_fit, "check", _plain_hs_fit)
+        plain = _decide([first, second], history)
+    assert fast == plain
+    hit = {r.code for batch in fast for d in batch for r in d.reasons}
+    assume(len(hit) > 2)

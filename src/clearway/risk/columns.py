@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,11 @@ def normalise_name(name: str | None) -> str:
     """Upper case, punctuation to single spaces: the key a party name is compared by."""
     if not name:
         return ""
+    return _normalised(name)
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalised(name: str) -> str:  # names and descriptions repeat from batch to batch
     return _SPACES.sub(" ", name.upper()).strip()
 
 

@@ -60,11 +60,18 @@ def check(
     details: dict[int, str] = {}
     if not rows:
         return mask, details
-    fits = scorer.fit_many([(str(descriptions[i]), str(codes[i])) for i in rows])
+    # a batch repeats its descriptions and codes: each distinct pair is judged once
+    pairs = [(str(descriptions[i]), str(codes[i])) for i in rows]
+    distinct = list(dict.fromkeys(pairs))
+    fit_of = dict(zip(distinct, scorer.fit_many(distinct), strict=True))
+    fits = [fit_of[p] for p in pairs]
     flagged = [(i, f) for i, f in zip(rows, fits, strict=True) if f.chapter_probability < below]
     if not flagged:
         return mask, details
-    found = scorer.suggest_many([str(descriptions[i]) for i, _ in flagged], None, 3)
+    texts = [str(descriptions[i]) for i, _ in flagged]
+    unique = list(dict.fromkeys(texts))
+    suggested = dict(zip(unique, scorer.suggest_many(unique, None, 3), strict=True))
+    found = [suggested[t] for t in texts]
     for (i, fit), suggestion in zip(flagged, found, strict=True):
         mask[i] = True
         best = ", ".join(f"{c.code} ({c.score:.0%})" for c in suggestion.candidates)

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import yaml
 
 from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER
@@ -54,7 +55,6 @@ from clearway.risk.history import (
     KEY_SEPARATOR,
     HistoryProvider,
     SameDayKey,
-    SameDayTotal,
 )
 from clearway.risk.hs_fit import FitSource
 from clearway.risk.overrides import BatchOverrides
@@ -163,8 +163,9 @@ def _cond_in(name: str, values: Iterable[Any], negate: bool) -> Condition:
     wanted = frozenset(str(v) for v in values)
 
     def cond(ctx: Context) -> BoolArray:
-        col = _strings(ctx, name)
-        mask = np.fromiter((v in wanted for v in col), dtype=bool, count=len(col))
+        values, inverse = _distinct(ctx, name)
+        hits = np.fromiter((v in wanted for v in values), dtype=bool, count=len(values))
+        mask = hits[inverse]
         return ~mask if negate else mask
 
     return cond
@@ -174,12 +175,14 @@ def _cond_hs_prefix(name: str, prefixes: Iterable[Any], negate: bool) -> Conditi
     wanted = tuple(str(p).replace(".", "") for p in prefixes)
 
     def cond(ctx: Context) -> BoolArray:
-        col = _strings(ctx, name)
-        mask = np.fromiter((str(v).startswith(wanted) for v in col), dtype=bool, count=len(col))
+        values, inverse = _distinct(ctx, name)
+        hits = np.fromiter(
+            (str(v).startswith(wanted) for v in values), dtype=bool, count=len(values)
+        )
         if negate:  # "not in these headings" needs a code to be meaningful
-            present = np.fromiter((bool(v) for v in col), dtype=bool, count=len(col))
-            mask = ~mask & present
-        return mask
+            present = np.fromiter((bool(v) for v in values), dtype=bool, count=len(values))
+            hits = ~hits & present
+        return hits[inverse]
 
     return cond
 
@@ -231,7 +234,8 @@ def _cond_empty(name: str, want: bool) -> Condition:
         if col.dtype == np.float64:
             mask = np.isnan(col.astype(np.float64))
         else:
-            mask = np.fromiter((not v for v in col), dtype=bool, count=len(col))
+            values, inverse = _distinct(ctx, name)
+            mask = np.fromiter((not v for v in values), dtype=bool, count=len(values))[inverse]
         return mask if want else ~mask
 
     return cond
@@ -264,10 +268,13 @@ def _cond_below_reference(name: str, ratio: float) -> Condition:
 def _cond_watch_list(name: str, list_name: str) -> Condition:
     def cond(ctx: Context) -> BoolArray:
         listed = ctx.watch_lists.get(list_name, frozenset())
-        col = _strings(ctx, name)
-        return np.fromiter(
-            (bool(v) and normalise_name(str(v)) in listed for v in col), dtype=bool, count=len(col)
+        values, inverse = _distinct(ctx, name)
+        hits = np.fromiter(
+            (bool(v) and normalise_name(str(v)) in listed for v in values),
+            dtype=bool,
+            count=len(values),
         )
+        return hits[inverse]
 
     return cond
 
@@ -320,12 +327,12 @@ def _cond_new_party(kind: str) -> Condition:
     return cond
 
 
-def _same_day_groups(ctx: Context) -> tuple[dict[SameDayKey, list[int]], npt.NDArray[np.float64]]:
+def _same_day_totals(ctx: Context) -> npt.NDArray[np.float64]:
     """Consignments of the batch grouped by consignee+seller+day, with their stored totals
-    folded in: key -> rows, and per consignment the group's total value (destination currency)
-    and count. Asked once per batch, whatever the number of profiles."""
+    folded in: per consignment the group's total value (destination currency) and count (NaN
+    outside any group). Asked once per batch, whatever the number of profiles."""
     if "same_day" in ctx.cache:
-        cached: tuple[dict[SameDayKey, list[int]], npt.NDArray[np.float64]] = ctx.cache["same_day"]
+        cached: npt.NDArray[np.float64] = ctx.cache["same_day"]
         return cached
     cols = ctx.columns
     consignee = cols.consignment("consignee.identity")
@@ -335,23 +342,48 @@ def _same_day_groups(ctx: Context) -> tuple[dict[SameDayKey, list[int]], npt.NDA
     same_currency = cols.consignment("currency") == cols.consignment("dest_currency")
     fallback = cols.consignment("value").astype(np.float64)
     value = np.where(np.isnan(value) & same_currency, fallback, value)
-    groups: dict[SameDayKey, list[int]] = {}
-    for row, r in enumerate(cols.inputs):
-        if consignee[row] and seller[row] and data_set[row] != "pre_loading":
-            key = SameDayKey(str(consignee[row]), str(seller[row]), r.legal_date)
-            groups.setdefault(key, []).append(row)
-    stored: Mapping[SameDayKey, SameDayTotal] = {}
-    if ctx.history is not None and groups:
-        ids = [r.consignment_id for r in cols.inputs]
-        stored = ctx.history.same_day_totals(list(groups), exclude=ids)
-    totals = np.full((cols.n, 2), np.nan)  # total value, consignments
-    for key, rows in groups.items():
-        before = stored.get(key, SameDayTotal())
-        total = before.value + float(np.nansum(value[rows]))
-        totals[rows] = (total, before.consignments + len(rows))
-    ctx.cache["same_day"] = (groups, totals)
     ctx.cache["same_day_value"] = value
-    return groups, totals
+    totals = np.full((cols.n, 2), np.nan)  # total value, consignments
+    ctx.cache["same_day"] = totals
+    rows = np.flatnonzero(
+        consignee.astype(bool) & seller.astype(bool) & (data_set != "pre_loading")
+    )
+    if not len(rows):
+        return totals
+    # one group number per consignee+seller+day, numbered in order of first appearance
+    day = np.fromiter(
+        (cols.inputs[int(i)].legal_date.toordinal() for i in rows), np.int64, len(rows)
+    )
+    who, _ = pd.factorize(consignee[rows])
+    whom, _ = pd.factorize(seller[rows])
+    when, _ = pd.factorize(day)
+    combined = (who.astype(np.int64) * (whom.max() + 1) + whom) * (when.max() + 1) + when
+    group, _ = pd.factorize(combined)
+    first_row = rows[np.unique(group, return_index=True)[1]]
+    keys = [
+        SameDayKey(str(consignee[i]), str(seller[i]), cols.inputs[int(i)].legal_date)
+        for i in first_row
+    ]
+    size = np.bincount(group, minlength=len(keys))
+    # each group's value in row order, missing values as 0 (as np.nansum adds them); groups of
+    # three or more are summed by np.nansum itself, whose order of additions differs
+    total = np.bincount(group, weights=np.nan_to_num(value[rows], nan=0.0), minlength=len(keys))
+    for big in np.flatnonzero(size >= 3):
+        total[big] = float(np.nansum(value[rows[group == big]]))
+    before_value = np.zeros(len(keys))
+    before_count = np.zeros(len(keys))
+    if ctx.history is not None:
+        ids = [r.consignment_id for r in cols.inputs]
+        stored = ctx.history.same_day_totals(keys, exclude=ids)
+        if stored:
+            for g, key in enumerate(keys):
+                earlier = stored.get(key)
+                if earlier is not None:
+                    before_value[g] = earlier.value
+                    before_count[g] = earlier.consignments
+    totals[rows, 0] = (before_value + total)[group]
+    totals[rows, 1] = (before_count + size)[group]
+    return totals
 
 
 def _cond_same_day(spec: Any, where: str) -> Condition:
@@ -362,7 +394,7 @@ def _cond_same_day(spec: Any, where: str) -> Condition:
     min_count = int(spec.get("min_consignments", 2))
 
     def cond(ctx: Context) -> BoolArray:
-        _, totals = _same_day_groups(ctx)
+        totals = _same_day_totals(ctx)
         value: npt.NDArray[np.float64] = ctx.cache["same_day_value"]
         currency = ctx.columns.consignment("dest_currency")
         limit = np.fromiter(
