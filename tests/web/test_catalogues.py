@@ -64,6 +64,7 @@ def test_french_translates_every_shipped_risk_profile_reason() -> None:
 _SHOWN = (
     "web",
     "storage/web_repository.py",
+    "storage/profile_versions.py",
     "clearance",
     "matching",
     "domain/validation.py",
@@ -133,7 +134,7 @@ def test_every_form_refusal_the_pages_show_has_words_in_both_languages() -> None
     root = Path(clearway.__file__).parent
     source = "".join(f.read_text("utf-8") for f in root.rglob("*.py"))
     details: list[str] = []
-    for part in ("web", "storage/web_repository.py"):
+    for part in ("web", "storage/web_repository.py", "storage/profile_versions.py"):
         target = root / part
         for file in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
             for node in ast.walk(ast.parse(file.read_text("utf-8"))):

@@ -12,13 +12,9 @@ import pytest
 from clearway.clearance.handlers import ActionRequest
 from clearway.kernel.clock import FixedClock
 from clearway.kernel.errors import Conflict, InvalidInput, NotFound
-from clearway.storage.web_repository import (
-    ProfileVersion,
-    QueueFilter,
-    RoutingError,
-    WebStore,
-    parse_routing,
-)
+from clearway.storage.agency_routing import RoutingError, parse_routing
+from clearway.storage.profile_versions import ProfileVersion
+from clearway.storage.web_repository import QueueFilter, WebStore
 from clearway.wiring.services import Services
 from tests.web.conftest import HONEY, PASSWORD, PEPPER, SHIRT, arrive, file_parcel
 

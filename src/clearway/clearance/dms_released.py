@@ -27,7 +27,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from clearway.clearance.pipeline import FilingResult, Outcome, body_hash, notice_body
+from clearway.clearance.batch import FilingResult, Outcome, body_hash
+from clearway.clearance.notices import notice_body
 from clearway.clearance.ports import ChangeSet, Filer, NewFiling, Notice, Store
 from clearway.domain.assessment import Assessment
 from clearway.domain.consignment import Consignment

@@ -16,7 +16,7 @@ import msgspec
 
 from clearway.clearance import referrals
 from clearway.clearance.correction import Reassess, apply_correction
-from clearway.clearance.pipeline import notice_body
+from clearway.clearance.notices import notice_body
 from clearway.clearance.ports import (
     AccountGate,
     ChangeSet,

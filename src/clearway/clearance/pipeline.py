@@ -9,24 +9,33 @@ filing is never stored twice and never lost.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
-
-import msgspec
 
 from clearway.clearance import referrals
-from clearway.clearance.ceb_answers import ceb_answers
-from clearway.clearance.joining import (
-    FIRST_DECLARATION,
-    PARTY,
-    HeldLeg,
-    Joiner,
-    JoinPolicy,
-    role_problems,
+from clearway.clearance.batch import (
+    DECLARING_KINDS,
+    HELD_PROBLEM,
+    BatchState,
+    FilingResult,
+    Outcome,
+    PendingOutcome,
+    Submission,
+    Work,
+    actor_of,
+    body_hash,
+    conflict_status,
+    consignment_key,
+    held_leg,
+    lookup_keys,
+    other_parcel,
+    pending_decisions,
+    ready_to_decide,
+    repeat_of,
+    result_of,
 )
+from clearway.clearance.joining import FIRST_DECLARATION, PARTY, Joiner, JoinPolicy, role_problems
+from clearway.clearance.notices import assessment_summary, notice_body
 from clearway.clearance.pending import PendingDecision
 from clearway.clearance.ports import (
     ChangeSet,
@@ -37,113 +46,34 @@ from clearway.clearance.ports import (
     Store,
     StoredFiling,
 )
+from clearway.clearance.reasons import with_match, with_revenue
 from clearway.clearance.retry import with_retries
-from clearway.domain.assessment import MANUAL_ASSESSMENT, Assessment
 from clearway.domain.consignment import Consignment
-from clearway.domain.decision import Decision, Reason, worst_lane
+from clearway.domain.decision import Decision
 from clearway.domain.events import Event
 from clearway.domain.filing import FILING_ROLES, FilingDocument, encode
 from clearway.domain.lifecycle import PRE_ARRIVAL
 from clearway.domain.ports import AssessmentRequest, Assessor, RiskInput, Selector
 from clearway.domain.validation import check_filing, errors
-from clearway.ingestion.cusrsp import answer_for
-from clearway.ingestion.dms import answer as dms_answer
 from clearway.ingestion.dms.eligibility import problems as h7_eligibility
 from clearway.kernel.clock import Clock
 from clearway.kernel.errors import Forbidden, Problem
 from clearway.kernel.ids import new_id
-from clearway.matching.merge import Leg, merge, ready
+from clearway.matching.merge import Leg, merge
 from clearway.matching.rules import rules_for
 
-Outcome = Literal[
-    "accepted",
-    "duplicate",
-    "amended",
-    "attached",
-    "invalidated",
-    "rejected",
-    "conflict",
-    "unmatched",  # another operator's parcel it may not join: held for an officer
+# The batch's shapes live in `clearance/batch.py`; importers of the pipeline keep finding them here.
+__all__ = [
+    "Eligibility",
+    "FilingResult",
+    "Outcome",
+    "PendingOutcome",
+    "Pipeline",
+    "Submission",
+    "body_hash",
+    "consignment_key",
+    "notice_body",
 ]
-# What a worker did with a pending decision: made it, found it superseded by a later version or
-# already made (a redelivery), or found no such consignment.
-PendingOutcome = Literal["decided", "superseded", "unknown"]
-
-
-@dataclass(slots=True)
-class Submission:
-    """One filing as received: a decoded document, or the problems that kept it from decoding.
-
-    `kind` says which leg of a consignment it is (declaration, order, payment, waybill,
-    inventory); `action` "cancel" withdraws the filing named by `reference`.
-    """
-
-    document: FilingDocument | None
-    problems: list[Problem] = field(default_factory=list)
-    format: str = "json"
-    role: str | None = None  # the role a message format implies; defaults to the filer's
-    kind: str = "declaration"
-    action: str = "new"
-    reference: str | None = None  # filer reference, for withdrawals without a document
-
-
-@dataclass(slots=True)
-class FilingResult:
-    index: int
-    outcome: Outcome
-    filer_reference: str | None = None
-    consignment_id: str | None = None
-    status: str | None = None
-    version: int | None = None
-    decision: Decision | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def accepted(self) -> bool:
-        return self.outcome not in ("rejected", "conflict")
-
-
-@dataclass(slots=True)
-class _Work:
-    """A filing that passed validation, on its way through the batch."""
-
-    index: int
-    doc: FilingDocument
-    body: str
-    body_hash: str
-    warnings: list[Problem]
-    format: str
-    role: str
-    kind: str
-    consignment: Consignment | None = None
-    version: int = 1
-    outcome: Outcome = "accepted"
-    match: list[Problem] = field(default_factory=list)
-    joined: str | None = None  # why another party's leg may join (recorded in the timeline)
-
-
-def body_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
-def consignment_key(doc: FilingDocument) -> str:
-    """What identifies the parcel: the transport document, else the order or payment id."""
-    if doc.transport_document:
-        return doc.transport_document
-    if doc.order is not None and doc.order.id:
-        return f"order:{doc.order.id}"
-    if doc.payment is not None and doc.payment.id:
-        return f"payment:{doc.payment.id}"
-    return f"ref:{doc.filer_reference}"
-
-
-def _lookup_keys(doc: FilingDocument) -> list[str]:
-    keys = [doc.transport_document] if doc.transport_document else []
-    if doc.order is not None and doc.order.id:
-        keys.append(f"order:{doc.order.id}")
-    if doc.payment is not None and doc.payment.id:
-        keys.append(f"payment:{doc.payment.id}")
-    return keys
 
 
 # Why a filing's data set is not allowed for its parcel under the destination's law
@@ -187,7 +117,7 @@ class Pipeline:
         now = self.clock.now()
         today = now.date()
         results: list[FilingResult | None] = [None] * len(batch)
-        valid: list[_Work] = []
+        valid: list[Work] = []
         withdrawals: list[tuple[int, str]] = []
         for i, sub in enumerate(batch):
             if sub.action == "cancel" and sub.reference and not errors(sub.problems):
@@ -216,7 +146,7 @@ class Pipeline:
                 continue
             body = body if body is not None else encode(sub.document)
             valid.append(
-                _Work(
+                Work(
                     i,
                     sub.document,
                     body.decode(),
@@ -230,10 +160,10 @@ class Pipeline:
 
         refs = [w.doc.filer_reference for w in valid] + [ref for _, ref in withdrawals]
         stored = self.store.filings_by_reference(filer.operator_id, refs)
-        heads = self.store.heads_by_keys([k for w in valid for k in _lookup_keys(w.doc)])
+        heads = self.store.heads_by_keys([k for w in valid for k in lookup_keys(w.doc)])
         ids = sorted({s.consignment_id for s in stored.values()} | {h.id for h in heads.values()})
         # One copy of each consignment per batch: every step changes the same object.
-        state = _Batch(
+        state = BatchState(
             self.store.load_many(ids) if ids else {}, self.store.legs_of(ids) if ids else {}
         )
         changes = ChangeSet()
@@ -245,11 +175,13 @@ class Pipeline:
         ]
         to_decide = [w for w in to_decide if w not in withdrawn]
         if self.defer:
-            changes.queued.extend(_pending(filer, to_decide, now))
+            changes.queued.extend(pending_decisions(filer, to_decide, now))
         else:
             self._assess_and_decide(filer, to_decide, now, changes)
         for w in to_decide + withdrawn:
-            results[w.index] = _result(w)
+            results[w.index] = result_of(w)
+        for i, w in state.repeats:
+            results[i] = repeat_of(i, w)
         if changes:
             self.store.commit(changes)
         return [r for r in results if r is not None]
@@ -268,7 +200,7 @@ class Pipeline:
         now = self.clock.now()
         loaded = self.store.load_many(sorted({p.consignment_id for p in pending}))
         outcomes: list[PendingOutcome] = []
-        groups: dict[Filer, list[_Work]] = {}
+        groups: dict[Filer, list[Work]] = {}
         changes = ChangeSet()
         taken: set[str] = set()
         for i, p in enumerate(pending):
@@ -281,7 +213,7 @@ class Pipeline:
                 continue
             taken.add(c.id)
             changes.updated.append((c, c.status))
-            work = _Work(i, c.document, "", "", p.warnings, "", p.role, "", c, p.version)
+            work = Work(i, c.document, "", "", p.warnings, "", p.role, "", c, p.version)
             work.match = p.match
             groups.setdefault(Filer(p.operator_id, p.filer_name, p.filer_role), []).append(work)
             outcomes.append("decided")
@@ -294,17 +226,17 @@ class Pipeline:
     def _classify(
         self,
         filer: Filer,
-        valid: list[_Work],
+        valid: list[Work],
         stored: dict[str, StoredFiling],
         heads: dict[str, ConsignmentHead],
-        batch: _Batch,
+        batch: BatchState,
         results: list[FilingResult | None],
         now: datetime,
         changes: ChangeSet,
-    ) -> list[_Work]:
+    ) -> list[Work]:
         """Sort each valid filing into new / duplicate / amendment / merged leg / conflict."""
-        to_decide: list[_Work] = []
-        in_batch: dict[str, _Work] = {}  # filer_reference -> work, for repeats inside one batch
+        to_decide: list[Work] = []
+        in_batch: dict[str, Work] = {}  # filer_reference -> work, for repeats inside one batch
         new_by_key: dict[str, Consignment] = {}
         loaded, legs = batch.loaded, batch.legs
         for w in valid:
@@ -316,6 +248,9 @@ class Pipeline:
             c: Consignment | None = None
             if prior is not None:
                 c = earlier.consignment if earlier else loaded.get(prior.consignment_id)
+                if prior.body_hash == w.body_hash and earlier is not None:
+                    batch.repeats.append((w.index, earlier))  # answered once the batch is decided
+                    continue
                 if prior.body_hash == w.body_hash:
                     results[w.index] = FilingResult(
                         w.index,
@@ -328,15 +263,15 @@ class Pipeline:
                     )
                     continue
                 if c is None or c.status not in PRE_ARRIVAL:
-                    results[w.index] = _conflict_status(w.index, ref, prior, c)
+                    results[w.index] = conflict_status(w.index, ref, prior, c)
                     continue
                 w.version = prior.version + 1
                 w.outcome = "amended"
             else:
-                for key in _lookup_keys(w.doc):
+                for key in lookup_keys(w.doc):
                     head = heads.get(key)
                     c = loaded.get(head.id) if head else new_by_key.get(key)
-                    if c is not None and _other_parcel(w.doc, c.transport_document):
+                    if c is not None and other_parcel(w.doc, c.transport_document):
                         c = None  # same order, another parcel: one order can ship in several
                     if c is not None:
                         break
@@ -360,7 +295,7 @@ class Pipeline:
                         )
                         continue
                     if verdict.outcome == "unmatched":
-                        changes.unmatched.append(_held(w, c, filer, verdict.basis, now))
+                        changes.unmatched.append(held_leg(w, c, filer, verdict.basis, now))
                         results[w.index] = FilingResult(
                             w.index, "unmatched", ref, problems=[HELD_PROBLEM]
                         )
@@ -373,7 +308,7 @@ class Pipeline:
             if c is None:
                 c = w.consignment = self._create(w, filer, now, changes)
                 batch.created.add(c.id)
-                for key in _lookup_keys(w.doc):
+                for key in lookup_keys(w.doc):
                     new_by_key[key] = c
                 legs[c.id] = [Leg(w.kind, w.role, w.doc, f"{filer.operator_id}/{ref}")]
                 to_decide.append(w)
@@ -387,11 +322,11 @@ class Pipeline:
                         c.apply(
                             "join",
                             at=now,
-                            actor=_actor(filer),
+                            actor=actor_of(filer),
                             data={"leg": w.kind, "reference": ref, "basis": w.joined},
                         )
                     self._remerge(w, c, legs[c.id], filer, now)
-                    for key in _lookup_keys(c.document):
+                    for key in lookup_keys(c.document):
                         new_by_key[key] = c
                     to_decide.append(w)
                 else:
@@ -423,7 +358,7 @@ class Pipeline:
             )
         return to_decide
 
-    def _create(self, w: _Work, filer: Filer, now: datetime, changes: ChangeSet) -> Consignment:
+    def _create(self, w: Work, filer: Filer, now: datetime, changes: ChangeSet) -> Consignment:
         c = Consignment(
             new_id("cns"),
             consignment_key(w.doc),
@@ -433,7 +368,7 @@ class Pipeline:
             updated_at=now,
             legs=[w.kind],
         )
-        c.events.append(Event(c.id, "file", now, _actor(filer), None, "filed", {"version": 1}))
+        c.events.append(Event(c.id, "file", now, actor_of(filer), None, "filed", {"version": 1}))
         changes.created.append(c)
         rules = rules_for(w.doc.destination_country, w.doc.legal_date or now.date())
         if rules.required_legs:
@@ -443,16 +378,18 @@ class Pipeline:
         return c
 
     def _remerge(
-        self, w: _Work, c: Consignment, legs: list[Leg], filer: Filer, now: datetime
+        self, w: Work, c: Consignment, legs: list[Leg], filer: Filer, now: datetime
     ) -> None:
-        """A new or changed leg: merge all legs again; the consignment is decided afresh."""
-        if c.status != "filed":
-            c.apply(
-                "amend",
-                at=now,
-                actor=_actor(filer),
-                data={"version": w.version, "leg": w.kind, "reference": w.doc.filer_reference},
-            )
+        """A new or changed leg: merge all legs again; the consignment is decided afresh.
+
+        The timeline records every new version, also of a parcel still waiting for its decision
+        (queued, or amended within the batch that filed it)."""
+        c.apply(
+            "amend",
+            at=now,
+            actor=actor_of(filer),
+            data={"version": w.version, "leg": w.kind, "reference": w.doc.filer_reference},
+        )
         rules = rules_for(w.doc.destination_country, w.doc.legal_date or now.date())
         # only the legs that stand against the declarants' filings are merged (a leg that came
         # first with a guessed key and is neither named nor agreeing changes nothing)
@@ -476,7 +413,7 @@ class Pipeline:
         filer: Filer,
         withdrawals: list[tuple[int, str]],
         stored: dict[str, StoredFiling],
-        batch: _Batch,
+        batch: BatchState,
         results: list[FilingResult | None],
         now: datetime,
         changes: ChangeSet,
@@ -496,14 +433,14 @@ class Pipeline:
                 results[i] = FilingResult(i, "duplicate", ref, c.id, c.status, prior.version)
                 continue
             if c.status not in PRE_ARRIVAL:
-                results[i] = _conflict_status(i, ref, prior, c)
+                results[i] = conflict_status(i, ref, prior, c)
                 continue
             mine = [
                 leg
                 for leg in batch.legs.get(c.id, [])
                 if leg.reference == f"{filer.operator_id}/{ref}"
             ]
-            if not any(leg.kind in _DECLARING_KINDS for leg in mine):
+            if not any(leg.kind in DECLARING_KINDS for leg in mine):
                 results[i] = FilingResult(
                     i,
                     "conflict",
@@ -523,25 +460,25 @@ class Pipeline:
                 )
                 continue
             batch.touch(c, changes)
-            c.apply("invalidate", at=now, actor=_actor(filer), data={"reference": ref})
+            c.apply("invalidate", at=now, actor=actor_of(filer), data={"reference": ref})
             changes.notices.append(
                 Notice(filer.operator_id, c.id, "invalidated", notice_body(c, "invalidated"))
             )
             results[i] = FilingResult(i, "invalidated", ref, c.id, c.status, prior.version)
 
     def _assess_and_decide(
-        self, filer: Filer, work: list[_Work], now: datetime, changes: ChangeSet
+        self, filer: Filer, work: list[Work], now: datetime, changes: ChangeSet
     ) -> None:
         if not work:
             return
         # A consignment may appear twice (two legs in one batch): decide its last state once.
-        last: dict[str, _Work] = {}
+        last: dict[str, Work] = {}
         for w in work:
             assert w.consignment is not None
             last[w.consignment.id] = w
         # a lone payment or waybill (or, where the rules say so, legs without the declaration)
         # waits for its partners: nothing to assess yet
-        todo = [w for w in last.values() if w.consignment and _ready(w.consignment, now)]
+        todo = [w for w in last.values() if w.consignment and ready_to_decide(w.consignment, now)]
         if not todo:
             return
         docs = {id(w): w.consignment.document for w in todo if w.consignment}
@@ -581,14 +518,14 @@ class Pipeline:
             c = w.consignment
             assert c is not None
             c.decision = referrals.keep_open(
-                _with_revenue(_with_match(decision, w.match), by_work.get(id(w))), c.decision
+                with_revenue(with_match(decision, w.match), by_work.get(id(w))), c.decision
             )
             if c.document.data_set == "pre_loading":
                 c.apply("refer", at=now, actor=actor, data={"referral": decision.referral})
                 kind = "referral"
             else:
                 c.assessment = by_work[id(w)]
-                c.apply("assess", at=now, actor=actor, data=_assessment_summary(c))
+                c.apply("assess", at=now, actor=actor, data=assessment_summary(c))
                 c.apply("decide", at=now, actor=actor, data={"lane": c.decision.lane})
                 due = c.assessment.due_at_border
                 if due > 0 and c.payment_status in ("none", "due"):
@@ -604,221 +541,3 @@ class Pipeline:
             changes.notices.append(Notice(filer.operator_id, c.id, kind, notice_body(c, kind)))
             if c.owner != filer.operator_id:
                 changes.notices.append(Notice(c.owner, c.id, kind, notice_body(c, kind)))
-
-
-def _pending(filer: Filer, work: list[_Work], now: datetime) -> list[PendingDecision]:
-    """One decision owed per consignment changed by the batch, at its last version."""
-    last: dict[str, _Work] = {}
-    for w in work:
-        assert w.consignment is not None
-        last[w.consignment.id] = w
-    return [
-        PendingDecision(
-            c.id,
-            c.version,
-            c.owner,
-            filer.operator_id,
-            filer.name,
-            filer.role,
-            w.role,
-            now,
-            [p for p in w.warnings if p.severity == "warning"],
-            list(w.match),
-        )
-        for w in last.values()
-        # legs waiting for their partners (a lone payment or waybill) owe no decision yet
-        if (c := w.consignment) is not None and _ready(c, now)
-    ]
-
-
-def _ready(c: Consignment, now: datetime) -> bool:
-    doc = c.document
-    return ready(c.legs, doc, rules_for(doc.destination_country, doc.legal_date or now.date()))
-
-
-def _withdrawn(w: _Work) -> bool:
-    return w.consignment is not None and w.consignment.status == "invalidated"
-
-
-_DECLARING_KINDS = frozenset({"declaration", "inventory"})
-_PARTIAL_KINDS = frozenset({"order", "payment", "waybill"})
-
-
-@dataclass(slots=True)
-class _Batch:
-    """What one batch works on: each consignment loaded once, its legs, what it changes."""
-
-    loaded: dict[str, Consignment]
-    legs: dict[str, list[Leg]]
-    created: set[str] = field(default_factory=set)
-    touched: set[str] = field(default_factory=set)
-
-    def touch(self, c: Consignment, changes: ChangeSet) -> None:
-        """Record a stored consignment as updated, once, with the status it was loaded in."""
-        if c.id not in self.touched and c.id not in self.created:
-            self.touched.add(c.id)
-            changes.updated.append((c, c.status))
-
-
-HELD_PROBLEM = Problem(
-    "/",
-    "held_unmatched",
-    "held for review by customs: the record could not be matched to a parcel you are a party "
-    "to; the parcel's declarant names its carrier, post and payment provider in its filing",
-    "warning",
-)
-
-
-def _held(w: _Work, c: Consignment, filer: Filer, why: str, now: datetime) -> HeldLeg:
-    return HeldLeg(
-        new_id("unm"),
-        c.id,
-        filer.operator_id,
-        w.role,
-        w.kind,
-        w.doc.filer_reference,
-        w.body_hash,
-        w.body,
-        w.format,
-        why,
-        now,
-    )
-
-
-def _other_parcel(doc: FilingDocument, key: str) -> bool:
-    """Does a filing with its own transport document point at a different, known parcel?"""
-    synthetic = key.startswith(("order:", "payment:", "ref:"))
-    return bool(doc.transport_document) and not synthetic and key != doc.transport_document
-
-
-def _with_match(decision: Decision, match: list[Problem]) -> Decision:
-    """Matching results are reasons of their own; a disagreement between legs means at least a
-    documentary check. Missing legs only wait (arrival holds a parcel still missing one)."""
-    if not match:
-        return decision
-    reasons = [*decision.reasons, *(Reason("match", p.code, p.message, path=p.path) for p in match)]
-    lane = decision.lane
-    if lane is not None and any(p.code != "match_leg_missing" for p in match):
-        lane = worst_lane(lane, "yellow")  # type: ignore[assignment]
-    return Decision(
-        lane,
-        decision.referral,
-        decision.score,
-        decision.model_version,
-        decision.contributions,
-        decision.random_sample,
-        reasons,
-        decision.policy,
-    )
-
-
-def _with_revenue(decision: Decision, assessment: Assessment | None) -> Decision:
-    """An assessment the calculator could not complete (no FX rate, an unknown regime…) needs an
-    officer: at least a documentary check, and arrival holds it until someone assesses it."""
-    if assessment is None or MANUAL_ASSESSMENT not in assessment.flags:
-        return decision
-    why = ", ".join(f for f in assessment.flags if f != MANUAL_ASSESSMENT)
-    # the assessor's own words when it could compute nothing (the currency, day and command)
-    said = next((t.value for t in assessment.trace if t.name == "assessment.fallback"), None)
-    why = f"{why}: {said}" if said else why
-    reason = Reason("revenue", MANUAL_ASSESSMENT, f"duty and tax need an officer ({why})")
-    lane = worst_lane(decision.lane, "yellow") if decision.lane else decision.lane
-    return msgspec.structs.replace(
-        decision,
-        lane=lane,
-        reasons=[*decision.reasons, reason],
-    )
-
-
-def _conflict_status(
-    index: int, ref: str, prior: StoredFiling, c: Consignment | None
-) -> FilingResult:
-    status = c.status if c else "unknown"
-    return FilingResult(
-        index,
-        "conflict",
-        ref,
-        prior.consignment_id,
-        c.status if c else None,
-        prior.version,
-        c.decision if c else None,
-        [
-            Problem(
-                "/",
-                "amendment_refused",
-                f"the consignment is {status}; changes are accepted only before arrival — "
-                "ask an officer",
-            )
-        ],
-    )
-
-
-def _actor(filer: Filer) -> str:
-    return f"{filer.role}:{filer.name}"
-
-
-def _assessment_summary(c: Consignment) -> dict[str, object]:
-    a = c.assessment
-    assert a is not None
-    return {
-        "total": str(a.total),
-        "currency": a.currency,
-        "irg_category": a.irg_category,
-        "payable_by": a.payable_by,
-    }
-
-
-def notice_body(c: Consignment, kind: str) -> dict[str, object]:
-    """What a filer is told about its parcel (the notices feed)."""
-    d = c.decision
-    body: dict[str, object] = {
-        "consignment_id": c.id,
-        "transport_document": c.transport_document,
-        "filer_reference": c.document.filer_reference,
-        "kind": kind,
-        "status": c.status,
-        "payment_status": c.payment_status,
-    }
-    if d is not None:
-        body["lane"] = d.lane
-        body["referral"] = d.referral
-        # Filers see what to do, not the targeting internals.
-        body["requests"] = [r.text for r in d.reasons if r.source in ("validation", "match")]
-    if c.assessment is not None:
-        body["amount_due"] = str(c.assessment.due_at_border)
-        body["currency"] = c.assessment.currency
-    # Posts read the same notice as a per-item customs response (CUSRSP-like).
-    answer = answer_for(
-        status=c.status,
-        item_id=c.transport_document,
-        reasons=[r.text for r in d.reasons if r.source in ("validation", "match")] if d else [],
-        referral=d.referral if d else None,
-        documents_requested=kind == "request_documents",
-        consignment_id=c.id,
-        amount_due=c.assessment.due_at_border if c.assessment else None,
-        currency=c.assessment.currency if c.assessment else None,
-        at=c.updated_at,
-    )
-    if answer is not None:
-        body["item_answer"] = msgspec.to_builtins(answer)
-    # a parcel declared by CEB621 inventory: its CEB622 status receipt (and tax bill on release)
-    body.update(ceb_answers(c))
-    if dms_answer.is_dms(c):  # a DMS declarant's software reads the DMS response
-        requested = kind == "request_documents"
-        body["dms_answer"] = dms_answer.for_consignment(c, documents_requested=requested).decode()
-    return body
-
-
-def _result(w: _Work) -> FilingResult:
-    c = w.consignment
-    assert c is not None
-    return FilingResult(
-        w.index,
-        w.outcome,
-        w.doc.filer_reference,
-        c.id,
-        c.status,
-        w.version,
-        c.decision,
-        [p for p in w.warnings + w.match if p.severity == "warning"],
-    )

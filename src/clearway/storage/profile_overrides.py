@@ -12,7 +12,8 @@ from datetime import date
 from sqlalchemy import Engine
 
 from clearway.risk.overrides import ProfileOverride
-from clearway.storage.web_repository import ProfileVersion, WebStore
+from clearway.storage.profile_versions import ProfileVersion
+from clearway.storage.web_repository import WebStore
 
 
 class StoredProfileOverrides:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 
 from clearway.domain.consignment import Consignment
 from clearway.storage import tables as t
-from clearway.storage.web_repository import Routing, default_routing
+from clearway.storage.agency_routing import Routing, default_routing
 
 ARRIVAL = "system:arrival"  # who places the holds an arrival puts on a parcel
 

@@ -5,7 +5,9 @@
   index, both kept by an incremental sweep over `consignments.updated_at`;
 - work queues of held parcels with filters, sorting and facet counts (indexed, see
   `tables_web.QUEUE_INDEXES`);
-- versioned, audited edits of risk profiles, each in force only after a second person approved it.
+- versioned, audited edits of risk profiles (`storage/profile_versions.py`, mixed in here).
+
+Single Window routing rules are parsed in `storage/agency_routing.py`.
 """
 
 from __future__ import annotations
@@ -13,39 +15,35 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from importlib import resources
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
-import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     Engine,
     Select,
-    case,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
     text,
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from clearway.kernel.clock import Clock, SystemClock
 from clearway.kernel.errors import Conflict, InvalidInput, NotFound, Problem
 from clearway.kernel.ids import new_id
 from clearway.storage import tables as t
 from clearway.storage import tables_web as w
+from clearway.storage.agency_routing import Routing, default_routing
 from clearway.storage.engine import writer
-from clearway.storage.repository import Operators
+from clearway.storage.profile_versions import ProfileVersions
+from clearway.storage.repository import Operators, aware
 
 ROLES = ("officer", "agency", "analyst", "admin")
 SESSION_TTL = timedelta(hours=10)
@@ -54,13 +52,6 @@ QUEUE_STATUSES = ("held", "inspected")
 OPEN_STATUSES = ("filed", "referred", "assessed", "decided", "arrived", "held", "inspected")
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a password anyone has")
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- who is logged in
@@ -77,132 +68,6 @@ class WebPrincipal:
 
     def may(self, *roles: str) -> bool:
         return self.role in roles or self.role == "admin"
-
-
-# ---------------------------------------------------------------- Single Window routing
-@dataclass(frozen=True, slots=True)
-class RoutingRule:
-    id: str
-    agency: str
-    reason: str
-    valid_from: date
-    valid_until: date | None
-    prefixes: tuple[str, ...]
-    keywords: tuple[str, ...]
-    reference: str
-    pattern: re.Pattern[str] | None
-
-    def in_force(self, on: date) -> bool:
-        return self.valid_from <= on and (self.valid_until is None or on < self.valid_until)
-
-    def match(self, description: str, hs_code: str | None) -> str | None:
-        """What matched in one item, or None."""
-        code = (hs_code or "").replace(".", "")
-        for p in self.prefixes:
-            if code.startswith(p):
-                return f"HS {p}"
-        if self.pattern is not None:
-            found = self.pattern.search(description)
-            if found:
-                return f"keyword '{found.group(0).lower()}'"
-        return None
-
-
-@dataclass(frozen=True)
-class Routing:
-    agencies: Mapping[str, str]  # code -> name
-    rules: tuple[RoutingRule, ...]
-    sees_amounts: frozenset[str] = frozenset()  # agencies whose mandate includes amounts
-    notify_only: frozenset[str] = frozenset()  # `at_arrival: notify`: seen, not held for
-    # `timeout_hours`: an arrival hold the agency has not answered in that time is lifted
-    timeouts: Mapping[str, int] = field(default_factory=dict)
-
-    def route(self, legal_date: date, items: Iterable[tuple[str, str | None]]) -> dict[str, Any]:
-        """Agency -> (rule id, what matched) for one consignment's items."""
-        out: dict[str, Any] = {}
-        listed = list(items)
-        for rule in self.rules:
-            if rule.agency in out or not rule.in_force(legal_date):
-                continue
-            for description, hs_code in listed:
-                matched = rule.match(description, hs_code)
-                if matched:
-                    out[rule.agency] = (rule.id, matched)
-                    break
-        return out
-
-
-class RoutingError(ValueError):
-    """The routing file is malformed; the message names the rule."""
-
-
-def parse_routing(data: Mapping[str, Any], source: str = "agency_routing.yaml") -> Routing:
-    agencies = {
-        str(k): str((v or {}).get("name", k)) for k, v in (data.get("agencies") or {}).items()
-    }
-    sees_amounts = frozenset(
-        str(k) for k, v in (data.get("agencies") or {}).items() if (v or {}).get("sees_amounts")
-    )
-    notify_only = frozenset(
-        str(k)
-        for k, v in (data.get("agencies") or {}).items()
-        if (v or {}).get("at_arrival", "hold") == "notify"
-    )
-    timeouts: dict[str, int] = {}
-    for k, v in (data.get("agencies") or {}).items():
-        hours = (v or {}).get("timeout_hours")
-        if hours is not None:
-            if not isinstance(hours, int) or isinstance(hours, bool) or hours < 1:
-                raise RoutingError(f"{source}: agency {k}: timeout_hours is a whole number >= 1")
-            timeouts[str(k)] = hours
-    rules: list[RoutingRule] = []
-    for raw in data.get("rules") or []:
-        rid = str(raw.get("id") or "?")
-        where = f"{source}: rule {rid}"
-        for key in ("id", "agency", "reason", "from", "reference"):
-            if key not in raw:
-                raise RoutingError(f"{where}: missing {key}")
-        if raw["agency"] not in agencies:
-            raise RoutingError(f"{where}: unknown agency {raw['agency']!r}")
-        prefixes = tuple(str(c) for c in (raw.get("chapters") or [])) + tuple(
-            str(h) for h in (raw.get("headings") or [])
-        )
-        if any(not p.isdigit() for p in prefixes):
-            raise RoutingError(f"{where}: chapters and headings are digits")
-        keywords = tuple(str(k).lower() for k in (raw.get("keywords") or []))
-        if not prefixes and not keywords:
-            raise RoutingError(f"{where}: needs chapters, headings or keywords")
-        try:
-            start = date.fromisoformat(str(raw["from"]))
-            until = date.fromisoformat(str(raw["until"])) if raw.get("until") else None
-        except ValueError as exc:
-            raise RoutingError(f"{where}: bad date: {exc}") from None
-        if until is not None and until <= start:
-            raise RoutingError(f"{where}: until must be after from")
-        pattern = (
-            re.compile(r"\b(" + "|".join(re.escape(k) for k in keywords) + r")\b", re.IGNORECASE)
-            if keywords
-            else None
-        )
-        rules.append(
-            RoutingRule(
-                rid,
-                str(raw["agency"]),
-                str(raw["reason"]),
-                start,
-                until,
-                prefixes,
-                keywords,
-                str(raw["reference"]),
-                pattern,
-            )
-        )
-    return Routing(agencies, tuple(rules), sees_amounts, notify_only, timeouts)
-
-
-def default_routing() -> Routing:
-    raw = resources.files("clearway.storage").joinpath("agency_routing.yaml").read_text("utf-8")
-    return parse_routing(yaml.safe_load(raw) or {})
 
 
 class _Item(msgspec.Struct):
@@ -268,7 +133,7 @@ class QueueRow:
 
 def queue_row(r: Any, now: datetime) -> QueueRow:
     """A work-queue line from a consignments row (SQLite's naive times read as UTC)."""
-    arrived = _utc(r.arrived_at)
+    arrived = aware(r.arrived_at)
     return QueueRow(
         r.id,
         r.transport_document,
@@ -298,31 +163,7 @@ class QueuePage:
         return max(1, -(-self.total // self.page_size))
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileVersion:
-    profile_id: str
-    version: int
-    active: bool
-    weight: str
-    lane: str | None
-    referral: str | None
-    reason: str
-    effective_from: date
-    effective_until: date | None
-    note: str
-    edited_by: str
-    edited_at: datetime | None
-    status: str = "proposed"  # PROFILE_STATUSES
-    reviewed_by: str | None = None
-    reviewed_at: datetime | None = None
-    review_note: str | None = None
-
-
-# A proposed version waits for a second person; approved versions decide from their date.
-PROFILE_STATUSES = ("proposed", "approved", "rejected", "withdrawn")
-
-
-class WebStore:
+class WebStore(ProfileVersions):
     def __init__(
         self, engine: Engine, clock: Clock | None = None, routing: Routing | None = None
     ) -> None:
@@ -413,7 +254,7 @@ class WebStore:
             ).first()
         if row is None:
             return None
-        expires = _utc(row[4])
+        expires = aware(row[4])
         if expires is None or expires <= self.clock.now():
             return None
         return WebPrincipal(row[0], row[1], row[2], row[3])
@@ -437,7 +278,7 @@ class WebStore:
                 .where(w.web_sweeps.c.name == "index")
                 .with_for_update()
             ).first()
-            since = _utc(mark[0]) if mark else None
+            since = aware(mark[0]) if mark else None
             q = select(c.id, c.updated_at)
             if since is not None:
                 q = q.where(c.updated_at >= since - SWEEP_MARGIN)
@@ -446,7 +287,7 @@ class WebStore:
             for i in range(0, len(todo), 500):
                 self._index(conn, todo[i : i + 500])
                 done += len(todo[i : i + 500])
-            stamps = [_utc(at) for _, at in changed]
+            stamps = [aware(at) for _, at in changed]
             newest = max((s for s in stamps if s is not None), default=since)
             if newest is not None and newest != since:
                 conn.execute(
@@ -456,7 +297,7 @@ class WebStore:
                 )
         if newest is not None:
             floor = newest - SWEEP_MARGIN
-            self._recent = {cid: at for cid, at in changed if (_utc(at) or floor) >= floor}
+            self._recent = {cid: at for cid, at in changed if (aware(at) or floor) >= floor}
         return done
 
     def _index(self, conn: Any, ids: list[str]) -> None:
@@ -641,240 +482,6 @@ class WebStore:
                 rows = conn.execute(select(col, func.count()).group_by(col))
                 out[name] = {str(k or "-"): int(n) for k, n in rows}
         return out
-
-    def profile_stats(self) -> tuple[int, dict[str, tuple[int, int, int]]]:
-        """Decided consignments, and per profile: (hits, hits inspected, inspections that found)."""
-        c = t.consignments.c
-        hcol = w.web_rule_hits.c
-        i = t.inspections.c
-        with self.engine.connect() as conn:
-            decided = int(
-                conn.execute(
-                    select(func.count()).where(or_(c.lane.is_not(None), c.referral.is_not(None)))
-                ).scalar_one()
-            )
-            hits: dict[str, int] = dict(
-                conn.execute(select(hcol.profile_id, func.count()).group_by(hcol.profile_id)).all()
-            )
-            per = (
-                select(
-                    i.consignment_id,
-                    func.max(case((i.found.is_(True), 1), else_=0)).label("found"),
-                )
-                .group_by(i.consignment_id)
-                .subquery()
-            )
-            checked = conn.execute(
-                select(hcol.profile_id, func.count(), func.sum(per.c.found))
-                .join(per, per.c.consignment_id == hcol.consignment_id)
-                .group_by(hcol.profile_id)
-            ).all()
-        inspected = {str(p): (int(n), int(f or 0)) for p, n, f in checked}
-        out: dict[str, tuple[int, int, int]] = {}
-        for p, n in hits.items():
-            seen, found = inspected.get(str(p), (0, 0))
-            out[str(p)] = (int(n), seen, found)
-        return decided, out
-
-    def profile_versions(self, profile_id: str | None = None) -> list[ProfileVersion]:
-        v = w.web_profile_versions.c
-        q = select(w.web_profile_versions).order_by(v.profile_id, v.version.desc())
-        if profile_id is not None:
-            q = q.where(v.profile_id == profile_id)
-        with self.engine.connect() as conn:
-            return [
-                ProfileVersion(
-                    r["profile_id"],
-                    r["version"],
-                    bool(r["active"]),
-                    r["weight"],
-                    r["lane"],
-                    r["referral"],
-                    r["reason"],
-                    r["effective_from"],
-                    r["effective_until"],
-                    r["note"],
-                    r["edited_by"],
-                    _utc(r["edited_at"]),
-                    r["status"],
-                    r["reviewed_by"],
-                    _utc(r["reviewed_at"]),
-                    r["review_note"],
-                )
-                for r in conn.execute(q).mappings()
-            ]
-
-    def propose_profile_version(
-        self,
-        profile_id: str,
-        *,
-        active: bool,
-        weight: str,
-        lane: str | None,
-        referral: str | None,
-        reason: str,
-        effective_from: date,
-        effective_until: date | None,
-        note: str,
-        edited_by: str,
-    ) -> ProfileVersion:
-        """Record a proposed version of a profile (never overwrites: every edit stays readable).
-        It decides nothing until a second person approves it (`review_profile_version`); one
-        proposal per profile waits at a time."""
-        problems = []
-        try:
-            if not 0 <= float(weight) <= 1000:
-                raise ValueError
-        except ValueError:
-            problems.append(Problem("/weight", "range", "a number of risk points, 0 to 1000"))
-        if lane not in (None, "green", "blue", "yellow", "red"):
-            problems.append(Problem("/lane", "enum", "green, blue, yellow, red or none"))
-        if referral not in (
-            None,
-            "assessment_complete",
-            "request_for_information",
-            "request_for_screening",
-            "do_not_load",
-        ):
-            problems.append(Problem("/referral", "enum", "a pre-loading referral or none"))
-        if not reason.strip():
-            problems.append(Problem("/reason", "required", "say why the profile exists"))
-        if not note.strip():
-            problems.append(Problem("/note", "required", "say why it is being changed"))
-        if effective_until is not None and effective_until <= effective_from:
-            problems.append(Problem("/effective_until", "range", "must be after effective_from"))
-        if problems:
-            raise InvalidInput(problems, "the profile version is not valid")
-        v = w.web_profile_versions.c
-        with self._writer.begin() as conn:
-            # One statement, one snapshot: read apart, a proposal committed between the two
-            # reads would be missed as pending yet counted in the next version number. Read
-            # together, a concurrent proposal either shows as pending or takes the same version
-            # number and loses on the unique constraint below.
-            waiting, last = conn.execute(
-                select(
-                    func.max(case((v.status == "proposed", v.version))), func.max(v.version)
-                ).where(v.profile_id == profile_id)
-            ).one()
-            if waiting is not None:
-                raise InvalidInput(
-                    [
-                        Problem(
-                            "/version",
-                            "proposal_pending",
-                            f"version {waiting} is waiting for review: approve, reject or "
-                            "withdraw it first",
-                        )
-                    ],
-                    "the profile version is not valid",
-                )
-            version = int(last or 0) + 1
-            row: dict[str, Any] = {
-                "id": new_id("prv"),
-                "profile_id": profile_id,
-                "version": version,
-                "active": active,
-                "weight": str(weight),
-                "lane": lane,
-                "referral": referral,
-                "reason": reason.strip(),
-                "effective_from": effective_from,
-                "effective_until": effective_until,
-                "note": note.strip(),
-                "edited_by": edited_by,
-                "edited_at": self.clock.now(),
-                "status": "proposed",
-            }
-            try:
-                conn.execute(insert(w.web_profile_versions).values(**row))
-            except IntegrityError as exc:  # another analyst proposed the same version number
-                raise InvalidInput(
-                    [
-                        Problem(
-                            "/version",
-                            "proposal_pending",
-                            "another version was proposed at the same moment: reload the page",
-                        )
-                    ],
-                    "the profile version is not valid",
-                ) from exc
-        row.pop("id")
-        return ProfileVersion(**row)
-
-    def review_profile_version(
-        self, profile_id: str, version: int, *, decision: str, by: str, note: str
-    ) -> ProfileVersion:
-        """Approve or reject a proposed version (someone other than its author), or withdraw
-        it (its author only). Approval puts it in force from its effective date."""
-        if decision not in ("approved", "rejected", "withdrawn"):
-            raise InvalidInput(
-                [Problem("/decision", "enum", "approved, rejected or withdrawn")],
-                "the review is not valid",
-            )
-        v = w.web_profile_versions.c
-        with self._writer.begin() as conn:
-            row = (
-                conn.execute(
-                    select(v.status, v.edited_by).where(
-                        v.profile_id == profile_id, v.version == version
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise NotFound(f"no version {version} of risk profile {profile_id}")
-            problems = []
-            if row["status"] != "proposed":
-                problems.append(
-                    Problem("/version", "not_proposed", f"version {version} is {row['status']}")
-                )
-            elif decision == "withdrawn" and row["edited_by"] != by:
-                problems.append(
-                    Problem("/decision", "not_author", "only its author withdraws a proposal")
-                )
-            elif decision != "withdrawn" and row["edited_by"] == by:
-                problems.append(
-                    Problem(
-                        "/decision",
-                        "own_proposal",
-                        "a second person reviews a change: you proposed this version",
-                    )
-                )
-            if decision == "rejected" and not note.strip():
-                problems.append(Problem("/review_note", "required", "say why it is rejected"))
-            if problems:
-                raise InvalidInput(problems, "the review is not valid")
-            done = conn.execute(
-                update(w.web_profile_versions)
-                .where(v.profile_id == profile_id, v.version == version, v.status == "proposed")
-                .values(
-                    status=decision,
-                    reviewed_by=by,
-                    reviewed_at=self.clock.now(),
-                    review_note=note.strip() or None,
-                )
-            )
-            if done.rowcount != 1:  # another reviewer decided it in the meantime
-                raise InvalidInput(
-                    [Problem("/version", "not_proposed", f"version {version} was just reviewed")],
-                    "the review is not valid",
-                )
-        [out] = [p for p in self.profile_versions(profile_id) if p.version == version]
-        return out
-
-    def effective_versions(self, on: date) -> dict[str, ProfileVersion]:
-        """Per profile, the approved version in force on `on`: the latest to start by then
-        (among versions starting the same day, the last approved)."""
-        out: dict[str, ProfileVersion] = {}
-        approved = [p for p in self.profile_versions() if p.status == "approved"]
-        last = datetime.min.replace(tzinfo=UTC)
-        for pv in sorted(
-            approved, key=lambda p: (p.effective_from, p.reviewed_at or p.edited_at or last)
-        ):
-            if pv.effective_from <= on:
-                out[pv.profile_id] = pv
-        return {k: p for k, p in out.items() if p.effective_until is None or on < p.effective_until}
 
 
 def _sha(token: str) -> str:

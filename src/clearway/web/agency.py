@@ -15,7 +15,8 @@ from fastapi.responses import Response
 from clearway.clearance.handlers import ActionRequest
 from clearway.domain.lifecycle import TRANSITIONS
 from clearway.kernel.errors import ClearwayError, InvalidInput, NotFound, Problem
-from clearway.storage.web_repository import SORTS, QueueFilter, Routing, WebPrincipal
+from clearway.storage.agency_routing import Routing
+from clearway.storage.web_repository import SORTS, QueueFilter, WebPrincipal
 from clearway.web import core
 from clearway.web.officer import consignment_context
 

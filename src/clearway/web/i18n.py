@@ -68,7 +68,7 @@ def translated_data() -> set[str]:
     only the other catalogues need them."""
     from clearway.revenue.assessor import PackAssessor
     from clearway.risk.profiles import default_profiles
-    from clearway.storage.web_repository import default_routing
+    from clearway.storage.agency_routing import default_routing
 
     profiles = default_profiles().profiles
     out = {f"profile_{p.id}" for p in profiles} | {f"owner_{p.owner}" for p in profiles}

@@ -14,7 +14,7 @@ from clearway.clearance.handlers import PAYMENT_HOLD
 from clearway.domain.decision import LANE_ORDER, REFERRAL_ORDER, Reason
 from clearway.domain.lifecycle import ACTIONS, PAYMENT_STATUSES, PAYMENT_TRANSITIONS, STATUSES
 from clearway.kernel.errors import Problem
-from clearway.storage.web_repository import PROFILE_STATUSES
+from clearway.storage.profile_versions import PROFILE_STATUSES
 
 LANES = tuple(LANE_ORDER)
 REFERRALS = tuple(REFERRAL_ORDER)

@@ -24,7 +24,7 @@ from clearway.risk.profiles import Profile
 from clearway.risk.selection import SelectionPolicy
 from clearway.storage import tables as t
 from clearway.storage import tables_web as w
-from clearway.storage.web_repository import ProfileVersion
+from clearway.storage.profile_versions import ProfileVersion
 
 FIELDS = ("active", "weight", "lane", "referral", "reason", "effective_from", "effective_until")
 IMPACT_DAYS = 30

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from clearway.kernel.codes import normalise_hs
-from clearway.storage.web_repository import Routing
+from clearway.storage.agency_routing import Routing
 
 _GOODS_FIELDS = {"item.description", "item.hs_code"}
 
