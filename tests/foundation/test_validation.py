@@ -1,7 +1,8 @@
 import msgspec
 
 from clearway.domain.filing import decode_filing, from_builtins
-from clearway.domain.validation import check_filing, decode_problems, is_vague
+from clearway.domain.structural import decode_problems
+from clearway.domain.validation import check_filing, is_vague
 from tests.conftest import make_filing
 
 SERVED = frozenset({"DE", "FR", "GB", "US"})

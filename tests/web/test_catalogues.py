@@ -68,6 +68,7 @@ _SHOWN = (
     "clearance",
     "matching",
     "domain/validation.py",
+    "domain/structural.py",
     "risk/referral.py",
 )
 

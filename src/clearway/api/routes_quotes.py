@@ -14,7 +14,8 @@ from clearway.api.openapi import body_schema
 from clearway.api.problems import PROBLEM_JSON
 from clearway.domain.assessment import MANUAL_ASSESSMENT
 from clearway.domain.filing import FilingDocument, decode_filing
-from clearway.domain.validation import check_quote, decode_problems
+from clearway.domain.structural import decode_problems
+from clearway.domain.validation import check_quote
 from clearway.kernel.errors import InvalidInput, Problem
 from clearway.kernel.strict_json import json_problems
 from clearway.revenue.assessor import PackAssessor

@@ -12,7 +12,7 @@ import msgspec
 
 from clearway.clearance.pipeline import Submission
 from clearway.domain.filing import FilingDocument, decode_filing
-from clearway.domain.validation import decode_problems
+from clearway.domain.structural import decode_problems
 from clearway.ingestion.detect import detect, parse
 from clearway.ingestion.records import ParsedRecord
 from clearway.kernel.errors import Problem

@@ -14,7 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from clearway.domain.filing import decode_filing
-from clearway.domain.validation import check_quote, decode_problems
+from clearway.domain.structural import decode_problems
+from clearway.domain.validation import check_quote
 from clearway.kernel.codes import normalise_hs
 from clearway.kernel.errors import InvalidInput, NotFound, Problem
 from clearway.revenue.quote import quote_document
