@@ -32,10 +32,10 @@ def submission(raw: bytes) -> Submission:
 def split_records(content: bytes) -> Iterator[bytes]:
     """The JSON records in a file: one object, an array of objects, or one object per line."""
     head = content.lstrip()[:1]
-    if too_deep(content):
-        yield content  # reported as too deep by the strict reading
-        return
     if head == b"[":
+        if too_deep(content):
+            yield content  # reported as too deep by the strict reading
+            return
         try:
             parts = msgspec.json.decode(content, type=list[msgspec.Raw])
         except (msgspec.DecodeError, msgspec.ValidationError):
@@ -45,11 +45,12 @@ def split_records(content: bytes) -> Iterator[bytes]:
             yield bytes(part)
         return
     lines = [ln for ln in content.split(b"\n") if ln.strip()]
-    if len(lines) > 1 and _is_json(lines[0]):
-        # JSON Lines: the first line is a whole JSON value (a pretty-printed object's is not)
+    if len(lines) > 1 and not too_deep(lines[0]) and _is_json(lines[0]):
+        # JSON Lines: the first line is a whole JSON value (a pretty-printed object's is not);
+        # each line's depth is checked by its own strict reading, not the whole file's at once
         yield from lines
         return
-    yield content
+    yield content  # one object: its strict reading checks the depth first
 
 
 def _is_json(line: bytes) -> bool:
