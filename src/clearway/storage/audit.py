@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ import msgspec
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from clearway.storage import tables as t
-from clearway.storage.bulk import bulk_insert
+from clearway.storage.bulk import insert_values
 from clearway.storage.tables_audit import audit_digests, audit_records
 
 if TYPE_CHECKING:
@@ -148,44 +148,163 @@ class Entry:
     content: dict[str, Any]
 
 
+# one record to write: consignment, kind, time, canonical text of its content
+Pending = tuple[str, str, datetime, str]
+
+
+def _flat(value: dict[str, Any]) -> bool:
+    """`_plain` for a dictionary whose values are not containers: one loop, no recursion."""
+    for item in value.values():
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int and -_INT64 <= item < _INT64:
+            continue
+        return False
+    return True
+
+
+def _canonical_flat(value: dict[str, Any]) -> str:
+    return _ENCODER.encode(value).decode() if _flat(value) else canonical(value)
+
+
+class Recorder:
+    """The canonical texts of one commit's filing and event records, built as `canonical`
+    would build them from the rows read back (`filing_content`, `event_content`) without the
+    round trips: an instant's text is made once per commit, and an event's data that holds
+    only plain values (`_plain`) is its own JSON reading, so it is not encoded and parsed
+    again (`tests/storage/test_audit_fast.py` holds each text to the reference)."""
+
+    __slots__ = ("_when", "pending")
+
+    def __init__(self) -> None:
+        self._when: dict[datetime, str | None] = {}
+        self.pending: list[Pending] = []
+
+    def when(self, value: datetime) -> str | None:
+        found = self._when.get(value)
+        if found is None:
+            found = self._when[value] = _when(value)
+        return found
+
+    def filing(self, row: dict[str, Any]) -> None:
+        """A filing version (its row as stored, `filing_content`'s keys)."""
+        content = {
+            "id": row["id"],
+            "operator_id": row["operator_id"],
+            "role": row["role"],
+            "filer_reference": row["filer_reference"],
+            "version": row["version"],
+            "format": row["format"],
+            "kind": row["kind"],
+            "body_sha256": sha256(row["body"]),
+            "body_hash": row["body_hash"],
+            "warnings": row["warnings"],
+            "received_at": self.when(row["received_at"]),
+        }
+        text = _canonical_flat(content)
+        self.pending.append((row["consignment_id"], "filing", row["received_at"], text))
+
+    def event(
+        self,
+        consignment_id: str,
+        kind: str,
+        at: datetime,
+        actor: str,
+        from_status: str | None,
+        to_status: str | None,
+        data: Any,
+        data_text: str | None,
+    ) -> None:
+        """An event: `data` as the caller holds it, `data_text` its JSON as stored (None for
+        none). The record holds the JSON's reading, which is `data` itself when plain."""
+        if data_text is None:
+            value = None
+        elif type(data) is dict and _plain(data):
+            value = data
+        else:
+            value = json.loads(data_text)
+        content = {
+            "kind": kind,
+            "at": self.when(at),
+            "actor": actor,
+            "from": from_status,
+            "to": to_status,
+            "data": value,
+        }
+        if (value is None or value is data) and _flat_but_data(content):
+            text = _ENCODER.encode(content).decode()  # plain throughout, checked once
+        else:
+            text = canonical(content)
+        self.pending.append((consignment_id, "event", at, text))
+
+
+def _flat_but_data(content: dict[str, Any]) -> bool:
+    for key, item in content.items():
+        if key != "data" and not (type(item) is str or item is None):
+            return False
+    return True
+
+
 # ---------------------------------------------------------------- appending
 def append(
     conn: Connection, entries: Sequence[Entry], consignments: Sequence[dict[str, Any]]
 ) -> None:
     """Record `entries` and the new document/assessment/decision of `consignments` (their
-    stored rows), linking each to its consignment's chain. Call inside the writing transaction,
-    after the consignment rows are written (their row locks keep chains single-file)."""
-    ids = sorted({e.consignment_id for e in entries} | {c["id"] for c in consignments})
+    stored rows), linking each to its consignment's chain: `append_texts` with each entry's
+    canonical text."""
+    append_texts(
+        conn,
+        [(e.consignment_id, e.kind, e.at, canonical(e.content)) for e in entries],
+        consignments,
+    )
+
+
+def append_texts(
+    conn: Connection,
+    pending: Sequence[Pending],
+    consignments: Sequence[dict[str, Any]],
+    fresh: Collection[str] = (),
+) -> None:
+    """Record `pending` (texts from `canonical` or a `Recorder`) and the new document,
+    assessment and decision of `consignments` (their stored rows), linking each to its
+    consignment's chain. `fresh`: ids of consignments created in this transaction, which have
+    no record yet (their chains are not looked up). Call inside the writing transaction, after
+    the consignment rows are written (their row locks keep chains single-file)."""
+    ids = {p[0] for p in pending}
+    ids.update(c["id"] for c in consignments)
     if not ids:
         return
-    heads, last = _heads(conn, ids)
-    todo: list[Entry] = list(entries)
+    heads, last = _heads(conn, sorted(ids.difference(fresh)))
+    todo = list(pending)
     for row in consignments:
         cid = row["id"]
         recorded = {kind for kind in PARTS if (cid, kind) in last}
         for kind, content in _parts(row, recorded):
-            if last.get((cid, kind)) != sha256(canonical(content)):
-                todo.append(Entry(cid, kind, row["updated_at"], content))
-    rows = []
-    for e in todo:
-        text = canonical(e.content)
-        content_hash = sha256(text)
-        prev = heads.get(e.consignment_id, GENESIS)
-        chain = sha256(prev + content_hash)
-        heads[e.consignment_id] = chain
-        rows.append(
-            {
-                "consignment_id": e.consignment_id,
-                "kind": e.kind,
-                "at": e.at,
-                "content": text,
-                "content_hash": content_hash,
-                "prev_hash": prev,
-                "chain_hash": chain,
-            }
-        )
-    if rows:
-        bulk_insert(conn, audit_records, rows)  # COPY on PostgreSQL: one round trip
+            text = _canonical_flat(content)
+            if last.get((cid, kind)) != sha256(text):
+                todo.append((cid, kind, row["updated_at"], text))
+    rows: list[list[Any]] = []
+    digest = hashlib.sha256
+    for cid, kind, at, text in todo:
+        content_hash = digest(text.encode()).hexdigest()
+        prev = heads.get(cid, GENESIS)
+        chain = digest((prev + content_hash).encode()).hexdigest()
+        heads[cid] = chain
+        rows.append([cid, kind, at, text, content_hash, prev, chain])
+    # COPY on PostgreSQL: one round trip
+    insert_values(conn, audit_records, _RECORD_COLUMNS, rows)
+
+
+_RECORD_COLUMNS = (
+    "consignment_id",
+    "kind",
+    "at",
+    "content",
+    "content_hash",
+    "prev_hash",
+    "chain_hash",
+)
 
 
 def _heads(conn: Connection, ids: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:

@@ -31,7 +31,7 @@ from clearway.kernel.ids import new_id
 from clearway.matching.merge import Leg
 from clearway.storage import audit
 from clearway.storage import tables as t
-from clearway.storage.bulk import bulk_insert
+from clearway.storage.bulk import bulk_insert, insert_values
 from clearway.storage.engine import writer
 from clearway.storage.outbox import write_outbox
 from clearway.storage.tables_web import web_sessions
@@ -211,50 +211,44 @@ class SqlStore:
             cons.revision += 1  # the stored record moved on with this write
 
     def _write(self, conn: Connection, changes: ChangeSet) -> None:
+        """The unit of work's rows, then their audit records, in the caller's transaction."""
         created = [_row(c) for c in changes.created]
         updated = [_row(c) for c, _ in changes.updated]
         if created:
             bulk_insert(conn, t.consignments, created)
         if updated:
             _update_consignments(conn, [cons for cons, _ in changes.updated], updated)
+        # the tamper-evident record of all of it, in the same transaction (storage/audit.py)
+        record = audit.Recorder()
         filing_rows = [vars_of(f) for f in changes.filings]
         if filing_rows:
             bulk_insert(conn, t.filings, filing_rows)
+            for f in filing_rows:
+                record.filing(f)
         evs = [e for cons in changes.created for e in cons.events] + [
             e for cons, _ in changes.updated for e in cons.events
         ]
-        event_rows = [_event_row(e) for e in evs]
-        if event_rows:
-            bulk_insert(conn, t.events, event_rows)
-        # the tamper-evident record of all of it, in the same transaction (storage/audit.py)
-        audit.append(
-            conn,
-            [
-                *(
-                    audit.Entry(
-                        f["consignment_id"], "filing", f["received_at"], audit.filing_content(f)
-                    )
-                    for f in filing_rows
-                ),
-                *(
-                    audit.Entry(e["consignment_id"], "event", e["at"], audit.event_content(e))
-                    for e in event_rows
-                ),
-            ],
-            created + updated,
+        event_values: list[list[Any]] = []
+        for e in evs:
+            data = encode(e.data).decode() if e.data else None
+            event_values.append(
+                [e.consignment_id, e.kind, e.at, e.actor, e.from_status, e.to_status, data]
+            )
+            record.event(
+                e.consignment_id, e.kind, e.at, e.actor, e.from_status, e.to_status, e.data, data
+            )
+        insert_values(conn, t.events, _EVENT_COLUMNS, event_values)
+        audit.append_texts(
+            conn, record.pending, created + updated, fresh={row["id"] for row in created}
         )
         if changes.notices:
-            bulk_insert(
+            at = _now_of(evs)
+            insert_values(
                 conn,
                 t.notices,
+                _NOTICE_COLUMNS,
                 [
-                    {
-                        "operator_id": n.operator_id,
-                        "consignment_id": n.consignment_id,
-                        "kind": n.kind,
-                        "body": encode(n.body).decode(),
-                        "created_at": _now_of(evs),
-                    }
+                    [n.operator_id, n.consignment_id, n.kind, encode(n.body).decode(), at]
                     for n in changes.notices
                 ],
             )
@@ -515,16 +509,8 @@ def _consignment(row: Any) -> Consignment:
     )
 
 
-def _event_row(e: Event) -> dict[str, Any]:
-    return {
-        "consignment_id": e.consignment_id,
-        "kind": e.kind,
-        "at": e.at,
-        "actor": e.actor,
-        "from_status": e.from_status,
-        "to_status": e.to_status,
-        "data": encode(e.data).decode() if e.data else None,
-    }
+_EVENT_COLUMNS = ("consignment_id", "kind", "at", "actor", "from_status", "to_status", "data")
+_NOTICE_COLUMNS = ("operator_id", "consignment_id", "kind", "body", "created_at")
 
 
 # ---------------------------------------------------------------- operators and API keys
