@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,13 @@ from clearway.clearance.pipeline import Submission
 from clearway.clearance.ports import Filer
 from clearway.domain.filing import from_builtins
 from clearway.domain.ports import RiskInput
-from clearway.risk.columns import Columns
+from clearway.risk.columns import Columns, description_key
 from clearway.risk.features import HISTORY_GROUPS, frame_from_columns, group_keys, kind_of
 from clearway.risk.history import KEY_SEPARATOR
 from clearway.risk.history_keys import ALL_KINDS, entity_keys
 from clearway.risk.selector import RiskSelector
 from clearway.simulation.generator import TrafficGenerator
-from clearway.storage.history import SqlHistory, stored_inputs
+from clearway.storage.history import SqlHistory, id_floor, stored_inputs
 from clearway.storage.tables import consignments
 from clearway.wiring.services import Services, build
 from clearway.wiring.settings import Settings
@@ -270,3 +271,32 @@ def test_two_processes_writing_to_one_database(pg_url: str, tmp_path: Path) -> N
     # both writers' filings are in every writer's counts
     assert seen > 200
     assert np.isfinite(seen)
+
+
+def test_a_late_commit_inside_the_window_is_counted_once(sqlite_url: str) -> None:
+    """Rows whose ids are older than the newest seen (a transaction that committed late) are
+    counted when inside the trailing window, once; older than the window, not at all."""
+    services = build(Settings(database_url=sqlite_url, sample_rate=0.0))
+    try:
+        history = _history(services)
+        history.max_age = 3600.0
+        _file(services, [d for d in _filings(8, 12) if d.get("data_set") != "pre_loading"], 50)
+        history.refresh(force=True)
+        tail = history._consignments
+        c = consignments
+        with services.engine.begin() as conn:
+            row = dict(conn.execute(select(c).limit(1)).mappings().one())
+            doc = stored_inputs(conn, [row["id"]])[0].document
+            keys = Counter(description_key(i.description) for i in doc.items)
+            for n, back in enumerate((1_000, tail.lag_ms + 1_000)):  # inside, then outside
+                late = dict(row, id=id_floor("cns", tail.mark_ms - back), revision=0)
+                late["transport_document"] = f"LATE{n}{row['transport_document']}"[:50]
+                conn.execute(c.insert().values(**late))
+        before = {k: history._counts["description"][k][0] for k in keys}
+        history.refresh(force=True)
+        after = {k: history._counts["description"][k][0] for k in keys}
+        assert after == {k: before[k] + keys[k] for k in keys}  # the one inside, once
+        history.refresh(force=True)
+        assert {k: history._counts["description"][k][0] for k in keys} == after
+    finally:
+        services.close()

@@ -194,6 +194,11 @@ def _distinct(ctx: Context, name: str) -> tuple[list[Any], npt.NDArray[np.int64]
     found = ctx.cache.get(key)
     if found is None:
         col = _strings(ctx, name)
+        if ctx.columns.item(name).dtype == object and not pd.isna(col).any():
+            # text: hashed in one pass, values in order of first appearance
+            codes, uniques = pd.factorize(col)
+            found = ctx.cache[key] = (list(uniques), codes.astype(np.int64))
+            return found
         index: dict[Any, int] = {}
         inverse = np.fromiter(
             (index.setdefault(v, len(index)) for v in col), dtype=np.int64, count=len(col)

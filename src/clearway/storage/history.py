@@ -290,13 +290,37 @@ class SqlHistory:
             while len(self._notes) > _MAX_NOTES:
                 self._notes.popitem(last=False)
 
-    def _read_consignments(self, conn: Any) -> None:
-        c = t.consignments
+    def _fresh(self, conn: Any, table: Any, tail: _Tail) -> list[str]:
+        """Ids of `table` not counted yet. The ids from the newest millisecond seen on are
+        listed; the trailing window before it (where a transaction committing late puts its
+        rows) is counted first and listed only when it holds more ids than were seen in it."""
+        newest = id_floor(tail.prefix, tail.mark_ms)
         self.queries += 1
-        listed = conn.execute(
-            select(c.c.id).where(c.c.id >= self._consignments.floor()).order_by(c.c.id)
-        ).scalars()
-        fresh = self._consignments.new_ids(listed)
+        listed = list(
+            conn.execute(select(table.c.id).where(table.c.id >= newest).order_by(table.c.id))
+            .scalars()
+            .all()
+        )
+        seen = sum(1 for ms in tail.recent.values() if ms < tail.mark_ms)
+        floor = tail.floor()
+        if floor < newest:
+            self.queries += 1
+            stored = conn.execute(
+                select(func.count())
+                .select_from(table)
+                .where(table.c.id >= floor, table.c.id < newest)
+            ).scalar_one()
+            if stored != seen:
+                self.queries += 1
+                listed += conn.execute(
+                    select(table.c.id)
+                    .where(table.c.id >= floor, table.c.id < newest)
+                    .order_by(table.c.id)
+                ).scalars()
+        return tail.new_ids(sorted(listed))
+
+    def _read_consignments(self, conn: Any) -> None:
+        fresh = self._fresh(conn, t.consignments, self._consignments)
         for chunk in _chunks(fresh):
             self.queries += 1
             sources = self._sources(stored_rows(conn, chunk))
@@ -360,12 +384,7 @@ class SqlHistory:
                 del self._notes[i]
 
     def _read_inspections(self, conn: Any) -> None:
-        i = t.inspections
-        self.queries += 1
-        listed = conn.execute(
-            select(i.c.id).where(i.c.id >= self._inspections.floor()).order_by(i.c.id)
-        ).scalars()
-        fresh = self._inspections.new_ids(listed)
+        fresh = self._fresh(conn, t.inspections, self._inspections)
         for chunk in _chunks(fresh):
             self._count_inspections(conn, chunk, self._kinds)
 
