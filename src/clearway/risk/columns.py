@@ -55,10 +55,13 @@ def identity_key(party: Party | None) -> str:
     """
     if party is None or not party.name:
         return ""
-    name = " ".join(party.name.lower().split())
-    return (
-        f"{name}|{(party.postcode or '').replace(' ', '').lower()}|{(party.country or '').upper()}"
-    )
+    return _identity(party.name, party.postcode, party.country)
+
+
+@lru_cache(maxsize=1 << 16)
+def _identity(name: str, postcode: str | None, country: str | None) -> str:
+    spaced = " ".join(name.lower().split())
+    return f"{spaced}|{(postcode or '').replace(' ', '').lower()}|{(country or '').upper()}"
 
 
 def description_key(text: str | None) -> str:

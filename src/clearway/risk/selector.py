@@ -290,7 +290,9 @@ class RiskSelector:
         scores: FloatArray | None = None
         contributions: list[list[Contribution]] = []
         if self.scorer is not None:
-            sub = Columns([columns.inputs[i] for i in rows])
+            # one call for the batch; its columns as they are when no row is left out
+            whole = len(rows) == columns.n
+            sub = columns if whole else Columns([columns.inputs[i] for i in rows])
             scores, contributions = self.scorer.score_inputs(sub, self.history)
             points[rows] += policy.model_weight * scores
         ids = [str(x) for x in columns.consignment("consignment_id")[rows]]
