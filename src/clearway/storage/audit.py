@@ -1,10 +1,12 @@
 """The tamper-evident record of every parcel: one hash chain per consignment, daily digests.
 
 Every commit of the unit of work appends, in the same transaction, an audit record for each
-event, each filing version, and each new document, assessment and decision of the consignments
-it writes. A record holds the canonical JSON of what it records, the SHA-256 of that content and
-the chain hash of the previous record of the same consignment (chain = SHA-256(prev + content
-hash)); a unique (consignment, previous hash) pair keeps two writers from forking a chain.
+filing version, one for the events of each consignment it writes (`{"events": [...]}`, in their
+order; records written before 2026-12-02 hold one event each and are read as such), and one for
+each new document, assessment and decision of the consignments it writes. A record holds the
+canonical JSON of what it records, the SHA-256 of that content and the chain hash of the
+previous record of the same consignment (chain = SHA-256(prev + content hash)); a unique
+(consignment, previous hash) pair keeps two writers from forking a chain.
 
 `walk` checks one chain's links and hands back its trustworthy records; `tables_break` compares
 them with the live `events` and `filings` rows. What the consignment is, as its records say, and
@@ -173,13 +175,15 @@ class Recorder:
     would build them from the rows read back (`filing_content`, `event_content`) without the
     round trips: an instant's text is made once per commit, and an event's data that holds
     only plain values (`_plain`) is its own JSON reading, so it is not encoded and parsed
-    again (`tests/storage/test_audit_fast.py` holds each text to the reference)."""
+    again (`tests/storage/test_audit_fast.py` holds each text to the reference). The events of
+    one consignment make one record (`records`)."""
 
-    __slots__ = ("_when", "pending")
+    __slots__ = ("_events", "_filings", "_when")
 
     def __init__(self) -> None:
         self._when: dict[datetime, str | None] = {}
-        self.pending: list[Pending] = []
+        self._filings: list[Pending] = []
+        self._events: dict[str, _Events] = {}  # per consignment, in order of first event
 
     def when(self, value: datetime) -> str | None:
         found = self._when.get(value)
@@ -203,7 +207,7 @@ class Recorder:
             "received_at": self.when(row["received_at"]),
         }
         text = _canonical_flat(content)
-        self.pending.append((row["consignment_id"], "filing", row["received_at"], text))
+        self._filings.append((row["consignment_id"], "filing", row["received_at"], text))
 
     def event(
         self,
@@ -232,11 +236,33 @@ class Recorder:
             "to": to_status,
             "data": value,
         }
-        if (value is None or value is data) and _flat_but_data(content):
-            text = _ENCODER.encode(content).decode()  # plain throughout, checked once
+        plain = (value is None or value is data) and _flat_but_data(content)
+        found = self._events.get(consignment_id)
+        if found is None:
+            self._events[consignment_id] = _Events([content], plain, at)
         else:
-            text = canonical(content)
-        self.pending.append((consignment_id, "event", at, text))
+            found.contents.append(content)
+            found.plain = found.plain and plain
+            found.at = at
+
+    def records(self) -> list[Pending]:
+        """The filing records, then one record per consignment holding its events."""
+        out = list(self._filings)
+        for cid, events in self._events.items():
+            value = {"events": events.contents}
+            text = _ENCODER.encode(value).decode() if events.plain else canonical(value)
+            out.append((cid, "event", events.at, text))
+        return out
+
+
+@dataclass(slots=True)
+class _Events:
+    """One consignment's events in a commit: their contents, whether every one is plain
+    throughout (the encoder writes the record), the time of the last (the record's)."""
+
+    contents: list[dict[str, Any]]
+    plain: bool
+    at: datetime
 
 
 def _flat_but_data(content: dict[str, Any]) -> bool:
@@ -384,7 +410,8 @@ class Walked:
     """One chain walked from its first record: what its sound records say, and where the
     first unsound one is (records after it are not to be trusted)."""
 
-    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)  # seq, hash
+    # each recorded event: its record's seq, its canonical text, its content
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     filings: dict[str, str] = field(default_factory=dict)  # filing id -> content hash
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)  # last document/decision/…
     broken: Break | None = None
@@ -406,7 +433,10 @@ def walk(cid: str, recs: list[Any]) -> Walked:
         prev = rec["chain_hash"]
         content = json.loads(rec["content"])
         if rec["kind"] == "event":
-            out.events.append((rec["seq"], rec["content_hash"], content))
+            if "kind" in content:  # one event per record (written before 2026-12-02)
+                out.events.append((rec["seq"], rec["content"], content))
+            else:  # the events of one commit
+                out.events.extend((rec["seq"], canonical(item), item) for item in content["events"])
         elif rec["kind"] == "filing":
             out.filings[content["id"]] = rec["content_hash"]
         else:
@@ -434,7 +464,7 @@ def tables_break(
         what = f"event {n} ({row['kind']} at {_when(row['at'])}, id {row['id']})"
         if recorded is None:
             return Break(cid, "event", what, "in the table but never recorded (inserted)")
-        if sha256(canonical(event_content(row))) != recorded[1]:
+        if canonical(event_content(row)) != recorded[1]:
             return Break(cid, "event", what, "differs from its record (changed)")
     for fid, content_hash in walked.filings.items():
         row = filings.get(fid)

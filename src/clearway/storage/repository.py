@@ -239,7 +239,7 @@ class SqlStore:
             )
         insert_values(conn, t.events, _EVENT_COLUMNS, event_values)
         audit.append_texts(
-            conn, record.pending, created + updated, fresh={row["id"] for row in created}
+            conn, record.records(), created + updated, fresh={row["id"] for row in created}
         )
         if changes.notices:
             at = _now_of(evs)
