@@ -302,18 +302,19 @@ def append_texts(
     if not ids:
         return
     heads, last = _heads(conn, sorted(ids.difference(fresh)))
-    todo = list(pending)
+    digest = hashlib.sha256
+    todo: list[tuple[str, str, datetime, str, str | None]] = [(*p, None) for p in pending]
     for row in consignments:
         cid = row["id"]
         recorded = {kind for kind in PARTS if (cid, kind) in last}
         for kind, content in _parts(row, recorded):
             text = _canonical_flat(content)
-            if last.get((cid, kind)) != sha256(text):
-                todo.append((cid, kind, row["updated_at"], text))
+            content_hash = digest(text.encode()).hexdigest()  # hashed once, kept below
+            if last.get((cid, kind)) != content_hash:
+                todo.append((cid, kind, row["updated_at"], text, content_hash))
     rows: list[list[Any]] = []
-    digest = hashlib.sha256
-    for cid, kind, at, text in todo:
-        content_hash = digest(text.encode()).hexdigest()
+    for cid, kind, at, text, known in todo:
+        content_hash = known or digest(text.encode()).hexdigest()
         prev = heads.get(cid, GENESIS)
         chain = digest((prev + content_hash).encode()).hexdigest()
         heads[cid] = chain
