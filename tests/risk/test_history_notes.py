@@ -233,6 +233,9 @@ def _writer(url: str, seed: int, out: str, barrier: Any) -> None:
     try:
         history = _history(services)
         history.max_age = 0.0
+        # a batch here may take longer than the 5 s a late commit is waited for (the first one
+        # warms the HS classifier up on a busy machine): wait a minute, so that every row counts
+        history._consignments.lag_ms = history._inspections.lag_ms = 60_000
         for kind in ("seller", "importer+hs6"):
             history.entity_stats(kind, [])
         docs = [d for d in _filings(seed, 120) if d.get("data_set") != "pre_loading"]
@@ -298,5 +301,24 @@ def test_a_late_commit_inside_the_window_is_counted_once(sqlite_url: str) -> Non
         assert after == {k: before[k] + keys[k] for k in keys}  # the one inside, once
         history.refresh(force=True)
         assert {k: history._counts["description"][k][0] for k in keys} == after
+    finally:
+        services.close()
+
+
+def test_no_notes_are_kept_while_nobody_asks(sqlite_url: str) -> None:
+    services = build(Settings(database_url=sqlite_url, sample_rate=0.0))
+    try:
+        now = [1_000.0]
+        history = SqlHistory(services.engine, clock=lambda: now[0])
+        batch = Columns(_inputs(4, 10, "platform"))
+        history.note_batch(batch)  # never looked: nothing to use the notes
+        assert not history._notes
+        history.refresh()
+        history.note_batch(batch)
+        assert len(history._notes) == batch.n
+        history._notes.clear()
+        now[0] += history.max_age + history._consignments.lag_ms / 1000 + 1
+        history.note_batch(batch)  # no look for longer than the window: not kept
+        assert not history._notes
     finally:
         services.close()

@@ -46,7 +46,7 @@ from clearway.storage import tables as t
 
 _DOC = msgspec.json.Decoder(FilingDocument)
 _CHUNK = 500  # bound IN (...) lists for both SQLite and PostgreSQL
-_MAX_NOTES = 50_000  # noted consignments kept at most (`SqlHistory.note_batch`)
+_MAX_NOTES = 20_000  # noted consignments kept at most (`SqlHistory.note_batch`)
 IntArray = npt.NDArray[np.int64]
 _CROCKFORD = bytes.maketrans(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -282,7 +282,10 @@ class SqlHistory:
         each is counted from these columns instead of its stored document being decoded again,
         provided the stored document, legal date and owner are exactly the ones noted (anything
         else, such as another process's filings or a consignment changed since, is read from
-        the database as before). Notes not used within the listing window are forgotten."""
+        the database as before). Notes not used within the listing window are forgotten, and
+        none are kept while nobody asks the provider anything (no look to use them)."""
+        if self._clock() - self._checked > self.max_age + self._consignments.lag_ms / 1000:
+            return
         with self._notes_lock:
             for index, r in enumerate(columns.inputs):
                 self._notes[r.consignment_id] = (columns, index)
