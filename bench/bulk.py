@@ -37,10 +37,13 @@ from clearway.clearance.intake import read_submissions
 from clearway.clearance.pipeline import Submission
 from clearway.clearance.ports import Filer
 from clearway.simulation.generator import TrafficGenerator
+from clearway.wiring.runtime import settle
 from clearway.wiring.services import Services, build
 from clearway.wiring.settings import Settings
 
 WORK = Path("var/bench")
+# CLEARWAY_BENCH_SETTLE=0 measures without freezing start-up's objects out of the collector's way
+SETTLE = os.environ.get("CLEARWAY_BENCH_SETTLE", "1") != "0"
 PG_ADMIN = os.environ.get("CLEARWAY_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -158,6 +161,8 @@ def ready(url: str) -> tuple[Services, Filer, Clock2]:
     def start() -> tuple[Services, Filer]:
         services = build(Settings(database_url=url))
         services.classifier.get()
+        if SETTLE:
+            settle()  # as `clearway serve`, the workers and `clearway file` do after start-up
         filer = Filer(
             services.operators.ensure("Bench Platform", "platform"), "Bench Platform", "platform"
         )

@@ -75,6 +75,7 @@ def serve(
     import uvicorn
 
     from clearway.api.app import create_app
+    from clearway.wiring.runtime import settle
     from clearway.wiring.services import build
 
     services = build(_settings(database))
@@ -83,6 +84,7 @@ def serve(
         f" ({services.settings.queue.runtime} runtime)"
     )
     api = create_app(services)
+    settle()
     metrics_at = services.settings.security.metrics_address
     if metrics_at:  # metrics on their own (internal) address, not on the API's
         from prometheus_client import start_http_server
@@ -135,6 +137,7 @@ def file_(
     declarations are lodged with their MRNs (`mrn` in `--json`)."""
     from clearway.clearance import dms
     from clearway.storage.dms_register import SqlDeclarationRegister
+    from clearway.wiring.runtime import settle
     from clearway.wiring.services import build
 
     if role not in FILING_ROLES:
@@ -159,6 +162,7 @@ def file_(
                 found = [Submission(None, exc.problems or [Problem("/", "format", exc.detail)])]
             subs.extend(found)
     services = build(_settings(database))
+    settle()
     filer = Filer(services.operators.ensure(operator, role), operator, role)
     results: list[FilingResult] = []
     mrns: dict[int, str] = {}

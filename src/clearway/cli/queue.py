@@ -53,7 +53,7 @@ def relay(database: DatabaseOpt = None, metrics_port: MetricsOpt = None) -> None
     """Publish the outbox to NATS JetStream (one leader at a time; others stand by)."""
     from prometheus_client import CollectorRegistry
 
-    from clearway.wiring.runtime import relay_for, run_until_signalled, serve_metrics
+    from clearway.wiring.runtime import relay_for, run_until_signalled, serve_metrics, settle
     from clearway.wiring.services import build
 
     settings = _settings(database)
@@ -63,6 +63,7 @@ def relay(database: DatabaseOpt = None, metrics_port: MetricsOpt = None) -> None
     serve_metrics(registry, metrics_port)
     q = settings.queue
     err.print(f"relay for queue {q.name}: {settings.database_url} → {q.nats_url}")
+    settle()
     run_until_signalled(relay_for(services, registry))
     services.close()
 
@@ -75,7 +76,7 @@ def worker(
     """Assess and decide queued filings: one member of the durable consumer group."""
     from prometheus_client import CollectorRegistry
 
-    from clearway.wiring.runtime import run_until_signalled, serve_metrics, worker_for
+    from clearway.wiring.runtime import run_until_signalled, serve_metrics, settle, worker_for
     from clearway.wiring.services import build
 
     settings = _settings(database)
@@ -85,6 +86,7 @@ def worker(
     serve_metrics(registry, metrics_port)
     q = settings.queue
     err.print(f"worker on queue {q.name} ({q.nats_url}), batches of {batch}")
+    settle()
     run_until_signalled(worker_for(services, batch=batch, registry=registry))
     services.close()
 
