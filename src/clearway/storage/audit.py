@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -100,7 +100,10 @@ def event_content(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def filing_content(row: dict[str, Any]) -> dict[str, Any]:
+def filing_content(
+    row: dict[str, Any], when: Callable[[datetime | None], str | None] = _when
+) -> dict[str, Any]:
+    """A filing version's record content; `when` writes its instant (a commit caches them)."""
     return {
         "id": row["id"],
         "operator_id": row["operator_id"],
@@ -112,7 +115,7 @@ def filing_content(row: dict[str, Any]) -> dict[str, Any]:
         "body_sha256": sha256(row["body"]),
         "body_hash": row["body_hash"],
         "warnings": row["warnings"],
-        "received_at": _when(row["received_at"]),
+        "received_at": when(row["received_at"]),
     }
 
 
@@ -181,31 +184,19 @@ class Recorder:
     __slots__ = ("_events", "_filings", "_when")
 
     def __init__(self) -> None:
-        self._when: dict[datetime, str | None] = {}
+        self._when: dict[datetime | None, str | None] = {}
         self._filings: list[Pending] = []
         self._events: dict[str, _Events] = {}  # per consignment, in order of first event
 
-    def when(self, value: datetime) -> str | None:
+    def when(self, value: datetime | None) -> str | None:
         found = self._when.get(value)
         if found is None:
             found = self._when[value] = _when(value)
         return found
 
     def filing(self, row: dict[str, Any]) -> None:
-        """A filing version (its row as stored, `filing_content`'s keys)."""
-        content = {
-            "id": row["id"],
-            "operator_id": row["operator_id"],
-            "role": row["role"],
-            "filer_reference": row["filer_reference"],
-            "version": row["version"],
-            "format": row["format"],
-            "kind": row["kind"],
-            "body_sha256": sha256(row["body"]),
-            "body_hash": row["body_hash"],
-            "warnings": row["warnings"],
-            "received_at": self.when(row["received_at"]),
-        }
+        """A filing version (its row as stored)."""
+        content = filing_content(row, self.when)
         text = _canonical_flat(content)
         self._filings.append((row["consignment_id"], "filing", row["received_at"], text))
 
