@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from clearway.clearance.batch import Outcome
 from clearway.domain.assessment import Assessment
 from clearway.domain.decision import Decision
 from clearway.domain.filing import FilingDocument
@@ -33,16 +34,7 @@ class ProblemDocument(msgspec.Struct, omit_defaults=True):
 
 class FilingResultOut(msgspec.Struct, omit_defaults=True):
     index: int
-    outcome: Literal[
-        "accepted",
-        "duplicate",
-        "amended",
-        "attached",
-        "invalidated",
-        "rejected",
-        "conflict",
-        "unmatched",
-    ]
+    outcome: Outcome
     filer_reference: str | None = None
     consignment_id: str | None = None
     status: str | None = None
